@@ -1,0 +1,62 @@
+# Quire — every set-up step lives here, so a fresh clone needs only `make run` or `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PIP   := $(VENV)/bin/pip
+HOST  ?= 127.0.0.1
+PORT  ?= 8000
+NODE_DIRS := frontend tests/interop bench
+
+.PHONY: install venv node frontend chromium services run test test-fast lint bench clean
+
+install: venv node frontend
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip >/dev/null 2>&1 || true
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# npm ci in every folder that has a lock file (frontend, Node interop tests, benchmarks).
+node:
+	@for d in $(NODE_DIRS); do \
+	  if [ -f $$d/package-lock.json ]; then \
+	    if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+	      echo "npm ci in $$d"; (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	    fi; \
+	  fi; \
+	done
+
+frontend: node
+	@if [ -f frontend/package.json ]; then cd frontend && npm run --silent build; fi
+
+# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium install failed: browser tests will skip"; \
+	fi
+
+# PostgreSQL and Redis for the tests that need them (CI must run them, never skip).
+services:
+	@bash .ci/services.sh
+
+run: install
+	mkdir -p data
+	$(VENV)/bin/quire serve --host $(HOST) --port $(PORT)
+
+test: install chromium services
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
