@@ -1,0 +1,108 @@
+"""A real ``quire serve`` subprocess on a free port with a temporary SQLite database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+QUIRE = Path(sys.executable).with_name("quire")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_node(package_dir: Path) -> None:
+    """Skip (locally) or fail (in CI) when node or the npm packages are missing."""
+    problem = None
+    if shutil.which("node") is None:
+        problem = "node is not installed"
+    elif not (package_dir / "node_modules").is_dir():
+        problem = f"run `make node` first ({package_dir.name}/node_modules is missing)"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+class QuireServer:
+    """Start, kill and restart one Quire server on a fixed port and database."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.database_url = f"sqlite:///{workdir / 'quire.db'}"
+        self.log_path = workdir / "server.log"
+        self.http = f"http://127.0.0.1:{self.port}"
+        self.ws_base = f"ws://127.0.0.1:{self.port}/ws"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(QUIRE), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--database-url", self.database_url],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"quire serve exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"quire serve not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def create_doc(self, title: str = "interop") -> str:
+        response = httpx.post(f"{self.http}/api/docs", json={"title": title}, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def content(self, doc_id: str) -> dict:
+        response = httpx.get(f"{self.http}/api/docs/{doc_id}/content", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def quire_server(tmp_path: Path) -> Iterator[QuireServer]:
+    if not QUIRE.exists():
+        pytest.fail(f"{QUIRE} is missing: run `make install`")
+    server = QuireServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
