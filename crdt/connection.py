@@ -1,0 +1,84 @@
+"""One client in a room: its channel, its outbox, and the awareness ids it controls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from crdt.ports import Channel, ChannelClosed
+from crdt.protocol import CloseCode
+from crdt.stats import Stats
+
+log = logging.getLogger("quire.connection")
+
+
+class Connection:
+    """Frames to one client go through an outbox drained by one writer task, so a slow client
+    never blocks the room; one whose backlog passes `max_backlog` bytes is disconnected (it
+    resyncs on reconnect)."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        *,
+        wants_persisted: bool = False,
+        max_backlog: int = 16 * 1024 * 1024,
+        stats: Stats | None = None,
+        label: str = "",
+    ) -> None:
+        self.channel = channel
+        self.wants_persisted = wants_persisted
+        self.awareness_ids: set[int] = set()
+        self.label = label
+        self._outbox: list[bytes] = []
+        self._backlog = 0
+        self._max_backlog = max_backlog
+        self._wake = asyncio.Event()
+        self._closing: tuple[int, str] | None = None
+        self._stats = stats or Stats()
+
+    def send(self, message: bytes) -> None:
+        """Queue a frame (never blocks)."""
+        if self._closing is not None:
+            return
+        self._outbox.append(message)
+        self._backlog += len(message)
+        self._wake.set()
+        if self._backlog > self._max_backlog:
+            # Its backlog is dropped: the client resyncs from the document when it reconnects.
+            self.close(CloseCode.TRY_AGAIN_LATER, "client too slow to keep up", drop=True)
+
+    def close(self, code: int, reason: str, *, drop: bool = False) -> None:
+        """Ask the writer to close the connection once the frames queued so far are out
+        (or at once, dropping them, with `drop`)."""
+        if self._closing is None:
+            self._closing = (code, reason)
+            if drop:
+                self._outbox = []
+                self._backlog = 0
+            self._wake.set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None
+
+    async def run_writer(self) -> None:
+        """Send queued frames until closed; then close the channel with the recorded reason."""
+        stats = self._stats
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._outbox:
+                    batch, self._outbox = self._outbox, []
+                    self._backlog = 0
+                    for message in batch:
+                        await self.channel.send(message)
+                        stats.bytes_out += len(message)
+                    stats.messages_out += len(batch)
+                if self._closing is not None:
+                    code, reason = self._closing
+                    await self.channel.close(code, reason)
+                    return
+        except ChannelClosed:
+            return

@@ -1,0 +1,47 @@
+"""The interfaces other packages satisfy: a Channel to one client, and the UpdateStore.
+
+`crdt/` declares them; `server/` adapts a WebSocket to `Channel` and `storage/` provides the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+Merge = Callable[[list[bytes]], bytes]
+
+
+class ChannelClosed(Exception):
+    """The peer went away (normal end of a connection)."""
+
+
+class Channel(Protocol):
+    """One client's message stream. Binary y-websocket frames in and out."""
+
+    async def recv(self) -> bytes:
+        """The next frame. Raises ChannelClosed when the peer left, ProtocolError on a bad frame."""
+        ...
+
+    async def send(self, message: bytes) -> None:
+        """Send one frame. Raises ChannelClosed if the peer is gone."""
+        ...
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the connection with a WebSocket close code and a human-readable reason."""
+        ...
+
+
+class UpdateStore(Protocol):
+    """Durable storage of a document's updates. Every call is safe to await on the event loop."""
+
+    async def load(self, doc_id: str) -> list[bytes]:
+        """Every stored update of the document (snapshot first), in order."""
+        ...
+
+    async def append(self, doc_id: str, updates: list[bytes]) -> None:
+        """Persist `updates`; returns only once they are durably committed."""
+        ...
+
+    async def compact(self, doc_id: str, merge: Merge) -> None:
+        """Fold the stored log into one snapshot, using `merge` to combine updates."""
+        ...

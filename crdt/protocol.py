@@ -1,0 +1,153 @@
+"""y-websocket frames: classify and validate what a client sent, build what we send.
+
+Frame layout (y-protocols): `[0, 0, varBytes(state vector)]` sync step 1,
+`[0, 1, varBytes(update)]` sync step 2, `[0, 2, varBytes(update)]` update,
+`[1, varBytes(awareness update)]` awareness, `[3]` query awareness. Server to client only:
+`[2, 0, varString(reason)]` permission denied, and Quire's opt-in `[100, varBytes(state vector)]`
+"persisted" confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import IntEnum
+
+from pycrdt import (
+    Decoder,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+    create_update_message,
+    write_message,
+)
+
+MSG_QUERY_AWARENESS = 3
+MSG_PERSISTED = 100
+
+
+class CloseCode(IntEnum):
+    """Close codes Quire uses. 4400–4499 are terminal for y-websocket clients (no reconnect)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # server shutting down: reconnect to the restarted server
+    UNSUPPORTED_DATA = 1003  # a text frame
+    INVALID_DATA = 1007  # a malformed binary frame
+    POLICY = 1008
+    TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # database trouble or a slow consumer: resync after reconnect
+    UNAUTHORIZED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404  # unknown document
+    GONE = 4410  # the document was deleted
+
+
+class ProtocolError(Exception):
+    """A frame we refuse; the connection that sent it is closed with `code` and `reason`."""
+
+    def __init__(self, reason: str, code: CloseCode = CloseCode.INVALID_DATA) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class Kind(IntEnum):
+    SYNC_STEP1 = 0
+    SYNC_STEP2 = 1
+    SYNC_UPDATE = 2
+    AWARENESS = 10
+    QUERY_AWARENESS = 11
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    kind: Kind
+    payload: bytes  # state vector, update or awareness update; b"" for query awareness
+
+
+def _read_payload(message: bytes, start: int) -> bytes:
+    decoder = Decoder(message[start:])
+    try:
+        length = decoder.read_var_uint()
+    except (IndexError, RuntimeError) as exc:
+        raise ProtocolError("truncated length prefix") from exc
+    if length > decoder.length:
+        raise ProtocolError("payload shorter than its length prefix")
+    if length < decoder.length:
+        raise ProtocolError("trailing bytes after the payload")
+    return bytes(message[start + decoder.i0 : start + decoder.i0 + length])
+
+
+def parse_frame(message: bytes) -> Frame:
+    """Classify one client frame. Raises ProtocolError for anything malformed or unknown."""
+    if not message:
+        raise ProtocolError("empty frame")
+    msg_type = message[0]
+    if msg_type == YMessageType.SYNC:
+        if len(message) < 2:
+            raise ProtocolError("sync frame without a sub-type")
+        sub = message[1]
+        if sub not in (YSyncMessageType.SYNC_STEP1, YSyncMessageType.SYNC_STEP2,
+                       YSyncMessageType.SYNC_UPDATE):
+            raise ProtocolError(f"unknown sync sub-type {sub}")
+        return Frame(Kind(sub), _read_payload(message, 2))
+    if msg_type == YMessageType.AWARENESS:
+        payload = _read_payload(message, 1)
+        validate_awareness(payload)
+        return Frame(Kind.AWARENESS, payload)
+    if msg_type == MSG_QUERY_AWARENESS:
+        if len(message) != 1:
+            raise ProtocolError("trailing bytes after query-awareness")
+        return Frame(Kind.QUERY_AWARENESS, b"")
+    raise ProtocolError(f"unknown message type {msg_type}")
+
+
+def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
+    """Decode an awareness update fully: [(client_id, clock, state or None)]."""
+    decoder = Decoder(payload)
+    entries: list[tuple[int, int, dict | None]] = []
+    try:
+        count = decoder.read_var_uint()
+        if count > 100_000:
+            raise ProtocolError("too many awareness entries")
+        for _ in range(count):
+            client_id = decoder.read_var_uint()
+            clock = decoder.read_var_uint()
+            raw = decoder.read_message()
+            if raw is None or len(raw) < 0:
+                raise ProtocolError("truncated awareness entry")
+            text = bytes(raw).decode("utf-8")
+            state = json.loads(text) if text else None
+            if state is not None and not isinstance(state, dict):
+                raise ProtocolError("awareness state is not an object")
+            if client_id >= 2**53 or clock >= 2**53:
+                raise ProtocolError("awareness id or clock out of range")
+            entries.append((client_id, clock, state))
+    except ProtocolError:
+        raise
+    except (IndexError, RuntimeError, UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"malformed awareness update: {exc.__class__.__name__}") from exc
+    if decoder.length != 0:
+        raise ProtocolError("trailing bytes in awareness update")
+    return entries
+
+
+def sync_step1(state_vector: bytes) -> bytes:
+    return bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP1]) + write_message(state_vector)
+
+
+def sync_step2(update: bytes) -> bytes:
+    return bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP2]) + write_message(update)
+
+
+def update_message(update: bytes) -> bytes:
+    return create_update_message(update)
+
+
+def awareness_message(payload: bytes) -> bytes:
+    return create_awareness_message(payload)
+
+
+def persisted_message(state_vector: bytes) -> bytes:
+    return bytes([MSG_PERSISTED]) + write_message(state_vector)

@@ -1,0 +1,298 @@
+"""One open document: its Doc, its Awareness and the connections editing it.
+
+Every change carries an origin — a client `Connection`, `SERVER` (a change made by Quire itself:
+REST, restore, import) or `RELAY` (from another server process). The origin decides, in
+`_flush`, what is stored (clients and server, not relay: the other process stored it) and who
+receives the broadcast (everyone but the connection that sent it).
+
+Durability rule: an update is committed to the store before any other client can see it — both
+broadcasts and sync-step-2 replies to newcomers wait for the commit that covers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Awareness, Doc, merge_updates
+
+from crdt import protocol
+from crdt.connection import Connection
+from crdt.ports import ChannelClosed, UpdateStore
+from crdt.protocol import CloseCode, Kind, ProtocolError
+from crdt.stats import Stats
+
+log = logging.getLogger("quire.room")
+
+SERVER = "server"
+RELAY = "relay"
+Origin = Connection | str
+
+try:  # pyo3 panics surface as this BaseException subclass
+    from pyo3_runtime import PanicException  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - name differs between pyo3 versions
+    PanicException = ValueError  # type: ignore[misc,assignment]
+
+
+def merge_to_state(updates: list[bytes]) -> bytes:
+    """Combine updates into one equivalent update, garbage-collected (used by compaction)."""
+    doc = Doc()
+    with doc.transaction():
+        for update in updates:
+            doc.apply_update(update)
+    return doc.get_update()
+
+
+class RoomFailed(Exception):
+    """The room lost its store and was discarded; connect again to get a fresh one."""
+
+
+class Room:
+    def __init__(
+        self,
+        doc_id: str,
+        store: UpdateStore,
+        *,
+        stats: Stats | None = None,
+        compact_every: int = 500,
+    ) -> None:
+        self.doc_id = doc_id
+        self.store = store
+        self.stats = stats or Stats()
+        self.compact_every = compact_every
+        self.doc = Doc()
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state(None)  # the server is not a user
+        self.connections: set[Connection] = set()
+        self.closing = False  # no new joins; the registry loads a fresh room instead
+        self.failed = False
+        self.update_observers: list[Callable[[bytes, Origin], None]] = []
+        self._origin: Origin = SERVER
+        self._pending: list[tuple[Origin, bytes]] = []
+        self._deferred: list[tuple[int, Connection, bytes]] = []
+        self._applied_seq = 0
+        self._persisted_seq = 0
+        self._since_compact = 0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._awareness_dirty: set[int] = set()
+        self._awareness_scheduled = False
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Fill the doc from the store (snapshot + tail), then start observing changes."""
+        updates = await self.store.load(self.doc_id)
+        if updates:
+            self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
+        self._since_compact = max(0, len(updates) - 1)
+        self.doc.observe(self._on_doc_update)
+        self.awareness.observe(self._on_awareness)
+
+    async def run(self) -> None:
+        """The room's one task: persist, then broadcast, whatever the clients sent."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._flush()
+
+    async def drain(self) -> None:
+        """Wait until everything applied so far is persisted (or the room failed)."""
+        while (self._pending or not self._idle.is_set()) and not self.failed:
+            self._wake.set()
+            await asyncio.sleep(0)
+            await self._idle.wait()
+
+    async def compact(self) -> None:
+        self._since_compact = 0
+        await self.store.compact(self.doc_id, merge_to_state)
+        self.stats.compactions += 1
+
+    def close_all(self, code: int, reason: str) -> None:
+        for conn in list(self.connections):
+            conn.close(code, reason)
+
+    # ---- one connection --------------------------------------------------------------------
+
+    async def serve(self, conn: Connection) -> None:
+        """Run one client until it leaves or is closed. Bad frames close only this client."""
+        self.connections.add(conn)
+        writer = asyncio.ensure_future(conn.run_writer())
+        try:
+            conn.send(protocol.sync_step1(self.doc.get_state()))
+            if self.awareness.states:
+                conn.send(self._awareness_frame(list(self.awareness.states)))
+            while not conn.closing:
+                message = await conn.channel.recv()
+                self.handle(conn, message)
+        except ChannelClosed:
+            pass
+        except ProtocolError as exc:
+            self.stats.frames_rejected += 1
+            log.warning("doc %s %s: closing (%s): %s", self.doc_id, conn.label, int(exc.code),
+                        exc.reason)
+            conn.close(exc.code, exc.reason)
+        finally:
+            self.connections.discard(conn)
+            if conn.awareness_ids:
+                self.awareness.remove_awareness_states(sorted(conn.awareness_ids), conn)
+            conn.close(CloseCode.NORMAL, "")
+            try:
+                await asyncio.wait_for(writer, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                writer.cancel()
+                raise
+
+    def handle(self, conn: Connection, message: bytes) -> None:
+        """Apply one frame from `conn`. Raises ProtocolError for frames we refuse."""
+        frame = protocol.parse_frame(message)
+        self.stats.bytes_in += len(message)
+        if frame.kind is Kind.SYNC_STEP1:
+            try:
+                update = self.doc.get_update(frame.payload)
+            except (ValueError, PanicException) as exc:
+                raise ProtocolError("malformed state vector") from exc
+            self._send_when_persisted(conn, protocol.sync_step2(update))
+        elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
+            self.apply(frame.payload, conn)
+        elif frame.kind is Kind.AWARENESS:
+            for client_id, _clock, state in protocol.validate_awareness(frame.payload):
+                if state is None:
+                    conn.awareness_ids.discard(client_id)
+                else:
+                    conn.awareness_ids.add(client_id)
+            self.awareness.apply_awareness_update(frame.payload, conn)
+        elif frame.kind is Kind.QUERY_AWARENESS:
+            conn.send(self._awareness_frame(list(self.awareness.states)))
+
+    # ---- document changes ------------------------------------------------------------------
+
+    def apply(self, update: bytes, origin: Origin) -> None:
+        """Apply an update from `origin`; it is persisted and broadcast by the room task."""
+        if update == b"\x00\x00":
+            return
+        self._origin = origin
+        try:
+            self.doc.apply_update(update)
+        except (ValueError, PanicException) as exc:
+            raise ProtocolError("update rejected by the CRDT decoder") from exc
+        finally:
+            self._origin = SERVER
+
+    def _on_doc_update(self, event: Any) -> None:
+        # Fires synchronously inside apply_update (or a server transaction) with the effective
+        # diff; duplicates fire nothing, so nothing is stored or sent twice.
+        update = event.update
+        origin = self._origin
+        self._pending.append((origin, update))
+        self._applied_seq += 1
+        self.stats.updates_applied += 1
+        self._idle.clear()
+        self._wake.set()
+        for observer in self.update_observers:
+            observer(update, origin)
+
+    def _send_when_persisted(self, conn: Connection, message: bytes) -> None:
+        if self._persisted_seq >= self._applied_seq:
+            conn.send(message)
+        else:
+            self._deferred.append((self._applied_seq, conn, message))
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            self._release_deferred()
+            self._idle.set()
+            return
+        batch, self._pending = self._pending, []
+        seq = self._applied_seq
+        to_store = [update for origin, update in batch if origin != RELAY]
+        confirm = {o for o, _ in batch if isinstance(o, Connection) and o.wants_persisted}
+        state_vector = self.doc.get_state() if confirm else b""
+        if to_store:
+            started = time.perf_counter()
+            try:
+                await self.store.append(self.doc_id, to_store)
+            except Exception:
+                self.stats.persist_failures += 1
+                log.exception("doc %s: persisting %d updates failed; discarding the room so "
+                              "clients resync from the store", self.doc_id, len(to_store))
+                self.fail()
+                return
+            self.stats.observe_persist(time.perf_counter() - started)
+            self.stats.updates_persisted += len(to_store)
+        self._persisted_seq = seq
+        self._broadcast(batch)
+        for conn in confirm:
+            conn.send(protocol.persisted_message(state_vector))
+        self._release_deferred()
+        self._since_compact += len(to_store)
+        if self._since_compact >= self.compact_every:
+            try:
+                await self.compact()
+            except Exception:
+                log.exception("doc %s: compaction failed (the log is intact)", self.doc_id)
+        if not self._pending:
+            self._idle.set()
+        else:
+            self._wake.set()
+
+    def _broadcast(self, batch: list[tuple[Origin, bytes]]) -> None:
+        origins = {origin for origin, _ in batch}
+        everyone = self._frame([u for _, u in batch])
+        for conn in self.connections:
+            if conn not in origins:
+                conn.send(everyone)
+            elif len(origins) > 1:
+                others = [u for o, u in batch if o is not conn]
+                if others:
+                    conn.send(self._frame(others))
+
+    @staticmethod
+    def _frame(updates: list[bytes]) -> bytes:
+        # Encode once for all recipients; a burst becomes one merged update per tick.
+        return protocol.update_message(updates[0] if len(updates) == 1 else merge_updates(*updates))
+
+    def _release_deferred(self) -> None:
+        if not self._deferred:
+            return
+        ready = [d for d in self._deferred if d[0] <= self._persisted_seq]
+        self._deferred = [d for d in self._deferred if d[0] > self._persisted_seq]
+        for _, conn, message in ready:
+            conn.send(message)
+
+    def fail(self) -> None:
+        """The store refused a commit: drop every client (they keep their edits and resync)."""
+        self.failed = True
+        self.closing = True
+        self._pending.clear()
+        self._deferred.clear()
+        self._idle.set()
+        self.close_all(CloseCode.TRY_AGAIN_LATER, "storage unavailable, reconnect to resync")
+
+    # ---- awareness -------------------------------------------------------------------------
+
+    def _on_awareness(self, topic: str, payload: tuple[dict[str, list[int]], Any]) -> None:
+        if topic != "update":
+            return
+        changes, _origin = payload
+        self._awareness_dirty.update(changes["added"], changes["updated"], changes["removed"])
+        if not self._awareness_scheduled:
+            # Coalesce: everything that changed in this loop iteration goes out as one frame.
+            self._awareness_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_awareness)
+
+    def _flush_awareness(self) -> None:
+        self._awareness_scheduled = False
+        ids, self._awareness_dirty = sorted(self._awareness_dirty), set()
+        if not ids or not self.connections:
+            return
+        frame = self._awareness_frame(ids)
+        for conn in self.connections:
+            conn.send(frame)
+
+    def _awareness_frame(self, client_ids: list[int]) -> bytes:
+        return protocol.awareness_message(self.awareness.encode_awareness_update(client_ids))

@@ -1,0 +1,202 @@
+"""The registry of open rooms: load each document once, unload it when nobody is left.
+
+Two maps keep a document from being loaded twice at once (`_rooms`, `_loading`); unloading
+re-checks "still nobody here?" after every await, and a room being unloaded accepts no joins —
+a newcomer waits for the unload to finish and then loads a fresh room from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from crdt.connection import Connection
+from crdt.ports import Channel, UpdateStore
+from crdt.protocol import CloseCode
+from crdt.room import Room
+from crdt.stats import Stats
+
+log = logging.getLogger("quire.rooms")
+
+
+class Rooms:
+    def __init__(
+        self,
+        store: UpdateStore,
+        *,
+        unload_after: float = 5.0,
+        compact_every: int = 500,
+        max_backlog: int = 16 * 1024 * 1024,
+        stats: Stats | None = None,
+    ) -> None:
+        self.store = store
+        self.unload_after = unload_after
+        self.compact_every = compact_every
+        self.max_backlog = max_backlog
+        self.stats = stats or Stats()
+        self.room_observers: list[Callable[[Room], None]] = []  # called when a room is loaded
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._tasks: dict[Room, asyncio.Task] = {}
+        self._unloaders: dict[Room, asyncio.Task] = {}
+        self._unloaded: dict[Room, asyncio.Event] = {}
+        self._closed = False
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
+    def open_room(self, doc_id: str) -> Room | None:
+        """The live room of a document, if it is open (and not being unloaded)."""
+        room = self._rooms.get(doc_id)
+        return room if room is not None and not room.closing else None
+
+    def online(self, doc_id: str) -> int:
+        room = self._rooms.get(doc_id)
+        return len(room.connections) if room else 0
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(r.connections) for r in self._rooms.values())
+
+    # ---- get or load -----------------------------------------------------------------------
+
+    async def get(self, doc_id: str) -> Room:
+        """The open room for `doc_id`, loading it from the store if needed (once)."""
+        while True:
+            if self._closed:
+                raise RuntimeError("server shutting down")
+            room = self._rooms.get(doc_id)
+            if room is not None and room.failed:
+                await self._forget(room)
+                continue
+            if room is not None:
+                if not room.closing:
+                    self._cancel_unload(room)
+                    return room
+                await self._unloaded[room].wait()
+                continue
+            loading = self._loading.get(doc_id)
+            if loading is not None:
+                await asyncio.shield(loading)
+                continue
+            return await self._load(doc_id)
+
+    async def _load(self, doc_id: str) -> Room:
+        future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
+        self._loading[doc_id] = future
+        try:
+            room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every)
+            await room.load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters retry through get()
+            raise
+        finally:
+            del self._loading[doc_id]
+        self._rooms[doc_id] = room
+        self._unloaded[room] = asyncio.Event()
+        self._tasks[room] = asyncio.create_task(room.run(), name=f"room {doc_id}")
+        for observer in self.room_observers:
+            observer(room)
+        future.set_result(room)
+        return room
+
+    async def with_room(self, doc_id: str) -> Room:
+        """A room for a server-side change; it unloads after the grace period if nobody joins."""
+        room = await self.get(doc_id)
+        self._schedule_unload(room)
+        return room
+
+    # ---- connections -----------------------------------------------------------------------
+
+    async def join(self, doc_id: str, channel: Channel, *, wants_persisted: bool = False,
+                   label: str = "") -> None:
+        """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
+        room = await self.get(doc_id)
+        conn = Connection(channel, wants_persisted=wants_persisted,
+                          max_backlog=self.max_backlog, stats=self.stats, label=label)
+        try:
+            await room.serve(conn)
+        finally:
+            if not room.connections and not room.closing:
+                self._schedule_unload(room)
+
+    # ---- unload ----------------------------------------------------------------------------
+
+    def _schedule_unload(self, room: Room) -> None:
+        self._cancel_unload(room)
+        if room.connections or self._closed:
+            return
+        self._unloaders[room] = asyncio.create_task(self._unload_later(room))
+
+    def _cancel_unload(self, room: Room) -> None:
+        task = self._unloaders.pop(room, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _unload_later(self, room: Room) -> None:
+        await asyncio.sleep(self.unload_after)
+        if room.connections or room.closing:
+            return
+        self._unloaders.pop(room, None)
+        await self.unload(room)
+
+    async def unload(self, room: Room, *, compact: bool = True) -> None:
+        """Persist what is pending, compact, stop the room task and forget the room."""
+        room.closing = True
+        try:
+            await room.drain()
+            if compact and not room.failed:
+                try:
+                    await room.compact()
+                except Exception:
+                    log.exception("doc %s: compaction on unload failed (the log is intact)",
+                                  room.doc_id)
+        finally:
+            await self._forget(room)
+
+    async def _forget(self, room: Room) -> None:
+        task = self._tasks.pop(room, None)
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        if self._rooms.get(room.doc_id) is room:
+            del self._rooms[room.doc_id]
+        self._cancel_unload(room)
+        event = self._unloaded.pop(room, None)
+        if event is not None:
+            event.set()
+
+    async def discard(self, doc_id: str, code: int, reason: str) -> None:
+        """Close a document's clients and drop its room without persisting (it was deleted)."""
+        room = self._rooms.get(doc_id)
+        if room is None:
+            return
+        room.closing = True
+        room.failed = True
+        room.close_all(code, reason)
+        await self._forget(room)
+
+    async def aclose(self, code: int = CloseCode.GOING_AWAY,
+                     reason: str = "server restarting") -> None:
+        """Shut down: persist and compact every open room, then close its clients with `code`."""
+        if self._closed:
+            return
+        self._closed = True
+        rooms = list(self._rooms.values())
+        for room in rooms:
+            room.closing = True
+        for room in rooms:
+            await room.drain()
+            room.close_all(code, reason)
+        for room in rooms:
+            await self.unload(room)
+        for task in list(self._unloaders.values()):
+            task.cancel()
+        self._unloaders.clear()

@@ -1,0 +1,72 @@
+"""create_app(settings): wires storage, the room registry and the routes together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from crdt.rooms import Rooms
+from server.config import Settings
+from server.metrics import make_registry
+from server.routes import documents, ops
+from server.titles import TitleMirror
+from server.ws import router as ws_router
+from storage.db import make_engine
+from storage.store import SqlStore
+
+log = logging.getLogger("quire.app")
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    settings: Settings = app.state.settings
+    engine = make_engine(settings.database_url)
+    async with SqlStore(engine) as store:
+        rooms = Rooms(
+            store,
+            unload_after=settings.unload_after,
+            compact_every=settings.compact_every,
+            max_backlog=settings.max_backlog_bytes,
+        )
+        titles = TitleMirror(engine)
+        rooms.room_observers.append(titles.watch)
+        app.state.engine = engine
+        app.state.rooms = rooms
+        app.state.metrics = make_registry(rooms)
+        titles_task = asyncio.create_task(titles.run(), name="quire-titles")
+        log.info("quire ready (database %s)", engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            await rooms.aclose()
+            await titles.flush()
+            titles_task.cancel()
+            try:
+                await titles_task
+            except asyncio.CancelledError:
+                pass
+    engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(title="Quire", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings or Settings()
+    app.include_router(ops.router)
+    app.include_router(documents.router)
+    app.include_router(ws_router)
+    try:
+        from server.routes import pages
+    except ImportError:  # the editor pages are optional for API-only use and tests
+        pages = None
+    if pages is not None:
+        app.include_router(pages.router)
+    static = FRONTEND / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    return app

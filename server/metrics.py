@@ -1,0 +1,46 @@
+"""Prometheus metrics: a per-app registry read at scrape time from the room registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from crdt.rooms import Rooms
+
+
+class RoomsCollector:
+    def __init__(self, rooms: Rooms) -> None:
+        self.rooms = rooms
+
+    def collect(self):
+        rooms, stats = self.rooms, self.rooms.stats
+        yield GaugeMetricFamily("quire_open_rooms", "Documents open in memory", value=len(rooms))
+        yield GaugeMetricFamily("quire_connections", "Open WebSocket connections",
+                                value=rooms.connection_count)
+        counters = {
+            "quire_updates_applied": ("Document updates applied", stats.updates_applied),
+            "quire_updates_persisted": ("Document updates committed to the database",
+                                        stats.updates_persisted),
+            "quire_persist_failures": ("Commits that failed", stats.persist_failures),
+            "quire_frames_rejected": ("Malformed frames that closed their connection",
+                                      stats.frames_rejected),
+            "quire_bytes_in": ("Bytes received in protocol frames", stats.bytes_in),
+            "quire_bytes_out": ("Bytes sent in protocol frames", stats.bytes_out),
+            "quire_messages_out": ("Protocol frames sent", stats.messages_out),
+            "quire_compactions": ("Log compactions into snapshots", stats.compactions),
+        }
+        for name, (doc, value) in counters.items():
+            yield CounterMetricFamily(name, doc, value=value)
+
+
+def make_registry(rooms: Rooms) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(RoomsCollector(rooms))
+    persist = Histogram(
+        "quire_persist_seconds",
+        "Time for a group of updates to become durable",
+        registry=registry,
+        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+    )
+    rooms.stats.persist_observers.append(persist.observe)
+    return registry

@@ -1,0 +1,125 @@
+"""REST: documents (create, list, get, rename, delete) and their live content."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field
+
+from crdt.meta import initial_update, set_title
+from crdt.protocol import CloseCode
+from server.deps import EngineDep, RoomsDep
+from storage import documents as store_docs
+from storage.models import Document
+from storage.updates import append_updates
+
+router = APIRouter(prefix="/api/docs", tags=["documents"])
+
+
+class DocumentCreate(BaseModel):
+    title: str = Field(default="Untitled", min_length=1, max_length=500)
+
+
+class DocumentRename(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    online: int = 0
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentPublic]
+    total: int
+
+
+class DocumentContent(BaseModel):
+    text: str
+    json_: dict = Field(alias="json", serialization_alias="json")
+
+
+def _utc(when: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored as UTC.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def public(doc: Document, rooms) -> DocumentPublic:
+    return DocumentPublic(id=doc.id, title=doc.title, created_at=_utc(doc.created_at),
+                          updated_at=_utc(doc.updated_at), online=rooms.online(doc.id))
+
+
+async def get_or_404(engine, doc_id: str) -> Document:
+    doc = await asyncio.to_thread(store_docs.get_document, engine, doc_id=doc_id)
+    if doc is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
+    return doc
+
+
+def create_with_content(engine, *, title: str, update: bytes) -> Document:
+    """Create a document and store its first update (title, and any imported content)."""
+    doc = store_docs.create_document(engine, title=title)
+    append_updates(engine, [(doc.id, update)])
+    return doc
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic)
+async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsDep):
+    doc = await asyncio.to_thread(create_with_content, engine, title=body.title,
+                                  update=initial_update(body.title))
+    return public(doc, rooms)
+
+
+@router.get("", response_model=DocumentPage)
+async def list_documents(
+    engine: EngineDep,
+    rooms: RoomsDep,
+    q: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+):
+    docs, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
+                                          offset=offset)
+    return DocumentPage(items=[public(d, rooms) for d in docs], total=total)
+
+
+@router.get("/{doc_id}", response_model=DocumentPublic)
+async def get_document(doc_id: str, engine: EngineDep, rooms: RoomsDep):
+    return public(await get_or_404(engine, doc_id), rooms)
+
+
+@router.patch("/{doc_id}", response_model=DocumentPublic)
+async def rename_document(doc_id: str, body: DocumentRename, engine: EngineDep, rooms: RoomsDep):
+    await get_or_404(engine, doc_id)
+    room = await rooms.with_room(doc_id)
+    with room.doc.transaction():
+        set_title(room.doc, body.title)
+    await room.drain()
+    doc = await asyncio.to_thread(store_docs.rename_document, engine, doc_id=doc_id,
+                                  title=body.title)
+    if doc is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
+    return public(doc, rooms)
+
+
+@router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(doc_id: str, engine: EngineDep, rooms: RoomsDep):
+    await get_or_404(engine, doc_id)
+    await rooms.discard(doc_id, CloseCode.GONE, "this document was deleted")
+    await asyncio.to_thread(store_docs.delete_document, engine, doc_id=doc_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{doc_id}/content", response_model=DocumentContent, response_model_by_alias=True)
+async def document_content(doc_id: str, engine: EngineDep, rooms: RoomsDep):
+    """The server's current copy: plain text and the editor's JSON (live if open)."""
+    from crdt.markdown import document_text, fragment_to_json
+
+    await get_or_404(engine, doc_id)
+    room = await rooms.with_room(doc_id)
+    return {"text": document_text(room.doc), "json": fragment_to_json(room.doc)}

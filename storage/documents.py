@@ -1,0 +1,93 @@
+"""Documents: create, list, get, rename, touch, delete. Keyword-only, synchronous."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Document, Snapshot, Update, utcnow
+
+
+def new_id() -> str:
+    """An unguessable document id (128 random bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+def create_document(engine: Engine, *, title: str, doc_id: str | None = None) -> Document:
+    with Session(engine) as session:
+        doc = Document(id=doc_id or new_id(), title=title)
+        session.add(doc)
+        session.commit()
+        session.refresh(doc)
+        return doc
+
+
+def get_document(engine: Engine, *, doc_id: str) -> Document | None:
+    with Session(engine) as session:
+        return session.get(Document, doc_id)
+
+
+def document_exists(engine: Engine, *, doc_id: str) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(Document.id).where(Document.id == doc_id)).first() is not None
+
+
+def list_documents(
+    engine: Engine, *, q: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Document], int]:
+    """Newest edited first; `q` matches titles case-insensitively. Returns (page, total)."""
+    with Session(engine) as session:
+        where = []
+        if q:
+            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(col(Document.title).ilike(f"%{escaped}%", escape="\\"))
+        total = session.exec(select(func.count()).select_from(Document).where(*where)).one()
+        rows = session.exec(
+            select(Document)
+            .where(*where)
+            .order_by(col(Document.updated_at).desc(), col(Document.id))
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return list(rows), int(total)
+
+
+def rename_document(engine: Engine, *, doc_id: str, title: str) -> Document | None:
+    with Session(engine) as session:
+        doc = session.get(Document, doc_id)
+        if doc is None:
+            return None
+        doc.title = title
+        doc.updated_at = utcnow()
+        session.add(doc)
+        session.commit()
+        session.refresh(doc)
+        return doc
+
+
+def touch_documents(engine: Engine, *, doc_ids: list[str], when: datetime | None = None) -> None:
+    """Mark documents as edited now (the dashboard sorts by this)."""
+    if not doc_ids:
+        return
+    with Session(engine) as session:
+        session.execute(
+            update(Document)
+            .where(col(Document.id).in_(doc_ids))
+            .values(updated_at=when or utcnow())
+        )
+        session.commit()
+
+
+def delete_document(engine: Engine, *, doc_id: str) -> bool:
+    """Delete a document with its log and snapshot. Returns False if it did not exist."""
+    with Session(engine) as session:
+        session.execute(sa_delete(Update).where(col(Update.doc_id) == doc_id))
+        session.execute(sa_delete(Snapshot).where(col(Snapshot.doc_id) == doc_id))
+        result = session.execute(sa_delete(Document).where(col(Document.id) == doc_id))
+        session.commit()
+        return result.rowcount > 0

@@ -1,0 +1,51 @@
+"""Tables: documents, the append-only update log, and compacted snapshots.
+
+Updates are opaque bytes here; only `crdt/` knows what they mean.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Document(SQLModel, table=True):
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    title: str = Field(default="Untitled", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Update(SQLModel, table=True):
+    """One row per persisted Yjs update, in arrival order (`id` is the log position)."""
+
+    id: int | None = Field(
+        default=None,
+        # SQLite only auto-increments an INTEGER PRIMARY KEY.
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Snapshot(SQLModel, table=True):
+    """The merged state of every update of a document up to log position `upto_id`."""
+
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    upto_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,113 @@
+"""The update log: append (many at once), load (snapshot + tail), compact.
+
+Updates are opaque bytes. Compaction is given a `merge` function by its caller (the CRDT layer)
+that turns a list of updates into one equivalent update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, insert, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Document, Snapshot, Update, utcnow
+
+Merge = Callable[[list[bytes]], bytes]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A document's stored state: the snapshot (if any) followed by the log tail, in order."""
+
+    updates: list[bytes]
+    last_id: int  # log position of the last update included (0 when none)
+    tail_count: int  # how many log rows follow the snapshot
+
+
+def append_updates(engine: Engine, rows: Sequence[tuple[str, bytes]]) -> list[int]:
+    """Append `(doc_id, update)` rows in one transaction, marking their documents as edited.
+
+    Returns the rows' log ids in order."""
+    if not rows:
+        return []
+    now = utcnow()
+    with Session(engine) as session:
+        result = session.execute(
+            insert(Update).returning(Update.id, sort_by_parameter_order=True),
+            [{"doc_id": d, "data": u, "created_at": now} for d, u in rows],
+        )
+        ids = [r[0] for r in result]
+        session.execute(
+            update(Document)
+            .where(col(Document.id).in_(sorted({d for d, _ in rows})))
+            .values(updated_at=now)
+        )
+        session.commit()
+        return ids
+
+
+def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
+    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot)."""
+    with Session(engine) as session:
+        updates: list[bytes] = []
+        start = after_id
+        if after_id == 0:
+            snap = session.get(Snapshot, doc_id)
+            if snap is not None:
+                updates.append(snap.data)
+                start = snap.upto_id
+        rows = session.exec(
+            select(Update.id, Update.data)
+            .where(Update.doc_id == doc_id, col(Update.id) > start)
+            .order_by(col(Update.id))
+        ).all()
+        updates.extend(r[1] for r in rows)
+        last_id = rows[-1][0] if rows else start
+        return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
+
+
+def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
+    """Merge the snapshot and the whole current log of `doc_id` into a new snapshot.
+
+    One transaction: the snapshot is replaced and exactly the log rows it covers are deleted, so
+    rows appended concurrently (ids above the ones read) stay in the log. Returns rows folded in.
+    """
+    with Session(engine) as session:
+        snap = session.get(Snapshot, doc_id)
+        start = snap.upto_id if snap else 0
+        rows = session.exec(
+            select(Update.id, Update.data)
+            .where(Update.doc_id == doc_id, col(Update.id) > start)
+            .order_by(col(Update.id))
+        ).all()
+        if not rows:
+            return 0
+        parts = ([snap.data] if snap else []) + [r[1] for r in rows]
+        upto = rows[-1][0]
+        merged = merge(parts)
+        if snap is None:
+            session.add(Snapshot(doc_id=doc_id, upto_id=upto, data=merged))
+        else:
+            snap.upto_id = upto
+            snap.data = merged
+            snap.created_at = utcnow()
+            session.add(snap)
+        session.execute(
+            sa_delete(Update).where(col(Update.doc_id) == doc_id, col(Update.id) <= upto)
+        )
+        session.commit()
+        return len(rows)
+
+
+def log_length(engine: Engine, *, doc_id: str) -> int:
+    """How many log rows the document has beyond its snapshot."""
+    with Session(engine) as session:
+        return int(
+            session.exec(
+                select(func.count()).select_from(Update).where(Update.doc_id == doc_id)
+            ).one()
+        )

@@ -1,0 +1,120 @@
+"""The y-websocket protocol over real sockets against a server on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pycrdt import Text
+
+from tests.support.yclient import YClient, decode_state_vector, eventually
+
+
+async def connect(server, doc_id: str, **params) -> YClient:
+    client = YClient(server.ws(doc_id, **params))
+    await client.connect()
+    await client.wait_synced()
+    return client
+
+
+async def test_clients_converge(server):
+    doc_id = await server.new_doc()
+    clients = [await connect(server, doc_id) for _ in range(4)]
+    texts = [c.doc.get("t", type=Text) for c in clients]
+    for i, text in enumerate(texts):
+        text.insert(0, f"[{i}]")
+    await eventually(lambda: all(len(str(t)) == 12 for t in texts))
+    assert len({str(t) for t in texts}) == 1
+    room = server.rooms.open_room(doc_id)
+    assert str(room.doc.get("t", type=Text)) == str(texts[0])
+    for c in clients:
+        await c.close()
+
+
+async def test_late_joiner_gets_full_state(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    a.doc.get("t", type=Text).insert(0, "written before you came")
+    await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
+    late = await connect(server, doc_id)
+    assert str(late.doc.get("t", type=Text)) == "written before you came"
+    await a.close()
+    await late.close()
+
+
+async def test_state_survives_room_unload(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    a.doc.get("t", type=Text).insert(0, "kept")
+    await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
+    await a.close()
+    await eventually(lambda: server.rooms.open_room(doc_id) is None, timeout=5)
+    b = await connect(server, doc_id)
+    assert str(b.doc.get("t", type=Text)) == "kept"
+    await b.close()
+
+
+async def test_awareness_add_update_remove_and_echo(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    b = await connect(server, doc_id)
+    await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    # relayed to the other client, and echoed to the sender (keeps its watchdog fed)
+    await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
+                     .get("name") == "Ada")
+    assert any(m[0] == 1 for m in a.received)
+    await a.set_user({"user": {"name": "Ada L.", "color": "#aa3300"}})
+    await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
+                     .get("name") == "Ada L.")
+    # closing the connection removes the state it controlled: no ghost cursor
+    await a.close()
+    await eventually(lambda: a.doc.client_id not in b.awareness.states, timeout=2)
+    await b.close()
+
+
+async def test_newcomer_receives_existing_awareness(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    await eventually(lambda: a.doc.client_id in server.rooms.open_room(doc_id).awareness.states)
+    b = await connect(server, doc_id)
+    await eventually(lambda: a.doc.client_id in b.awareness.states)
+    await a.close()
+    await b.close()
+
+
+async def test_query_awareness_is_answered(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    b = await connect(server, doc_id)
+    await eventually(lambda: a.doc.client_id in b.awareness.states)
+    before = sum(1 for m in b.received if m[0] == 1)
+    await b.send_raw(bytes([3]))
+    await eventually(lambda: sum(1 for m in b.received if m[0] == 1) > before)
+    await a.close()
+    await b.close()
+
+
+async def test_unknown_document_is_refused_terminally(server):
+    client = YClient(server.ws("no-such-document"))
+    await client.connect()
+    await asyncio.wait_for(client.closed.wait(), 5)
+    assert client.close_code == 4404
+    assert client.close_reason == "unknown document"
+
+
+async def test_persisted_confirmation_only_when_asked(server):
+    doc_id = await server.new_doc()
+    plain = await connect(server, doc_id)
+    asking = await connect(server, doc_id, saved="1")
+    asking.doc.get("t", type=Text).insert(0, "saved?")
+    plain.doc.get("t", type=Text).insert(0, "x")
+    own = asking.doc.client_id
+    local_clock = decode_state_vector(asking.doc.get_state())[own]
+    # the confirmed state vector covers everything this client wrote
+    await eventually(lambda: asking.persisted_sv is not None
+                     and decode_state_vector(asking.persisted_sv).get(own, 0) >= local_clock)
+    await eventually(lambda: len(str(plain.doc.get("t", type=Text))) == 7)
+    assert all(m[0] != 100 for m in plain.received)
+    await plain.close()
+    await asking.close()
