@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import logging
+
 from pycrdt import Doc, Map
+
+log = logging.getLogger("quire.meta")
 
 MAX_TITLE = 500
 
@@ -29,14 +33,22 @@ def initial_update(title: str) -> bytes:
     return doc.get_update()
 
 
-def observe_title(doc: Doc, callback: Callable[[str], None]) -> None:
-    """Call `callback(title)` whenever the live title changes (from anyone)."""
+def observe_title(doc: Doc, callback: Callable[[str], None]) -> object:
+    """Call `callback(title)` whenever the live title changes (from anyone).
+
+    Keep the returned object as long as the callback should fire (pycrdt drops observers of
+    shared types that are garbage-collected)."""
     meta = meta_map(doc)
 
     def on_change(event) -> None:
+        # Runs inside the transaction: read through the event, never doc.get() (that would
+        # try to create a root in a read-only transaction).
         if "title" in event.keys:
-            title = get_title(doc)
-            if title is not None:
-                callback(title[:MAX_TITLE])
+            title = event.target.get("title")
+            if isinstance(title, str):
+                try:
+                    callback(title[:MAX_TITLE])
+                except Exception:  # a broken hook must not fail the client's update
+                    log.exception("title observer failed")
 
-    meta.observe(on_change)
+    return (meta, meta.observe(on_change))

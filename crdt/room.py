@@ -70,6 +70,7 @@ class Room:
         self.closing = False  # no new joins; the registry loads a fresh room instead
         self.failed = False
         self.update_observers: list[Callable[[bytes, Origin], None]] = []
+        self.keepalive: list[Any] = []  # observers others attached to this room's doc
         self._origin: Origin = SERVER
         self._pending: list[tuple[Origin, bytes]] = []
         self._deferred: list[tuple[int, Connection, bytes]] = []

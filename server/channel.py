@@ -40,5 +40,5 @@ class WebSocketChannel:
             return
         try:
             await self.websocket.close(code=code, reason=reason[:120])
-        except (RuntimeError, OSError):
+        except Exception:  # already closed by the peer: nothing left to tell it
             pass

@@ -26,7 +26,7 @@ class TitleMirror:
             self._dirty[room.doc_id] = title
             self._wake.set()
 
-        observe_title(room.doc, changed)
+        room.keepalive.append(observe_title(room.doc, changed))
 
     async def run(self) -> None:
         while True:

@@ -41,5 +41,5 @@ async def document_socket(websocket: WebSocket, doc_id: str) -> None:
     except RuntimeError:  # shutting down
         await channel.close(CloseCode.GOING_AWAY, "server restarting")
     except Exception as exc:
-        log.error("doc %s: could not open: %s", doc_id, exc)
+        log.error("doc %s: connection failed: %r", doc_id, exc)
         await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")

@@ -25,6 +25,9 @@ class Document(SQLModel, table=True):
 class Update(SQLModel, table=True):
     """One row per persisted Yjs update, in arrival order (`id` is the log position)."""
 
+    # ids must never be reused after compaction deletes the rows below a snapshot
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(
         default=None,
         # SQLite only auto-increments an INTEGER PRIMARY KEY.

@@ -1,0 +1,73 @@
+"""HTML pages: the dashboard (``/``) and the editor (``/d/{doc_id}``).
+
+The pages are thin shells: the browser code (frontend/src, bundled to frontend/static/dist)
+reads the document id from ``<body data-doc-id>`` and talks to the REST API and the WebSocket.
+No inline scripts or handlers, so the pages carry a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Path as PathParam, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+STATIC_DIR = FRONTEND_DIR / "static"
+STATIC_URL = "/static"
+
+# 'self' covers same-origin ws:/wss: in current browsers; listed explicitly for older ones.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self' ws: wss:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
+
+
+def asset(path: str) -> str:
+    """URL of a static file with its modification time as a cache-busting version."""
+    try:
+        version = int((STATIC_DIR / path).stat().st_mtime)
+    except OSError:
+        version = 0
+    return f"{STATIC_URL}/{path}?v={version}"
+
+
+templates.env.globals["asset"] = asset
+
+router = APIRouter(tags=["pages"])
+
+_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+DocId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def dashboard(request: Request) -> HTMLResponse:
+    """The list of documents."""
+    return templates.TemplateResponse(request, "dashboard.html", headers=_HEADERS)
+
+
+@router.get("/d/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+async def editor(request: Request, doc_id: DocId) -> HTMLResponse:
+    """The editor for one document (unknown ids are reported by the page itself)."""
+    return templates.TemplateResponse(
+        request, "editor.html", {"doc_id": doc_id}, headers=_HEADERS
+    )

@@ -1,0 +1,104 @@
+"""REST: documents CRUD, search, pagination, live title, deletion closing live sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from pycrdt import Map
+
+from tests.support.yclient import YClient, eventually
+
+
+async def test_crud_search_and_pagination(server_any_db):
+    server = server_any_db
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        r = await http.post("/api/docs", json={"title": "White paper"})
+        assert r.status_code == 201
+        doc = r.json()
+        assert set(doc) >= {"id", "title", "created_at", "updated_at", "online"}
+        assert doc["created_at"].endswith("Z") or "+00:00" in doc["created_at"]
+        tag = doc["id"][:6]
+        ids = []
+        for i in range(3):
+            r = await http.post("/api/docs", json={"title": f"Report {tag} {i}"})
+            ids.append(r.json()["id"])
+        page = (await http.get("/api/docs", params={"q": f"report {tag}", "limit": 2})).json()
+        assert page["total"] == 3
+        assert [d["id"] for d in page["items"]] == [ids[2], ids[1]]  # newest first
+        rest = (await http.get("/api/docs", params={"q": f"report {tag}", "limit": 2,
+                                                     "offset": 2})).json()
+        assert [d["id"] for d in rest["items"]] == [ids[0]]
+
+        assert (await http.get(f"/api/docs/{doc['id']}")).json()["title"] == "White paper"
+        r = await http.patch(f"/api/docs/{doc['id']}", json={"title": "Renamed"})
+        assert r.status_code == 200 and r.json()["title"] == "Renamed"
+        assert (await http.get(f"/api/docs/{doc['id']}")).json()["title"] == "Renamed"
+
+        assert (await http.get("/api/docs/nope")).status_code == 404
+        assert (await http.patch("/api/docs/nope", json={"title": "x"})).status_code == 404
+        assert (await http.post("/api/docs", json={"title": ""})).status_code == 422
+        assert (await http.post("/api/docs", json={"title": "x" * 501})).status_code == 422
+        assert (await http.delete(f"/api/docs/{doc['id']}")).status_code == 204
+        assert (await http.get(f"/api/docs/{doc['id']}")).status_code == 404
+        assert (await http.delete(f"/api/docs/{doc['id']}")).status_code == 404
+
+
+async def test_title_is_live_both_ways(server):
+    doc_id = await server.new_doc("First title")
+    client = YClient(server.ws(doc_id))
+    await client.connect()
+    await client.wait_synced()
+    meta = client.doc.get("meta", type=Map)
+    assert meta.get("title") == "First title"
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        # rename over REST -> the open editor sees it live
+        await http.patch(f"/api/docs/{doc_id}", json={"title": "From REST"})
+        await eventually(lambda: meta.get("title") == "From REST")
+        # rename in the editor -> mirrored into the documents table (the dashboard)
+        meta["title"] = "From the editor"
+
+        async def listed() -> str:
+            return (await http.get(f"/api/docs/{doc_id}")).json()["title"]
+
+        for _ in range(100):
+            if await listed() == "From the editor":
+                break
+            await asyncio.sleep(0.05)
+        assert await listed() == "From the editor"
+        assert (await http.get(f"/api/docs/{doc_id}")).json()["online"] == 1
+    await client.close()
+
+
+async def test_delete_closes_live_connections_terminally(server):
+    doc_id = await server.new_doc()
+    client = YClient(server.ws(doc_id))
+    await client.connect()
+    await client.wait_synced()
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        assert (await http.delete(f"/api/docs/{doc_id}")).status_code == 204
+    await asyncio.wait_for(client.closed.wait(), 5)
+    assert client.close_code == 4410
+    again = YClient(server.ws(doc_id))
+    await again.connect()
+    await asyncio.wait_for(again.closed.wait(), 5)
+    assert again.close_code == 4404
+
+
+async def test_health_and_metrics(server):
+    doc_id = await server.new_doc()
+    client = YClient(server.ws(doc_id))
+    await client.connect()
+    await client.wait_synced()
+    from pycrdt import Text
+
+    client.doc.get("t", type=Text).insert(0, "counted")
+    await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        health = await http.get("/healthz")
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+        text = (await http.get("/metrics")).text
+    for name in ("quire_open_rooms 1.0", "quire_connections 1.0", "quire_updates_persisted_total",
+                 "quire_persist_seconds_bucket", "quire_bytes_in_total", "quire_frames_rejected"):
+        assert name in text
+    await client.close()

@@ -1,0 +1,111 @@
+"""The update log on SQLite and PostgreSQL: append, load, compact, restart."""
+
+from __future__ import annotations
+
+from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+
+from crdt.room import merge_to_state
+from storage import documents, updates
+from storage.db import make_engine
+
+
+def edits(n: int) -> tuple[Doc, list[bytes]]:
+    """A doc typed as n small edits (with a deletion and formatting), and the updates."""
+    doc = Doc()
+    captured: list[bytes] = []
+    doc.observe(lambda e: captured.append(e.update))
+    text = doc.get("t", type=Text)
+    frag = doc.get("default", type=XmlFragment)
+    para = frag.children.append(XmlElement("paragraph", {}, [XmlText("")]))
+    for i in range(n):
+        text.insert(len(text), chr(97 + i % 26))
+        para.children[0].insert(len(para.children[0]), "x", {"bold": {}} if i % 3 else None)
+        if i % 10 == 9:
+            del text[0:2]
+    return doc, captured
+
+
+def content(doc: Doc) -> tuple[str, str, list]:
+    frag = doc.get("default", type=XmlFragment)
+    return (str(doc.get("t", type=Text)), str(frag), frag.children[0].children[0].diff()
+            if len(frag.children) else [])
+
+
+def rebuilt(parts: list[bytes]) -> Doc:
+    doc = Doc()
+    for part in parts:
+        doc.apply_update(part)
+    return doc
+
+
+def test_append_load_compact_restart(db_url):
+    engine = make_engine(db_url)
+    doc_id = documents.create_document(engine, title="log").id
+    reference, ups = edits(120)
+    ids = updates.append_updates(engine, [(doc_id, u) for u in ups])
+    assert ids == sorted(ids) and len(ids) == len(ups)
+
+    loaded = updates.load_updates(engine, doc_id=doc_id)
+    assert content(rebuilt(loaded.updates)) == content(reference)
+
+    folded = updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
+    assert folded == len(ups)
+    assert updates.log_length(engine, doc_id=doc_id) == 0
+
+    # more edits after compaction: snapshot + tail
+    more = Doc()
+    more.apply_update(reference.get_update())
+    captured: list[bytes] = []
+    more.observe(lambda e: captured.append(e.update))
+    more.get("t", type=Text).insert(0, "AFTER ")
+    updates.append_updates(engine, [(doc_id, u) for u in captured])
+    engine.dispose()
+
+    restarted = make_engine(db_url)  # a restart: new engine on the same database
+    loaded = updates.load_updates(restarted, doc_id=doc_id)
+    assert loaded.tail_count == 1
+    assert content(rebuilt(loaded.updates)) == content(more)
+    updates.compact(restarted, doc_id=doc_id, merge=merge_to_state)
+    again = updates.load_updates(restarted, doc_id=doc_id)
+    assert len(again.updates) == 1
+    assert content(rebuilt(again.updates)) == content(more)
+    restarted.dispose()
+
+
+def test_compact_keeps_rows_appended_after_it_read(db_url):
+    engine = make_engine(db_url)
+    doc_id = documents.create_document(engine, title="race").id
+    _, ups = edits(20)
+    updates.append_updates(engine, [(doc_id, u) for u in ups[:10]])
+
+    def merge_and_append_meanwhile(parts: list[bytes]) -> bytes:
+        # another writer appends while compaction merges: its rows must survive
+        updates.append_updates(engine, [(doc_id, u) for u in ups[10:]])
+        return merge_to_state(parts)
+
+    updates.compact(engine, doc_id=doc_id, merge=merge_and_append_meanwhile)
+    loaded = updates.load_updates(engine, doc_id=doc_id)
+    assert loaded.tail_count == len(ups) - 10
+    reference = rebuilt(ups)
+    assert content(rebuilt(loaded.updates)) == content(reference)
+    engine.dispose()
+
+
+def test_documents_crud_and_search(db_url):
+    engine = make_engine(db_url)
+    tag = documents.new_id()[:8]
+    a = documents.create_document(engine, title=f"Alpha 100% {tag}")
+    b = documents.create_document(engine, title=f"beta_{tag}")
+    found, total = documents.list_documents(engine, q=f"alpha 100% {tag}")
+    assert [d.id for d in found] == [a.id] and total == 1
+    # LIKE wildcards in the query are literal
+    assert documents.list_documents(engine, q=f"b_ta_{tag}")[1] == 0
+    assert documents.rename_document(engine, doc_id=b.id, title="Gamma")
+    assert documents.get_document(engine, doc_id=b.id).title == "Gamma"
+    updates.append_updates(engine, [(a.id, b"\x00\x00")])
+    assert documents.delete_document(engine, doc_id=a.id)
+    assert documents.get_document(engine, doc_id=a.id) is None
+    assert updates.load_updates(engine, doc_id=a.id).updates == []
+    assert not documents.delete_document(engine, doc_id=a.id)
+    assert len(a.id) >= 20  # unguessable
+    engine.dispose()
