@@ -1,0 +1,57 @@
+// The Tiptap extensions of the Quire editor.
+import { Extension } from '@tiptap/core'
+import StarterKit from '@tiptap/starter-kit'
+import Collaboration from '@tiptap/extension-collaboration'
+import CollaborationCaret from '@tiptap/extension-collaboration-caret'
+import { TaskItem, TaskList } from '@tiptap/extension-list'
+import { TableKit } from '@tiptap/extension-table'
+import { CharacterCount, Placeholder } from '@tiptap/extensions'
+import { renderCaret, renderSelection } from './carets.js'
+
+/**
+ * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
+ * Mod-Shift-S stays too) and Mod-K for the link dialog.
+ * @param {{onLink: () => void}} handlers
+ */
+function quireKeys ({ onLink }) {
+  return Extension.create({
+    name: 'quireKeys',
+    addKeyboardShortcuts () {
+      return {
+        'Mod-Shift-x': () => this.editor.commands.toggleStrike(),
+        'Mod-k': () => {
+          onLink()
+          return true
+        },
+      }
+    },
+  })
+}
+
+/**
+ * @param {{doc: import('yjs').Doc, provider: any, user: {name: string, color: string}, onLink: () => void}} options
+ */
+export function buildExtensions ({ doc, provider, user, onLink }) {
+  return [
+    StarterKit.configure({
+      undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
+      trailingNode: false, // every peer would append its own trailing paragraph concurrently
+      heading: { levels: [1, 2, 3] },
+      link: {
+        openOnClick: false,
+        autolink: true,
+        linkOnPaste: true,
+        defaultProtocol: 'https',
+        HTMLAttributes: { rel: 'noopener noreferrer nofollow', target: null },
+      },
+    }),
+    TaskList,
+    TaskItem.configure({ nested: true }),
+    TableKit.configure({ table: { resizable: false } }),
+    CharacterCount,
+    Placeholder.configure({ placeholder: 'Start writing…' }),
+    Collaboration.configure({ document: doc }),
+    CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
+    quireKeys({ onLink }),
+  ]
+}

@@ -1,0 +1,88 @@
+// Entry point of the editor page (/d/{id}). The template passes the document id as
+// <body data-doc-id>; nothing inline (Content-Security-Policy friendly).
+import { Editor } from '@tiptap/core'
+import { getDoc } from '../shared/api.js'
+import { loadIdentity } from '../shared/identity.js'
+import { buildExtensions } from './extensions.js'
+import { mountFooter } from './footer.js'
+import { createLinkUi } from './link.js'
+import { mountPresence } from './presence.js'
+import { DocSession } from './session.js'
+import { createSaveStatus } from './status.js'
+import { mountTitle } from './title.js'
+import { mountToolbar } from './toolbar.js'
+
+const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
+
+function main () {
+  const docId = document.body.dataset.docId
+  if (!docId) throw new Error('editor page without data-doc-id')
+
+  const identity = loadIdentity()
+  const session = new DocSession(docId)
+
+  /** @type {{open: () => void} | null} */
+  let linkUi = null
+  const editor = new Editor({
+    element: byId('editor'),
+    injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
+    extensions: buildExtensions({
+      doc: session.doc,
+      provider: session.provider,
+      user: { name: identity.name, color: identity.color },
+      onLink: () => linkUi?.open(),
+    }),
+    editorProps: {
+      attributes: {
+        class: 'prose',
+        'aria-label': 'Document text',
+        'aria-multiline': 'true',
+        role: 'textbox',
+        spellcheck: 'true',
+      },
+    },
+  })
+  linkUi = createLinkUi(editor)
+
+  mountToolbar(byId('toolbar'), editor, { openLink: () => linkUi?.open() })
+  const title = mountTitle({
+    doc: session.doc,
+    input: /** @type {HTMLInputElement} */ (byId('doc-title')),
+    onEnter: () => editor.commands.focus('start'),
+  })
+  mountPresence({
+    awareness: session.awareness,
+    editor,
+    identity,
+    avatars: byId('avatars'),
+    cardSlot: byId('name-card-slot'),
+  })
+  mountFooter({ editor, counter: byId('word-count'), button: byId('shortcuts-button'), panel: byId('shortcuts-panel') })
+
+  const notice = byId('notice')
+  const showStatus = createSaveStatus(byId('save-state'))
+  session.onState((state) => {
+    showStatus(state)
+    if (state.kind === 'closed') {
+      editor.setEditable(false)
+      notice.textContent = state.detail
+      notice.hidden = false
+    }
+  })
+
+  getDoc(docId)
+    .then((doc) => title.setFallback(doc.title))
+    .catch((err) => {
+      if (err.status === 404) {
+        notice.textContent = 'This document does not exist. It may have been deleted.'
+        notice.hidden = false
+      }
+    })
+
+  session.start()
+
+  // Handy for debugging and for the end-to-end tests; not an API.
+  Object.assign(window, { quire: { editor, session } })
+}
+
+main()

@@ -1,0 +1,163 @@
+// Who is here: the local identity in awareness, a row of avatars, and the first-visit name card.
+import { h } from '../shared/dom.js'
+import { PALETTE, initials, saveIdentity } from '../shared/identity.js'
+import { textColorOn } from './carets.js'
+
+const MAX_AVATARS = 6
+
+/**
+ * @param {{
+ *   awareness: import('y-protocols/awareness').Awareness,
+ *   editor: import('@tiptap/core').Editor,
+ *   identity: import('../shared/identity.js').Identity,
+ *   avatars: HTMLElement,
+ *   cardSlot: HTMLElement,
+ * }} options
+ */
+export function mountPresence ({ awareness, editor, identity, avatars, cardSlot }) {
+  // The colour shown this session; it differs from identity.color only if someone already here
+  // has ours (the person who came first keeps it).
+  let sessionColor = identity.color
+
+  const announce = () => editor.commands.updateUser({ name: identity.name, color: sessionColor })
+
+  /** Pick a colour nobody else here uses when an earlier arrival has ours. */
+  function resolveColorClash () {
+    const taken = new Set()
+    let clash = false
+    for (const [client, state] of awareness.getStates()) {
+      if (client === awareness.clientID || !state?.user) continue
+      taken.add(state.user.color)
+      if (state.user.color === sessionColor && client < awareness.clientID) clash = true
+    }
+    if (!clash) return
+    const free = PALETTE.filter((c) => !taken.has(c))
+    const preferred = free.includes(identity.color) ? identity.color : free[0]
+    if (preferred && preferred !== sessionColor) {
+      sessionColor = preferred
+      announce()
+    }
+  }
+
+  function people () {
+    /** @type {Map<string, {name: string, color: string, self: boolean}>} */
+    const seen = new Map()
+    const self = awareness.getLocalState()?.user
+    if (self) seen.set(`${self.name}\u0000${self.color}`, { name: self.name, color: self.color, self: true })
+    for (const [client, state] of awareness.getStates()) {
+      const user = state?.user
+      if (client === awareness.clientID || !user || typeof user.name !== 'string') continue
+      const key = `${user.name}\u0000${user.color}`
+      if (!seen.has(key)) seen.set(key, { name: user.name, color: user.color, self: false })
+    }
+    return [...seen.values()]
+  }
+
+  function renderAvatars () {
+    const list = people()
+    const shown = list.slice(0, MAX_AVATARS)
+    const items = shown.map((person) => {
+      const label = person.self ? `${person.name} (you) — change your name` : `${person.name} — go to their cursor`
+      const button = h('button', {
+        type: 'button',
+        class: person.self ? 'avatar avatar-self' : 'avatar',
+        'aria-label': label,
+        'data-tip': person.self ? `${person.name} (you)` : person.name,
+        'data-name': person.name,
+        'data-color': person.color,
+      }, initials(person.name))
+      button.style.backgroundColor = person.color
+      button.style.color = textColorOn(person.color)
+      return h('li', {}, button)
+    })
+    if (list.length > shown.length) {
+      const rest = list.slice(MAX_AVATARS).map((p) => p.name).join(', ')
+      items.push(h('li', {}, h('span', { class: 'avatar avatar-more', 'data-tip': rest, tabindex: '0', 'aria-label': `and ${rest}` }, `+${list.length - shown.length}`)))
+    }
+    avatars.replaceChildren(...items)
+    avatars.setAttribute('aria-label', `${list.length} ${list.length === 1 ? 'person' : 'people'} here`)
+  }
+
+  avatars.addEventListener('click', (event) => {
+    const button = /** @type {HTMLElement} */ (event.target).closest('button.avatar')
+    if (!button) return
+    if (button.classList.contains('avatar-self')) {
+      showNameCard(true)
+      return
+    }
+    const { name, color } = button.dataset
+    const caret = [...document.querySelectorAll('.collaboration-carets__caret')]
+      .find((el) => /** @type {HTMLElement} */ (el).dataset.name === name && /** @type {HTMLElement} */ (el).dataset.color === color)
+    if (caret) {
+      caret.scrollIntoView({ block: 'center', behavior: 'smooth' })
+      caret.classList.remove('caret-flash')
+      void (/** @type {HTMLElement} */ (caret).offsetWidth) // restart the animation
+      caret.classList.add('caret-flash')
+    }
+  })
+
+  let frame = 0
+  awareness.on('change', () => {
+    resolveColorClash()
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; renderAvatars() })
+  })
+
+  // ---- the first-visit name card (inline, never modal) ----
+  /** @param {boolean} focus */
+  function showNameCard (focus) {
+    if (cardSlot.firstChild) {
+      cardSlot.querySelector('input')?.focus()
+      return
+    }
+    const input = /** @type {HTMLInputElement} */ (h('input', {
+      id: 'name-input', type: 'text', maxlength: '40', autocomplete: 'name', required: true,
+      value: identity.chosen ? identity.name : '', placeholder: 'Your name',
+    }))
+    const form = h('form', { class: 'name-card', 'aria-labelledby': 'name-card-title' },
+      h('div', { class: 'name-card-text' },
+        h('label', { id: 'name-card-title', for: 'name-input' }, identity.chosen ? 'Change your name' : 'What name should others see?'),
+        h('p', {}, 'It appears next to your cursor. Kept on this device.')),
+      h('div', { class: 'name-card-controls' },
+        input,
+        h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save'),
+        h('button', { type: 'button', class: 'btn btn-quiet', 'data-action': 'dismiss' }, identity.chosen ? 'Cancel' : 'Not now')))
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      const name = input.value.trim().replace(/\s+/g, ' ').slice(0, 40)
+      if (!name) {
+        input.focus()
+        return
+      }
+      identity.name = name
+      identity.chosen = true
+      saveIdentity(identity)
+      announce()
+      hideNameCard()
+    })
+    form.addEventListener('click', (event) => {
+      if (/** @type {HTMLElement} */ (event.target).closest('[data-action="dismiss"]')) {
+        if (!identity.chosen) sessionStorage.setItem('quire.nameCardDismissed', '1')
+        hideNameCard()
+      }
+    })
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') hideNameCard()
+    })
+    cardSlot.replaceChildren(form)
+    if (focus) input.focus()
+  }
+
+  function hideNameCard () {
+    const hadFocus = cardSlot.contains(document.activeElement)
+    cardSlot.replaceChildren()
+    if (hadFocus) editor.commands.focus()
+  }
+
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) announce() // back from the page cache: we left on pagehide
+  })
+
+  announce()
+  renderAvatars()
+  if (!identity.chosen && !sessionStorage.getItem('quire.nameCardDismissed')) showNameCard(true)
+}
