@@ -26,7 +26,7 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings: Settings = app.state.settings
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.db_busy_timeout_ms)
     async with SqlStore(engine) as store:
         rooms = Rooms(
             store,

@@ -21,5 +21,7 @@ class Settings(BaseSettings):
     unload_after: float = 5.0
     # permessage-deflate costs more CPU than it saves on small Yjs frames (see BENCHMARKS.md)
     ws_per_message_deflate: bool = False
+    # SQLite: how long a write waits for a lock before it fails (and clients resync later)
+    db_busy_timeout_ms: int = 5000
     max_import_bytes: int = 5 * 1024 * 1024
     log_level: str = "info"
