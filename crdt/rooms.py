@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from crdt.connection import Connection
 from crdt.ports import Channel, UpdateStore
@@ -36,6 +36,8 @@ class Rooms:
         self.max_backlog = max_backlog
         self.stats = stats or Stats()
         self.room_observers: list[Callable[[Room], None]] = []  # called when a room is loaded
+        # awaited when a room unloads, after its pending updates are persisted
+        self.unload_observers: list[Callable[[Room], Awaitable[None]]] = []
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._tasks: dict[Room, asyncio.Task] = {}
@@ -149,6 +151,12 @@ class Rooms:
         room.closing = True
         try:
             await room.drain()
+            if not room.failed:
+                for observer in self.unload_observers:
+                    try:
+                        await observer(room)
+                    except Exception:
+                        log.exception("doc %s: unload observer failed", room.doc_id)
             if compact and not room.failed:
                 try:
                     await room.compact()
