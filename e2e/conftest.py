@@ -1,0 +1,256 @@
+"""Browser end-to-end fixtures: a real `quire serve` subprocess and Chromium via Playwright.
+
+- `quire`: one server per test session on a free port with a temp SQLite database; it can be
+  killed and restarted on the same port and database mid-test.
+- `people`: a factory of simulated people. Each person gets their own browser context (their own
+  storage, no BroadcastChannel shortcut between them), a display name preset in localStorage,
+  and a record of console errors and page errors that must stay empty.
+
+Chromium: Debian's /usr/bin/chromium (Playwright cannot download browsers here). Without it the
+tests skip, except under CI=true where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+BUNDLE = ROOT / "frontend" / "static" / "dist" / "editor.js"
+ARTIFACTS = ROOT / "artifacts"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class QuireServer:
+    """`quire serve` as a subprocess; kill() and start() keep the same port and database."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.database_url = f"sqlite:///{workdir / 'quire.db'}"
+        self.log_path = workdir / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> None:
+        quire = Path(sys.executable).with_name("quire")
+        command = [str(quire), "serve"] if quire.exists() else [sys.executable, "-m", "server.cli", "serve"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*command, "--host", "127.0.0.1", "--port", str(self.port),
+                 "--database-url", self.database_url],
+                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                env={**os.environ, "QUIRE_LOG_LEVEL": "warning"},
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"quire serve exited ({self.process.returncode}):\n{self.log_tail()}")
+            try:
+                if self.http.get("/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"quire serve not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs; whatever was not committed is gone."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def new_doc(self, title: str = "E2E document") -> str:
+        response = self.http.post("/api/docs", json={"title": title})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def content(self, doc_id: str) -> dict:
+        response = self.http.get(f"/api/docs/{doc_id}/content")
+        response.raise_for_status()
+        return response.json()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def quire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServer]:
+    _require(BUNDLE.exists(), f"frontend bundle missing ({BUNDLE}); run `make frontend`")
+    server = QuireServer(tmp_path_factory.mktemp("quire-e2e"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.http.close()
+
+
+@pytest.fixture(autouse=True)
+def _server_back_up(quire: QuireServer) -> Iterator[None]:
+    """A test that kills the server must not leave the next one without it."""
+    yield
+    if not quire.running():
+        quire.start()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _require(CHROMIUM.exists(), "browser tests need /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# Chromium reports a refused or dropped WebSocket as a console error. Tests that take the server
+# down or the network away allow exactly these.
+NETWORK_ERRORS = [
+    re.compile(r"WebSocket connection to '.*' failed"),
+    re.compile(r"Failed to load resource: net::ERR_(CONNECTION_REFUSED|INTERNET_DISCONNECTED|CONNECTION_RESET|EMPTY_RESPONSE)"),
+]
+
+
+class Person:
+    """One simulated person: their own browser context and page."""
+
+    def __init__(self, browser, server: QuireServer, name: str | None, color: str,
+                 viewport: dict) -> None:
+        self.name = name
+        self.server = server
+        self.context = browser.new_context(viewport=viewport)
+        if name is not None:
+            identity = json.dumps({"name": name, "color": color, "chosen": True})
+            self.context.add_init_script(
+                f"try {{ localStorage.setItem('quire.user', {json.dumps(identity)}) }} catch (e) {{}}")
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern[str]] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.closed = False
+
+    def _on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if any(pattern.search(text) for pattern in self.allowed):
+            return
+        self.errors.append(f"console.error: {text}")
+
+    def allow_network_errors(self) -> None:
+        self.allowed.extend(NETWORK_ERRORS)
+
+    # ---- the editor page ----
+    def open(self, doc_id: str) -> None:
+        self.page.goto(f"{self.server.url}/d/{doc_id}")
+        self.page.locator(".ProseMirror").wait_for()
+        self.expect_state("saved")
+
+    @property
+    def editor(self):
+        return self.page.locator(".ProseMirror")
+
+    def expect_state(self, kind: str, timeout: float = 10_000) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("#save-state")).to_have_attribute("data-kind", kind, timeout=timeout)
+
+    def json(self) -> dict:
+        return self.page.evaluate("window.quire.editor.getJSON()")
+
+    def text(self) -> str:
+        return self.page.evaluate("window.quire.editor.getText({blockSeparator: '\\n'})")
+
+    def expect_text(self, expected: str, timeout: float = 10_000) -> None:
+        """Wait until the document text (carets' name labels excluded) equals `expected`."""
+        self.page.wait_for_function(
+            "expected => window.quire && window.quire.editor.getText({blockSeparator: '\\n'}) === expected",
+            arg=expected, timeout=timeout)
+
+    def expect_contains(self, fragment: str, timeout: float = 10_000) -> None:
+        self.page.wait_for_function(
+            "part => window.quire && window.quire.editor.getText().includes(part)",
+            arg=fragment, timeout=timeout)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.context.close()
+
+
+@pytest.fixture
+def people(browser, quire: QuireServer) -> Iterator[Callable[..., Person]]:
+    """people("Ada") -> a Person with that display name (None: a first-time visitor)."""
+    created: list[Person] = []
+    colors = iter(["#1d4ed8", "#b91c1c", "#15803d", "#7c3aed"])
+
+    def make(name: str | None = "Ada", *, viewport: dict | None = None) -> Person:
+        person = Person(browser, quire, name, next(colors), viewport or {"width": 1280, "height": 800})
+        created.append(person)
+        return person
+
+    yield make
+    problems = [f"{p.name}: {e}" for p in created for e in p.errors]
+    for person in created:
+        person.close()
+    assert not problems, "browser console errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

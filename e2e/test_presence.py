@@ -1,0 +1,66 @@
+"""Who is here: carets with names, avatars, leaving, and the first-visit name card."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import expect
+
+
+def test_carets_and_avatars_come_and_go(quire, people, artifacts):
+    doc_id = quire.new_doc("Presence")
+    ada, bea = people("Ada"), people("Bea")
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("A paragraph both of us are looking at, with room for two carets.")
+    bea.open(doc_id)
+    bea.editor.click()
+    bea.page.keyboard.press("Home")
+
+    bea_caret = ada.page.locator('.collaboration-carets__caret[data-name="Bea"]')
+    expect(bea_caret).to_be_visible()
+    expect(bea_caret.locator(".collaboration-carets__label")).to_have_text("Bea")
+    ada_caret = bea.page.locator('.collaboration-carets__caret[data-name="Ada"]')
+    expect(ada_caret).to_be_visible()
+    expect(ada_caret.locator(".collaboration-carets__label")).to_have_text("Ada")
+
+    # Bea selects a word: Ada sees it tinted in Bea's colour
+    bea.page.keyboard.press("Shift+Control+ArrowRight")
+    expect(ada.page.locator(".collaboration-carets__selection")).to_have_count(1)
+
+    for person in (ada, bea):
+        avatars = person.page.locator("#avatars .avatar")
+        expect(avatars).to_have_count(2)
+        names = sorted(avatars.evaluate_all("els => els.map(e => e.dataset.name)"))
+        assert names == ["Ada", "Bea"]
+    # colours are distinct, valid #rrggbb
+    colors = ada.page.locator("#avatars .avatar").evaluate_all("els => els.map(e => e.dataset.color)")
+    assert len(set(colors)) == 2 and all(len(c) == 7 and c.startswith("#") for c in colors)
+
+    ada.page.screenshot(path=str(artifacts / "two-authors.png"))
+
+    started = time.monotonic()
+    bea.close()
+    expect(bea_caret).to_have_count(0, timeout=1000)
+    expect(ada.page.locator("#avatars .avatar")).to_have_count(1, timeout=1000)
+    assert time.monotonic() - started < 1.5
+
+
+def test_first_visit_asks_for_a_name_inline(quire, people):
+    doc_id = quire.new_doc("Names")
+    cleo = people(None)
+    cleo.open(doc_id)
+    card = cleo.page.locator(".name-card")
+    expect(card).to_be_visible()
+    # the card does not block writing
+    cleo.editor.click()
+    cleo.page.keyboard.type("Typing before choosing a name.")
+    card.get_by_label("What name should others see?").fill("Cleo")
+    card.get_by_role("button", name="Save").click()
+    expect(card).to_have_count(0)
+    expect(cleo.page.locator("#avatars .avatar-self")).to_have_attribute("data-name", "Cleo")
+
+    cleo.page.reload()
+    cleo.page.locator(".ProseMirror").wait_for()
+    expect(cleo.page.locator("#avatars .avatar-self")).to_have_attribute("data-name", "Cleo")
+    expect(cleo.page.locator(".name-card")).to_have_count(0)
