@@ -1,0 +1,203 @@
+"""XmlFragment("default") <-> GitHub-flavoured Markdown, plus JSON and plain-text views.
+
+Public API (pure functions over a ``pycrdt.Doc``; no I/O):
+
+* :func:`export_markdown` — the document as GFM (optionally with YAML front matter and
+  comment threads as footnotes). See :mod:`crdt.markdown_export` for every choice made.
+* :func:`import_markdown` — replace the fragment with the parse of a Markdown text, in
+  the shape Tiptap 3 writes. See :mod:`crdt.markdown_import`.
+* :func:`fragment_to_json` — ProseMirror-like JSON (``{"type": "doc", "content": [...]}``)
+  used by the REST API and version history.
+* :func:`document_text` — plain text, one line per text block.
+
+The Yjs shape (what y-tiptap writes): one ``XmlElement`` per node named after the node
+type, node attrs as XML attributes (numbers arrive from JS as floats; the JSON view casts
+integral floats to ``int``), inline content as ``XmlText`` runs whose formatting
+attributes are the marks (``{"bold": {}}``, ``{"link": {"href": ...}}``) interleaved with
+inline elements such as ``hardBreak``. Overlapping-mark names of the form
+``name--hash`` are reported under ``name``.
+
+Errors: these functions expect a ``pycrdt.Doc`` and (for import) a ``str``; anything else
+raises whatever pycrdt or markdown-it raises (``TypeError``/``AttributeError``). Nothing
+here raises on document *content*: unknown nodes and marks are exported as their text,
+and nesting deeper than :data:`MAX_DEPTH` is flattened rather than recursed into.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
+from .markdown_export import render_markdown
+from .markdown_import import MAX_DEPTH, mark_sort_key, parse_markdown
+
+__all__ = [
+    "MAX_DEPTH",
+    "document_text",
+    "export_markdown",
+    "fragment_to_json",
+    "import_markdown",
+]
+
+FRAGMENT = "default"
+_TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock"})
+
+
+def export_markdown(
+    doc: Doc,
+    *,
+    footnotes: list[tuple[str, list[str]]] | None = None,
+    frontmatter: dict | None = None,
+) -> str:
+    """Render the document's ``default`` fragment as GitHub-flavoured Markdown.
+
+    ``footnotes``: ``[(thread_id, [message, ...]), ...]``. Text carrying a mark whose
+    name starts with ``comment`` and whose attrs hold ``{"threadId": thread_id}`` gets a
+    ``[^n]`` reference after the end of each such passage; the messages become the
+    footnote body (one paragraph per message) at the end. Footnotes are numbered in
+    order of first reference; threads never referenced in the text are left out.
+
+    ``frontmatter``: e.g. ``{"title": ..., "authors": [...], "date": ...}`` becomes a YAML
+    front matter block; strings are always double-quoted, dates become quoted ISO strings.
+
+    An empty document exports to ``""``; otherwise the result ends with one newline.
+    """
+    blocks = fragment_to_json(doc).get("content", [])
+    return render_markdown(blocks, footnotes=footnotes, frontmatter=frontmatter)
+
+
+def import_markdown(text: str, doc: Doc) -> None:
+    """Replace the ``default`` fragment of ``doc`` with the parse of ``text``.
+
+    Runs in one transaction (one update for observers). Raw HTML stays literal text,
+    nesting beyond :data:`MAX_DEPTH` is flattened into literal text, and a leading YAML
+    front matter block is dropped (the caller may read it; it is not document content).
+    """
+    blocks = parse_markdown(text)
+    fragment = doc.get(FRAGMENT, type=XmlFragment)
+    with doc.transaction():
+        count = len(fragment.children)
+        if count:
+            del fragment.children[0:count]
+        _write(fragment, blocks)
+
+
+def fragment_to_json(doc: Doc) -> dict:
+    """ProseMirror-like JSON of the fragment: ``{"type": "doc", "content": [...]}``.
+
+    Nodes are ``{"type", "attrs"?, "content"?}`` (empty attrs/content omitted; attrs
+    keys sorted), text is ``{"type": "text", "text", "marks"?}`` with marks
+    ``{"type", "attrs"?}`` in a stable order, adjacent text with equal marks merged.
+    Iterative, so any depth is safe.
+    """
+    fragment = doc.get(FRAGMENT, type=XmlFragment)
+    root: dict[str, Any] = {"type": "doc"}
+    with doc.transaction():
+        stack: list[tuple[XmlFragment | XmlElement, dict[str, Any]]] = [(fragment, root)]
+        while stack:
+            parent, node = stack.pop()
+            content: list[dict[str, Any]] = []
+            for child in parent.children:
+                if isinstance(child, XmlText):
+                    content.extend(_text_nodes(child))
+                elif isinstance(child, XmlElement):
+                    element: dict[str, Any] = {"type": child.tag or ""}
+                    attrs = {str(k): _plain(v) for k, v in child.attributes}
+                    if attrs:
+                        element["attrs"] = dict(sorted(attrs.items()))
+                    content.append(element)
+                    stack.append((child, element))
+            content = _merge_text(content)
+            if content:
+                node["content"] = content
+    return root
+
+
+def document_text(doc: Doc) -> str:
+    """Plain text: every text block on its own line (hard breaks become newlines)."""
+    lines: list[str] = []
+    stack = [fragment_to_json(doc)]
+    while stack:
+        node = stack.pop()
+        content = node.get("content", [])
+        inline = any(c["type"] in ("text", "hardBreak") for c in content)
+        if inline or node["type"] in _TEXTBLOCKS:
+            lines.append(
+                "".join(c.get("text", "\n" if c["type"] == "hardBreak" else "") for c in content)
+            )
+        else:
+            stack.extend(reversed(content))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _plain(value: Any) -> Any:
+    """JS numbers arrive as floats: give integral ones back as ints (recursively)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text_nodes(text: XmlText) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    for chunk, attrs in text.diff():
+        if not isinstance(chunk, str) or not chunk:
+            continue  # embeds are not part of Tiptap's schema
+        node: dict[str, Any] = {"type": "text", "text": chunk}
+        marks = []
+        for name, value in (attrs or {}).items():
+            if value is None:
+                continue
+            mark: dict[str, Any] = {"type": str(name).split("--", 1)[0]}
+            if isinstance(value, dict) and value:
+                mark["attrs"] = _plain(value)
+            marks.append(mark)
+        if marks:
+            node["marks"] = sorted(
+                marks, key=lambda m: (*mark_sort_key(m), json.dumps(m, sort_keys=True))
+            )
+        nodes.append(node)
+    return nodes
+
+
+def _merge_text(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: list[dict[str, Any]] = []
+    for node in content:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and node["type"] == "text"
+            and prev["type"] == "text"
+            and prev.get("marks") == node.get("marks")
+        ):
+            prev["text"] += node["text"]
+        else:
+            merged.append(node)
+    return merged
+
+
+def _write(fragment: XmlFragment, blocks: list[dict[str, Any]]) -> None:
+    """Write ProseMirror JSON below ``fragment`` as y-tiptap would (explicit stack)."""
+    stack: list[tuple[XmlFragment | XmlElement, list[dict[str, Any]]]] = [(fragment, blocks)]
+    while stack:
+        parent, content = stack.pop()
+        text: XmlText | None = None
+        for node in content:
+            if node["type"] == "text":
+                if text is None:
+                    text = parent.children.append(XmlText())
+                marks = {m["type"]: m.get("attrs", {}) for m in node.get("marks", [])}
+                text.insert(len(text), node["text"], marks or None)
+                continue
+            text = None
+            element = parent.children.append(XmlElement(node["type"], node.get("attrs") or None))
+            if node.get("content"):
+                stack.append((element, node["content"]))
