@@ -97,3 +97,25 @@ def test_formatting_by_one_appears_for_the_other(quire, people):
     server = eventually(lambda: (c := quire.content(doc_id)) and same_document(doc, c["json"]) and c,
                         message="server copy equal to the editors")
     assert "Quarterly report" in server["text"]
+
+
+def test_undo_takes_back_only_your_own_changes(quire, people):
+    doc_id = quire.new_doc("Undo")
+    ada, bea = people("Ada"), people("Bea")
+    ada.open(doc_id)
+    bea.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Ada's sentence.")
+    bea.expect_contains("Ada's sentence.")
+    bea.editor.click()
+    bea.page.keyboard.press("Control+End")
+    bea.page.keyboard.press("Enter")
+    bea.page.keyboard.type("Bea's sentence.")
+    ada.expect_contains("Bea's sentence.")
+
+    ada.page.get_by_role("button", name="Undo").click()
+    for person in (ada, bea):
+        person.expect_contains("Bea's sentence.")
+        person.page.wait_for_function("() => !window.quire.editor.getText().includes(\"Ada's\")")
+    ada.page.keyboard.press("Control+Shift+z")
+    bea.expect_contains("Ada's sentence.")

@@ -95,7 +95,8 @@ function showMenu (button) {
   button.setAttribute('aria-expanded', 'true')
   openMenu = menu
   busy = true
-  /** @type {HTMLElement} */ (menu.querySelector('[role=menuitem]')).focus()
+  const first = /** @type {HTMLElement} */ (menu.querySelector('[role=menuitem]'))
+  first.focus()
 }
 
 function closeMenu (refocus = false) {
@@ -177,7 +178,8 @@ function startRename (li, doc) {
       }
     }
     render()
-    /** @type {HTMLElement | null} */ (list.querySelector(`[data-id="${CSS.escape(doc.id)}"] [data-action=menu]`))?.focus()
+    const menuButton = /** @type {HTMLElement | null} */ (list.querySelector(`[data-id="${CSS.escape(doc.id)}"] [data-action=menu]`))
+    menuButton?.focus()
   }
   form.addEventListener('submit', (event) => { event.preventDefault(); finish(true) })
   input.addEventListener('keydown', (event) => { if (event.key === 'Escape') { event.preventDefault(); finish(false) } })

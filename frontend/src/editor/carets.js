@@ -26,6 +26,7 @@ export function renderCaret (user) {
   const name = (user.name || 'Someone').slice(0, 40)
   const caret = document.createElement('span')
   caret.className = 'collaboration-carets__caret'
+  caret.setAttribute('aria-hidden', 'true') // the avatars row names who is here
   caret.style.borderColor = color
   caret.dataset.name = name
   caret.dataset.color = color

@@ -48,7 +48,10 @@ function main () {
   const title = mountTitle({
     doc: session.doc,
     input: /** @type {HTMLInputElement} */ (byId('doc-title')),
-    onEnter: () => editor.commands.focus('start'),
+    onEnter: () => {
+      editor.view.focus() // synchronously, so the next keystroke already lands in the text
+      editor.commands.focus('start')
+    },
   })
   mountPresence({
     awareness: session.awareness,

@@ -1,0 +1,67 @@
+"""The dashboard: create, see who is in a document, rename, search, delete."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from e2e.helpers import eventually
+
+
+def test_create_rename_search_and_delete(quire, people):
+    ada, bea = people("Ada"), people("Bea")
+    page = ada.page
+    page.goto(quire.url + "/")
+    page.get_by_role("button", name="New document").first.click()
+    page.wait_for_url(re.compile(r"/d/[\w-]+$"))
+    doc_id = page.url.rsplit("/", 1)[1]
+    page.locator(".ProseMirror").wait_for()
+    expect(page.locator("#doc-title")).to_have_value("Untitled document")
+    page.locator("#doc-title").fill("Field notes on tides")
+    page.locator("#doc-title").press("Enter")  # Enter moves into the text
+    page.keyboard.type("High water at noon.")
+    ada.expect_state("saved")
+    eventually(lambda: quire.http.get(f"/api/docs/{doc_id}").json()["title"] == "Field notes on tides",
+               message="title mirrored")
+
+    bea.open(doc_id)  # Bea stays in the document while Ada looks at the list
+    page.goto(quire.url + "/")
+    row = page.locator(f'.doc-row[data-id="{doc_id}"]')
+    expect(row.locator(".doc-title")).to_have_text("Field notes on tides")
+    expect(row.locator(".doc-online")).to_have_text("1 here now")
+    expect(row.locator(".doc-time")).to_have_text(re.compile(r"^Edited "))
+
+    # rename from the row menu; Bea's open editor follows
+    row.get_by_role("button", name="More actions for Field notes on tides").click()
+    page.get_by_role("menuitem", name="Rename").click()
+    page.get_by_label("New title").fill("Tide tables")
+    page.get_by_label("New title").press("Enter")
+    expect(row.locator(".doc-title")).to_have_text("Tide tables")
+    assert quire.http.get(f"/api/docs/{doc_id}").json()["title"] == "Tide tables"
+    expect(bea.page.locator("#doc-title")).to_have_value("Tide tables")
+
+    # search by title
+    search = page.get_by_role("searchbox", name="Search documents by title")
+    search.fill("tide tab")
+    expect(page.locator(".doc-row")).to_have_count(1)
+    search.fill("no such title anywhere")
+    expect(page.locator("#empty")).to_contain_text("No documents match")
+    search.fill("")
+    expect(row).to_be_visible()
+
+    # delete asks first; cancel keeps it
+    row.get_by_role("button", name="More actions for Tide tables").click()
+    page.get_by_role("menuitem", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete “Tide tables”?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="More actions for Tide tables").click()
+    page.get_by_role("menuitem", name="Delete").click()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert quire.http.get(f"/api/docs/{doc_id}").status_code == 404
+    # Bea is told plainly, and her editor stops taking input
+    expect(bea.page.locator("#notice")).to_contain_text("was deleted")
+    expect(bea.page.locator("#save-state")).to_have_attribute("data-kind", "closed")
