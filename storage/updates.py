@@ -77,6 +77,11 @@ def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
     rows appended concurrently (ids above the ones read) stay in the log. Returns rows folded in.
     """
     with Session(engine) as session:
+        # Take the document's write lock first (a row lock on PostgreSQL, the write lock on
+        # SQLite) so two processes never compact the same document at once.
+        session.execute(
+            update(Document).where(col(Document.id) == doc_id).values(updated_at=Document.updated_at)
+        )
         snap = session.get(Snapshot, doc_id)
         start = snap.upto_id if snap else 0
         rows = session.exec(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
 from crdt.room import merge_to_state
@@ -72,18 +75,24 @@ def test_append_load_compact_restart(db_url):
     restarted.dispose()
 
 
-def test_compact_keeps_rows_appended_after_it_read(db_url):
+def test_compact_keeps_rows_appended_while_it_runs(db_url):
     engine = make_engine(db_url)
     doc_id = documents.create_document(engine, title="race").id
     _, ups = edits(20)
     updates.append_updates(engine, [(doc_id, u) for u in ups[:10]])
+    writer = threading.Thread(
+        target=updates.append_updates, args=(engine, [(doc_id, u) for u in ups[10:]])
+    )
 
-    def merge_and_append_meanwhile(parts: list[bytes]) -> bytes:
-        # another writer appends while compaction merges: its rows must survive
-        updates.append_updates(engine, [(doc_id, u) for u in ups[10:]])
+    def merge_while_another_writer_appends(parts: list[bytes]) -> bytes:
+        # another writer appends while compaction merges: it waits for the compaction's
+        # lock, and its rows must survive
+        writer.start()
+        time.sleep(0.05)
         return merge_to_state(parts)
 
-    updates.compact(engine, doc_id=doc_id, merge=merge_and_append_meanwhile)
+    updates.compact(engine, doc_id=doc_id, merge=merge_while_another_writer_appends)
+    writer.join(timeout=10)
     loaded = updates.load_updates(engine, doc_id=doc_id)
     assert loaded.tail_count == len(ups) - 10
     reference = rebuilt(ups)
