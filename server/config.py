@@ -25,3 +25,15 @@ class Settings(BaseSettings):
     db_busy_timeout_ms: int = 5000
     max_import_bytes: int = 5 * 1024 * 1024
     log_level: str = "info"
+    # several processes share documents through Redis when this is set (redis://host:port/0)
+    redis_url: str | None = None
+    redis_prefix: str = "quire:"
+    # version history: an automatic version once edits pause this long ...
+    version_quiet_seconds: float = 10.0
+    # ... or after this long of continuous editing (and whenever the last person leaves)
+    version_max_interval_seconds: float = 300.0
+    # versions are stored as deltas; a full state starts a new chain every N versions
+    version_checkpoint_every: int = 50
+    # thinning of automatic versions: "AGE:EVERY,..." — older than AGE keep one per EVERY
+    # (units s, m, h, d, w). Named versions and restores are kept forever. "" keeps everything.
+    version_retention: str = "1d:1h,7d:1d,90d:1w"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 
@@ -52,3 +52,31 @@ class Snapshot(SQLModel, table=True):
     upto_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Version(SQLModel, table=True):
+    """A saved state of a document (history), kept apart from the update log so that compaction
+    never touches it.
+
+    Rows form chains: a checkpoint (`chain_id == id`) holds the full state; each later row of
+    its chain holds the delta since the previous row of that chain. `data` is zlib-compressed.
+    """
+
+    __table_args__ = (Index("ix_version_doc_id_id", "doc_id", "id"), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"),
+                         nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(default="auto", sa_column=Column(String(16), nullable=False))
+    name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    chain_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, index=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
