@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Protocol
 
 Merge = Callable[[list[bytes]], bytes]
@@ -44,4 +45,17 @@ class UpdateStore(Protocol):
 
     async def compact(self, doc_id: str, merge: Merge) -> None:
         """Fold the stored log into one snapshot, using `merge` to combine updates."""
+        ...
+
+
+class RelayKind(IntEnum):
+    UPDATE = 0
+    AWARENESS = 1
+
+
+class Relay(Protocol):
+    """Shares a room's durable updates and its awareness with other server processes."""
+
+    def publish(self, doc_id: str, kind: RelayKind, payload: bytes) -> None:
+        """Queue a message for the other processes (never blocks, never raises)."""
         ...

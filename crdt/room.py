@@ -21,7 +21,7 @@ from pycrdt import Awareness, Doc, merge_updates
 
 from crdt import protocol
 from crdt.connection import Connection
-from crdt.ports import ChannelClosed, UpdateStore
+from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
 from crdt.protocol import CloseCode, Kind, ProtocolError
 from crdt.stats import Stats
 
@@ -81,6 +81,9 @@ class Room:
         self._idle = asyncio.Event()
         self._idle.set()
         self._awareness_dirty: set[int] = set()
+        self._awareness_local: set[int] = set()  # changed by our own clients: published
+        self.relay_awareness_ids: set[int] = set()  # states that came from other processes
+        self.relay: Relay | None = None
         self._awareness_scheduled = False
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -227,6 +230,11 @@ class Room:
             self.stats.updates_persisted += len(to_store)
         self._persisted_seq = seq
         self._broadcast(batch)
+        if self.relay is not None and to_store:
+            # published only once durable, so another process can always catch up from the
+            # database whatever it missed on the wire
+            self.relay.publish(self.doc_id, RelayKind.UPDATE,
+                               to_store[0] if len(to_store) == 1 else merge_updates(*to_store))
         for conn in confirm:
             conn.send(protocol.persisted_message(state_vector))
         self._release_deferred()
@@ -279,8 +287,14 @@ class Room:
     def _on_awareness(self, topic: str, payload: tuple[dict[str, list[int]], Any]) -> None:
         if topic != "update":
             return
-        changes, _origin = payload
-        self._awareness_dirty.update(changes["added"], changes["updated"], changes["removed"])
+        changes, origin = payload
+        changed = (*changes["added"], *changes["updated"], *changes["removed"])
+        self._awareness_dirty.update(changed)
+        if origin == RELAY:
+            self.relay_awareness_ids.update(changes["added"], changes["updated"])
+            self.relay_awareness_ids.difference_update(changes["removed"])
+        else:
+            self._awareness_local.update(changed)
         if not self._awareness_scheduled:
             # Coalesce: everything that changed in this loop iteration goes out as one frame.
             self._awareness_scheduled = True
@@ -289,11 +303,29 @@ class Room:
     def _flush_awareness(self) -> None:
         self._awareness_scheduled = False
         ids, self._awareness_dirty = sorted(self._awareness_dirty), set()
+        local, self._awareness_local = sorted(self._awareness_local), set()
+        if self.relay is not None and local:
+            self.relay.publish(self.doc_id, RelayKind.AWARENESS,
+                               self.awareness.encode_awareness_update(local))
         if not ids or not self.connections:
             return
         frame = self._awareness_frame(ids)
         for conn in self.connections:
             conn.send(frame)
+
+    def apply_relayed_awareness(self, payload: bytes) -> None:
+        """Awareness from another process: shown to our clients, not published again."""
+        protocol.validate_awareness(payload)
+        self.awareness.apply_awareness_update(payload, RELAY)
+
+    def expire_relayed_awareness(self, max_age_ms: int) -> None:
+        """Forget other processes' client states not renewed for `max_age_ms` (y-websocket
+        clients renew every 15 s), so a process that died leaves no ghost cursors."""
+        now = int(time.time() * 1000)
+        stale = [cid for cid in self.relay_awareness_ids
+                 if now - self.awareness.meta.get(cid, {}).get("lastUpdated", 0) > max_age_ms]
+        if stale:
+            self.awareness.remove_awareness_states(stale, RELAY)
 
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
         return protocol.awareness_message(self.awareness.encode_awareness_update(client_ids))

@@ -55,6 +55,9 @@ class Rooms:
         room = self._rooms.get(doc_id)
         return room if room is not None and not room.closing else None
 
+    def open_doc_ids(self) -> list[str]:
+        return [doc_id for doc_id, room in self._rooms.items() if not room.closing]
+
     def online(self, doc_id: str) -> int:
         room = self._rooms.get(doc_id)
         return len(room.connections) if room else 0

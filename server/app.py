@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from crdt.rooms import Rooms
 from server.config import Settings
 from server.metrics import make_registry
+from server.relay import RedisRelay
 from server.routes import documents, ops
 from server.titles import TitleMirror
 from server.ws import router as ws_router
@@ -38,19 +39,28 @@ async def lifespan(app: FastAPI):
         rooms.room_observers.append(titles.watch)
         app.state.engine = engine
         app.state.rooms = rooms
-        app.state.metrics = make_registry(rooms)
         titles_task = asyncio.create_task(titles.run(), name="quire-titles")
+        relay = None
+        if settings.redis_url:
+            relay = RedisRelay(settings.redis_url, rooms, store, prefix=settings.redis_prefix)
+            rooms.room_observers.append(relay.watch)
+            relay_task = asyncio.create_task(relay.run(), name="quire-relay")
+        app.state.relay = relay
+        app.state.metrics = make_registry(rooms, relay)
         log.info("quire ready (database %s)", engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
             await rooms.aclose()
             await titles.flush()
-            titles_task.cancel()
-            try:
-                await titles_task
-            except asyncio.CancelledError:
-                pass
+            for task in (titles_task, relay_task if relay else None):
+                if task is None:
+                    continue
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
     engine.dispose()
 
 

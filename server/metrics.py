@@ -33,9 +33,35 @@ class RoomsCollector:
             yield CounterMetricFamily(name, doc, value=value)
 
 
-def make_registry(rooms: Rooms) -> CollectorRegistry:
+class RelayCollector:
+    def __init__(self, relay) -> None:
+        self.relay = relay
+
+    def collect(self):
+        stats = self.relay.stats
+        yield GaugeMetricFamily("quire_relay_connected", "1 when subscribed to Redis",
+                                value=1 if self.relay.connected else 0)
+        for name, doc, value in (
+            ("quire_relay_published", "Messages published to other processes", stats.published),
+            ("quire_relay_publish_errors", "Messages Redis did not take", stats.publish_errors),
+            ("quire_relay_received", "Messages received from other processes", stats.received),
+            ("quire_relay_applied", "Relayed messages applied to open rooms", stats.applied),
+            ("quire_relay_gaps", "Gaps detected in a sender's sequence", stats.gaps),
+            ("quire_relay_catchups", "Rooms caught up from the database", stats.catchups),
+            ("quire_relay_reconnects", "Redis subscription reconnects", stats.reconnects),
+        ):
+            yield CounterMetricFamily(name, doc, value=value)
+
+
+def make_registry(rooms: Rooms, relay=None) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(RoomsCollector(rooms))
+    if relay is not None:
+        registry.register(RelayCollector(relay))
+        lag = Histogram("quire_relay_lag_seconds", "Publish-to-receive delay between processes",
+                        registry=registry,
+                        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0))
+        relay.stats.lag_observers.append(lag.observe)
     persist = Histogram(
         "quire_persist_seconds",
         "Time for a group of updates to become durable",

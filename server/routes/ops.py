@@ -21,6 +21,9 @@ async def healthz(request: Request):
         await asyncio.wait_for(asyncio.to_thread(ping, state.engine), timeout=3)
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
+    relay = getattr(state, "relay", None)
+    if relay is not None:
+        checks["redis"] = "ok" if await relay.ping() and relay.connected else "error: unreachable"
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if healthy else "error", **checks},
                         status_code=200 if healthy else 503)

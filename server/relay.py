@@ -1,0 +1,227 @@
+"""Redis relay: processes that have a document open share its updates and awareness.
+
+Every process pattern-subscribes to `<prefix>doc:*`. A message is published only after the
+update is committed to the shared database, so the database is the source of truth and Redis
+only makes it fast. Pub/sub can lose messages (a reconnect, a slow subscriber), so:
+- each process numbers its messages per document; a receiver that sees a gap in a sender's
+  numbers catches that document up from the database;
+- after (re)subscribing, and right after a room loads, a process catches its open rooms up
+  from the database;
+- awareness states from other processes expire if not renewed (a dead process leaves no ghosts).
+Updates applied from the relay carry the RELAY origin: broadcast locally, never stored again.
+
+Frame on the wire: b"Q1" | kind (1) | sender id (16) | seq (8) | sent_ms (8) | payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+import time
+import uuid
+from collections import OrderedDict
+
+import redis.asyncio as redis
+
+from crdt.ports import RelayKind, UpdateStore
+from crdt.protocol import ProtocolError
+from crdt.room import RELAY, Room
+from crdt.rooms import Rooms
+
+log = logging.getLogger("quire.relay")
+HEADER = struct.Struct(">2sB16sQQ")
+MAGIC = b"Q1"
+
+
+class RelayStats:
+    def __init__(self) -> None:
+        self.published = 0
+        self.publish_errors = 0
+        self.received = 0
+        self.applied = 0
+        self.catchups = 0
+        self.gaps = 0
+        self.reconnects = 0
+        self.lag_observers: list = []
+
+
+class RedisRelay:
+    def __init__(self, url: str, rooms: Rooms, store: UpdateStore, *, prefix: str = "quire:",
+                 awareness_timeout_ms: int = 30_000) -> None:
+        self.url = url
+        self.rooms = rooms
+        self.store = store
+        self.prefix = prefix
+        self.awareness_timeout_ms = awareness_timeout_ms
+        self.node = uuid.uuid4().bytes
+        self.stats = RelayStats()
+        self.connected = False
+        self._seq: dict[str, int] = {}
+        self._seen: OrderedDict[tuple[bytes, str], int] = OrderedDict()
+        self._outbox: list[tuple[str, RelayKind, bytes]] = []
+        self._wake = asyncio.Event()
+        self._catchup: set[str] = set()
+        self._catchup_wake = asyncio.Event()
+        self._client: redis.Redis | None = None
+
+    def channel(self, doc_id: str) -> str:
+        return f"{self.prefix}doc:{doc_id}"
+
+    # ---- wiring ----------------------------------------------------------------------------
+
+    def watch(self, room: Room) -> None:
+        """A room was loaded here: publish its changes and catch it up once (anything committed
+        between its load and now arrived while it was not open)."""
+        room.relay = self
+        self.request_catchup(room.doc_id)
+
+    def publish(self, doc_id: str, kind: RelayKind, payload: bytes) -> None:
+        self._outbox.append((doc_id, kind, payload))
+        self._wake.set()
+
+    def request_catchup(self, doc_id: str) -> None:
+        self._catchup.add(doc_id)
+        self._catchup_wake.set()
+
+    async def ping(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self._client.ping(), 2))
+        except Exception:
+            return False
+
+    async def run(self) -> None:
+        self._client = redis.Redis.from_url(self.url)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._publisher())
+                tasks.create_task(self._subscriber())
+                tasks.create_task(self._catcher())
+                tasks.create_task(self._reaper())
+        finally:
+            await self._client.aclose()
+
+    # ---- publishing ------------------------------------------------------------------------
+
+    async def _publisher(self) -> None:
+        assert self._client is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._outbox = self._outbox, []
+            if not batch:
+                continue
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for doc_id, kind, payload in batch:
+                        seq = self._seq.get(doc_id, 0) + 1
+                        self._seq[doc_id] = seq
+                        header = HEADER.pack(MAGIC, kind, self.node, seq,
+                                             int(time.time() * 1000))
+                        pipe.publish(self.channel(doc_id), header + payload)
+                    await pipe.execute()
+                self.stats.published += len(batch)
+            except Exception as exc:
+                # The sequence numbers moved on, so receivers see the gap and catch up from
+                # the database once Redis is back.
+                self.stats.publish_errors += len(batch)
+                log.warning("relay publish failed (%d messages): %r", len(batch), exc)
+
+    # ---- subscribing -----------------------------------------------------------------------
+
+    async def _subscriber(self) -> None:
+        backoff = 0.1
+        while True:
+            pubsub = redis.Redis.from_url(self.url).pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(f"{self.prefix}doc:*")
+                if self.connected is False and self.stats.reconnects:
+                    log.info("relay reconnected to Redis")
+                self.connected = True
+                backoff = 0.1
+                # whatever was published while we were not listening is in the database
+                for doc_id in self.rooms.open_doc_ids():
+                    self.request_catchup(doc_id)
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "pmessage":
+                        self._receive(message["channel"], message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.connected:
+                    log.warning("relay lost Redis: %r; reconnecting", exc)
+                self.connected = False
+                self.stats.reconnects += 1
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+    def _receive(self, channel: bytes, data: bytes) -> None:
+        if len(data) < HEADER.size:
+            return
+        magic, kind, node, seq, sent_ms = HEADER.unpack_from(data)
+        if magic != MAGIC or node == self.node:
+            return
+        doc_id = channel.decode()[len(self.prefix) + 4 :]
+        self.stats.received += 1
+        key = (node, doc_id)
+        last = self._seen.pop(key, None)
+        self._seen[key] = seq
+        if len(self._seen) > 100_000:
+            self._seen.popitem(last=False)
+        room = self.rooms.open_room(doc_id)
+        if room is None:
+            return
+        for observer in self.stats.lag_observers:
+            observer(max(0.0, time.time() - sent_ms / 1000))
+        if last is not None and seq != last + 1:
+            self.stats.gaps += 1
+            self.request_catchup(doc_id)
+        payload = data[HEADER.size :]
+        try:
+            if kind == RelayKind.UPDATE:
+                room.apply(payload, RELAY)
+            elif kind == RelayKind.AWARENESS:
+                room.apply_relayed_awareness(payload)
+            self.stats.applied += 1
+        except ProtocolError as exc:
+            log.warning("doc %s: dropped a bad relay message: %s", doc_id, exc.reason)
+
+    # ---- catching up -----------------------------------------------------------------------
+
+    async def _catcher(self) -> None:
+        while True:
+            await self._catchup_wake.wait()
+            self._catchup_wake.clear()
+            docs, self._catchup = self._catchup, set()
+            for doc_id in docs:
+                room = self.rooms.open_room(doc_id)
+                if room is None:
+                    continue
+                try:
+                    stored = await self.store.load(doc_id)
+                except Exception as exc:
+                    log.warning("doc %s: catch-up from the database failed: %r", doc_id, exc)
+                    self._catchup.add(doc_id)
+                    await asyncio.sleep(0.5)
+                    self._catchup_wake.set()
+                    continue
+                if room is self.rooms.open_room(doc_id):
+                    for update in stored:
+                        room.apply(update, RELAY)  # duplicates change nothing
+                    self.stats.catchups += 1
+
+    async def _reaper(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            for doc_id in self.rooms.open_doc_ids():
+                room = self.rooms.open_room(doc_id)
+                if room is not None and room.relay_awareness_ids:
+                    room.expire_relayed_awareness(self.awareness_timeout_ms)
