@@ -79,11 +79,12 @@ export function createLinkUi (editor) {
   function close (refocus = true) {
     if (dialog.hidden) return
     dialog.hidden = true
-    if (refocus) editor.commands.focus()
+    if (refocus) editor.view.focus()
   }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault()
+    editor.view.focus() // now, not on the next frame: the next keystroke belongs to the text
     const href = normalizeHref(hrefInput.value)
     if (!href) {
       error.textContent = hrefInput.value.trim() ? 'That link cannot be used. Try a web address like example.com.' : 'Type a web address.'
@@ -93,7 +94,13 @@ export function createLinkUi (editor) {
     const { empty } = editor.state.selection
     if (empty && !editor.isActive('link')) {
       const text = textInput.value.trim() || href.replace(/^mailto:/, '')
-      editor.chain().focus().insertContent({ type: 'text', text, marks: [{ type: 'link', attrs: { href } }] }).run()
+      editor.chain().focus()
+        .insertContent({ type: 'text', text, marks: [{ type: 'link', attrs: { href } }] })
+        .command(({ tr, state }) => {
+          tr.removeStoredMark(state.schema.marks.link) // what is typed next is not part of the link
+          return true
+        })
+        .run()
     } else {
       editor.chain().focus().extendMarkRange('link').setLink({ href }).run()
     }
@@ -103,6 +110,7 @@ export function createLinkUi (editor) {
     const action = /** @type {HTMLElement} */ (event.target).closest('[data-action]')?.getAttribute('data-action')
     if (action === 'cancel') close()
     if (action === 'remove') {
+      editor.view.focus()
       editor.chain().focus().extendMarkRange('link').unsetLink().run()
       close(false)
     }

@@ -42,6 +42,7 @@ function main () {
       },
     },
   })
+  performance.mark('quire:editor-ready')
   linkUi = createLinkUi(editor)
 
   mountToolbar(byId('toolbar'), editor, { openLink: () => linkUi?.open() })

@@ -125,6 +125,7 @@ export class DocSession {
     provider.on('status', ({ status }) => { if (status === 'connecting') serverSv = null })
 
     provider.on('sync', (synced) => {
+      if (synced && !this.everSynced) performance.mark('quire:first-sync')
       if (synced) this.everSynced = true
       this._emit()
     })
