@@ -372,7 +372,10 @@ class _Renderer:
             )
             pad = " " * indent
             if own_line:
-                item_lines = [marker.rstrip()] + [pad + line if line else "" for line in body]
+                item_lines = [marker.rstrip()]
+                if body and not tight and "[" in marker:
+                    item_lines.append("")  # "[ ]" is a paragraph: keep the next block apart
+                item_lines += [pad + line if line else "" for line in body]
             else:
                 item_lines = [marker + body[0]] + [pad + line if line else "" for line in body[1:]]
             if lines and not tight:
@@ -537,6 +540,7 @@ def _render_items(items: list[_Item], mode: str, html: bool) -> str:
 
     lines: list[list[str]] = [[]]
     stack: list[MarkKey] = []
+    last_text: str | None = None
     for i, item in enumerate(items):
         keep = 0
         while keep < len(stack) and stack[keep] in item.marks:
@@ -546,10 +550,13 @@ def _render_items(items: list[_Item], mode: str, html: bool) -> str:
             out.append(closer(stack.pop()))
         new = sorted(item.marks - set(stack), key=lambda k: (-runs[i][k], _mark_order(k)))
         for key in new:
+            if key[0] == "link" and out and out[-1] is last_text and last_text.endswith("!"):
+                out[-1] = last_text[:-1] + "\\!"  # "![" would start an image
             out.append(opener(key))
             stack.append(key)
         if item.kind == "break":
-            if mode == "block":
+            # A paragraph cannot end in a backslash break: trailing breaks are <br>.
+            if mode == "block" and any(later.kind != "break" for later in items[i + 1 :]):
                 lines.append([])
             else:
                 out.append("<br>")
@@ -564,6 +571,7 @@ def _render_items(items: list[_Item], mode: str, html: bool) -> str:
             if mode == "block" and not "".join(out) and not item.text[0].isspace():
                 text = _escape_line_start(text)
             out.append(text)
+            last_text = text
     while stack:
         lines[-1].append(closer(stack.pop()))
     rendered = ["".join(parts) for parts in lines]
@@ -716,8 +724,8 @@ def _tight_item(item: Node) -> bool:
     if any(child.get("type") not in _LISTS for child in rest):
         return False
     if rest:
-        if not first.get("content"):
-            return True  # marker on its own line: nothing to interrupt
+        if not first.get("content") and item.get("type") != "taskItem":
+            return True  # a bare marker line: nothing to interrupt ("[ ]" would be)
         nested = rest[0]
         if (
             nested.get("type") == "orderedList"

@@ -68,9 +68,11 @@ _HTML_MARK_TAGS = {
 }
 _HTML_TAG_RE = re.compile(r"^<(/?)([A-Za-z]+)\s*>$")
 _HTML_BR_RE = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
+_HTML_BRS_RE = re.compile(r"^(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
+_HTML_BR_FIND_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ALIGN_RE = re.compile(r"text-align:\s*(left|right|center)")
 _TASK_ONLY_RE = re.compile(r"^\[([ xX])\]$")
-_FRONT_MATTER_LINE_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+.*|#.*|)$")
+_FRONT_MATTER_LINE_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+\S.*|#.*)$")
 
 
 def mark_sort_key(mark: Node) -> tuple[int, str]:
@@ -142,15 +144,18 @@ def parse_inline(src: str) -> list[Node]:
 
 
 def _strip_front_matter(text: str) -> str:
-    if not text.startswith("---\n") and not text.startswith("---\r\n"):
+    """Drop ``---``/``key: value`` lines/``---`` at the very start (no blank lines inside)."""
+    if not text.startswith(("---\n", "---\r\n")):
         return text
     lines = text.splitlines(keepends=True)
+    has_key = False
     for i in range(1, len(lines)):
         line = lines[i].rstrip("\r\n")
         if line in ("---", "..."):
-            return "".join(lines[i + 1 :]) if i > 1 else text
+            return "".join(lines[i + 1 :]) if has_key else text
         if not _FRONT_MATTER_LINE_RE.match(line):
             return text
+        has_key = has_key or not line[:1].isspace() and not line.startswith("#")
     return text
 
 
@@ -324,7 +329,11 @@ class _Builder:
             elif kind == "hr":
                 self._append({"type": "horizontalRule"})
             elif kind == "html_block":
-                self._append_literal(tok.content.rstrip("\n"))
+                if _HTML_BRS_RE.match(tok.content):  # a paragraph of only <br> breaks
+                    breaks = [{"type": "hardBreak"} for _ in _HTML_BR_FIND_RE.findall(tok.content)]
+                    self._append_textblock({"type": "paragraph", "content": breaks})
+                else:
+                    self._append_literal(tok.content.rstrip("\n"))
             elif kind == "footnote_open":
                 label = tok.meta.get("label") or str(tok.meta.get("id", 0) + 1)
                 self.footnote_prefix = f"[^{label}]: "
@@ -360,8 +369,18 @@ class _Builder:
                     checked = None
                 else:
                     del children[0]
+                    # Drop the raw whitespace that followed "[ ]" (not a decoded &#32;).
+                    raw = inline.content[: len(inline.content) - len(inline.content.lstrip())]
                     if children and children[0].type == "text":
-                        children[0].content = children[0].content.lstrip()
+                        text = children[0].content
+                        cut = 0
+                        while cut < min(len(raw), len(text)) and text[cut] == raw[cut]:
+                            cut += 1
+                        children[0].content = text[cut:]
+                        if not children[0].content:
+                            del children[0]
+                    if "\n" in raw and children and children[0].type == "softbreak":
+                        del children[0]
             elif parent_type == "bulletList":
                 m = _TASK_ONLY_RE.match(inline.content)
                 if m and len(children) == 1 and children[0].type == "text":
