@@ -94,3 +94,32 @@ def test_offline_edits_merge_when_back_online(quire, people):
         person.expect_contains("Written at the office.")
     server = quire.content(doc_id)
     assert "Written on the train." in server["text"]
+
+
+def test_reload_while_the_server_is_down_shows_the_local_copy(quire, people):
+    doc_id = quire.new_doc("Reload while down")
+    ada = people("Ada")
+    ada.allow_network_errors()
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Written before the outage.")
+    ada.expect_state("saved")
+    # the service worker runs and this page's shell and files are in its cache
+    ada.page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    eventually(lambda: ada.page.evaluate(
+        "async () => (await caches.keys()).length > 0 && !!(await caches.match(location.pathname))"),
+        message="page shell cached")
+
+    quire.kill()
+    ada.page.reload()
+    ada.page.locator(".ProseMirror").wait_for()
+    ada.expect_contains("Written before the outage.")
+    ada.expect_state("reconnecting")
+    ada.editor.click()
+    ada.page.keyboard.press("Control+End")
+    ada.page.keyboard.type(" Typed after reloading with the server down.")
+
+    quire.start()
+    ada.expect_state("saved", timeout=15_000)
+    server = quire.content(doc_id)
+    assert "Typed after reloading with the server down." in server["text"]

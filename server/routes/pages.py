@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Path as PathParam, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
@@ -70,4 +71,14 @@ async def editor(request: Request, doc_id: DocId) -> HTMLResponse:
     """The editor for one document (unknown ids are reported by the page itself)."""
     return templates.TemplateResponse(
         request, "editor.html", {"doc_id": doc_id}, headers=_HEADERS
+    )
+
+
+@router.get("/sw.js", include_in_schema=False)
+async def service_worker() -> FileResponse:
+    """The service worker, served from the root so that its scope covers every page."""
+    return FileResponse(
+        STATIC_DIR / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY},
     )

@@ -1,6 +1,7 @@
 // Entry point of the dashboard (/): list, search, create, rename, delete, import.
 import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../shared/api.js'
 import { h, icon } from '../shared/dom.js'
+import { keepPageForOffline } from '../shared/offline.js'
 import { fullTime, parseServerTime, relativeTime } from '../shared/time.js'
 
 const PAGE = 50
@@ -280,3 +281,4 @@ document.addEventListener('keydown', (event) => {
 })
 
 load()
+keepPageForOffline()

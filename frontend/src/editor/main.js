@@ -3,6 +3,7 @@
 import { Editor } from '@tiptap/core'
 import { getDoc } from '../shared/api.js'
 import { loadIdentity } from '../shared/identity.js'
+import { keepPageForOffline } from '../shared/offline.js'
 import { buildExtensions } from './extensions.js'
 import { mountFooter } from './footer.js'
 import { createLinkUi } from './link.js'
@@ -84,6 +85,7 @@ function main () {
     })
 
   session.start()
+  keepPageForOffline()
 
   // Handy for debugging and for the end-to-end tests; not an API.
   Object.assign(window, { quire: { editor, session } })
