@@ -14,7 +14,7 @@ from crdt.rooms import Rooms
 from server.config import Settings
 from server.metrics import make_registry
 from server.relay import RedisRelay
-from server.routes import documents, ops
+from server.routes import comments, documents, ops
 from server.titles import TitleMirror
 from server.ws import router as ws_router
 from storage.db import make_engine
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or Settings()
     app.include_router(ops.router)
     app.include_router(documents.router)
+    app.include_router(comments.router)
     app.include_router(ws_router)
     try:
         from server.routes import pages
