@@ -453,6 +453,12 @@ def _split_images(node: Node) -> list[Node]:
     current: list[Node] = []
 
     def flush() -> None:
+        # the whitespace that separated text from an image goes with the split
+        if current and current[0]["type"] == "text" and parts and parts[-1]["type"] == "image":
+            current[0] = {**current[0], "text": current[0]["text"].lstrip()}
+        if current and current[-1]["type"] == "text":
+            current[-1] = {**current[-1], "text": current[-1]["text"].rstrip()}
+        current[:] = [c for c in current if c["type"] != "text" or c["text"]]
         if any(c["type"] != "text" or c["text"].strip() for c in current):
             part = {k: v for k, v in node.items() if k != "content"}
             part["content"] = list(current)
