@@ -2,6 +2,7 @@
 // <body data-doc-id>; nothing inline (Content-Security-Policy friendly).
 import { Editor } from '@tiptap/core'
 import { getDoc } from '../shared/api.js'
+import { h } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { buildExtensions } from './extensions.js'
@@ -65,23 +66,25 @@ function main () {
   mountFooter({ editor, counter: byId('word-count'), button: byId('shortcuts-button'), panel: byId('shortcuts-panel') })
 
   const notice = byId('notice')
+  /** The document is gone (deleted, or never existed): say so and stop taking input. @param {string} message */
+  const closeDocument = (message) => {
+    editor.setEditable(false)
+    document.body.classList.add('is-closed')
+    /** @type {HTMLInputElement} */ (byId('doc-title')).disabled = true
+    byId('name-card-slot').replaceChildren()
+    notice.replaceChildren(message, ' ', h('a', { href: '/' }, 'Go to your documents'))
+    notice.hidden = false
+  }
   const showStatus = createSaveStatus(byId('save-state'))
   session.onState((state) => {
     showStatus(state)
-    if (state.kind === 'closed') {
-      editor.setEditable(false)
-      notice.textContent = state.detail
-      notice.hidden = false
-    }
+    if (state.kind === 'closed') closeDocument(state.detail)
   })
 
   getDoc(docId)
     .then((doc) => title.setFallback(doc.title))
     .catch((err) => {
-      if (err.status === 404) {
-        notice.textContent = 'This document does not exist. It may have been deleted.'
-        notice.hidden = false
-      }
+      if (err.status === 404) closeDocument('This document does not exist. It may have been deleted.')
     })
 
   session.start()

@@ -154,7 +154,8 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
   }
 
   window.addEventListener('pageshow', (event) => {
-    if (event.persisted) announce() // back from the page cache: we left on pagehide
+    // back from the page cache: we left on pagehide (local state null), so join again
+    if (event.persisted) awareness.setLocalState({ user: { name: identity.name, color: sessionColor } })
   })
 
   announce()

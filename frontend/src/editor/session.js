@@ -11,8 +11,8 @@ export const MESSAGE_PERSISTED = 100
 
 /** Terminal close codes (the provider stops reconnecting) and what we tell the person. */
 const CLOSE_REASONS = {
-  4404: 'This document does not exist. Check the link, or go back to your documents.',
-  4410: 'This document was deleted. Go back to your documents to open another one.',
+  4404: 'This document does not exist. Check the link.',
+  4410: 'This document was deleted.',
 }
 
 /**
