@@ -60,30 +60,37 @@ and one thread would silently lose (part of) its anchor. One key per thread comp
 threads, and a thread created while someone else types, all survive the merge. The price is the
 hash — the server must compute the same key as the browser (done here, tested).
 
-How an anchor behaves (all follow from Yjs formatting semantics and y-tiptap's mapping):
+How an anchor behaves (all follow from Yjs formatting semantics and y-tiptap's mapping; each is
+tested in tests/crdt/test_comments.py):
 
-* typing inside the passage (locally or concurrently) extends it — inserted text inherits the
-  formatting around it; typing just before or after it does not (the mark is
-  ``inclusive: false``; y-tiptap writes each text run's exact marks);
+* typing inside the passage (locally, or concurrently by someone who has not yet seen the
+  thread) extends it; typing just before or just after it does not (the mark is
+  ``inclusive: false`` and y-tiptap writes each text run's exact marks);
 * splitting the paragraph (Enter) leaves the mark on both halves, joining (Backspace) keeps it:
   the thread then spans several blocks and ``anchor_text`` joins them with "\\n";
+* two threads created at the same moment on overlapping passages both keep their anchors;
 * deleting part of the passage shrinks the anchor; deleting all of it removes the mark and the
   thread becomes **detached**: its data stays, ``quote`` tells what it was about;
 * undo of that deletion (Yjs UndoManager) restores the formatted text and re-attaches it;
-* resolving does not touch the marks (reopening shows the highlight again; the editor should not
-  highlight resolved threads).
+* resolving does not touch the marks (reopening shows the highlight again).
+
+Server-side writers note: pycrdt's ``XmlText.insert`` never inherits formatting (it always
+passes explicit, empty attributes), unlike Yjs's ``insert``: code that inserts text inside a
+passage must pass the attributes it wants.
 
 Reading: :func:`list_threads` walks the fragment the same way
 :func:`crdt.markdown.document_text` does (one line per text block, blocks joined by "\\n", hard
 breaks as "\\n"); a thread's ``anchor`` is the span of that text from its first to its last marked
 character, ``anchor_text`` the text of the span. State: ``resolved`` if resolved, else
-``detached`` if no character carries its mark, else ``open``.
+``detached`` if no character carries its mark, else ``open``. Marks naming a thread that has no
+entry in ``comments`` are ignored (the data may arrive a moment after the mark).
 
 What the browser must do
 ========================
-Register this mark (in every editor that opens a document — an editor whose schema lacks
-``comment`` makes y-tiptap delete the whole text of any paragraph that carries it, and that
-deletion syncs to everybody)::
+1. Register this mark in every editor, **before any comment exists in any document**. y-tiptap
+   turns a formatting key into a mark with ``schema.mark(name)``; if the schema has no
+   ``comment`` mark that throws, and y-tiptap's recovery deletes the whole XmlText — the
+   paragraph's text — and syncs the deletion to everybody (checked with y-tiptap 3.0.9)::
 
     Mark.create({
       name: 'comment', excludes: '', inclusive: false,
@@ -95,9 +102,25 @@ deletion syncs to everybody)::
         HTMLAttributes), 0] },
     })
 
-Do not add attributes to this mark: the key hash covers all attrs. Create a thread in one
-``ydoc.transact``: set the thread map (above) in ``comments`` and apply the mark with
-``setMark('comment', {threadId})`` on the selection (the mark and the data arrive together).
+   Keep the name, ``excludes: ''`` and the single attribute: the key hash covers
+   ``{type, attrs}``, so another attribute would make browser and server keys differ.
+2. Create a thread: ``id = crypto.randomUUID()``; ``ydoc.transact(() =>
+   ydoc.getMap('comments').set(id, thread))`` with ``thread`` a ``Y.Map`` holding the keys above
+   (``messages`` a ``Y.Array`` of one ``Y.Map``); then, in the same tick, dispatch
+   ``tr.addMark(from, to, schema.marks.comment.create({threadId: id}))`` with
+   ``tr.setMeta('addToHistory', false)`` so that Ctrl+Z of the user's typing does not strip the
+   comment. Do not wrap the dispatch in the ``ydoc.transact`` (y-tiptap must write the mark in
+   its own transaction, origin ``ySyncPluginKey``).
+3. Remove one thread's mark with ``tr.removeMark(from, to, mark)`` passing the *Mark instance*;
+   ``unsetMark('comment')`` or ``removeMark(from, to, markType)`` removes every thread's mark in
+   the range.
+4. Find a thread's passage from the ProseMirror document (text nodes whose marks include
+   ``comment`` with ``attrs.threadId === id``); never parse the ``comment--`` keys.
+5. Replies: ``messages.push([new Y.Map(...)])``; edit: set ``body`` and ``editedAt``; delete:
+   set ``deleted: true`` and ``body: ''``; resolve: set ``resolved: true``, ``resolvedAt``,
+   ``resolvedBy``; reopen: ``false``, ``null``, ``null`` — each in one ``ydoc.transact``.
+6. Show bodies and names as text (``textContent``), never as HTML. Do not highlight resolved
+   threads; show a detached thread with its ``quote``.
 
 Errors
 ======
@@ -468,10 +491,14 @@ def delete_message(doc: Doc, thread_id: str, message_id: str) -> None:
 
 def resolve(doc: Doc, thread_id: str, *, by: Mapping[str, str],
             now: float | None = None) -> None:
-    """Mark a thread resolved (its passage keeps the mark; the editor stops highlighting)."""
+    """Mark a thread resolved (its passage keeps the mark; the editor stops highlighting).
+
+    Resolving a resolved thread changes nothing (the first resolver and time are kept)."""
     who = _check_author(by)
     with doc.transaction():
         thread = _thread(doc, thread_id)
+        if thread.get("resolved") is True:
+            return  # already resolved: keep who and when
         thread["resolved"] = True
         thread["resolvedAt"] = _now_ms(now)
         thread["resolvedBy"] = who
@@ -481,6 +508,8 @@ def reopen(doc: Doc, thread_id: str) -> None:
     """Make a resolved thread open again."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
+        if thread.get("resolved") is not True:
+            return
         thread["resolved"] = False
         thread["resolvedAt"] = None
         thread["resolvedBy"] = None

@@ -113,6 +113,18 @@ def join_like_y_tiptap(doc: Doc, block: int) -> None:
             node.insert(len(node), chunk, attrs)
 
 
+def _texts(element) -> list[XmlText]:
+    """Every XmlText below an element (depth first)."""
+    found, stack = [], [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, XmlText):
+            found.append(node)
+        elif isinstance(node, XmlElement):
+            stack.extend(reversed(list(node.children)))
+    return found
+
+
 def only(doc: Doc) -> dict:
     threads = c.list_threads(doc)
     assert len(threads) == 1
@@ -247,6 +259,9 @@ def test_replies_edits_deletes_resolve_and_reopen():
     assert (thread["state"], thread["resolved_at"], thread["resolved_by"]["name"]) == (
         "resolved", 4000, "Bob")
     assert thread["anchor_text"] == "numbers"  # resolving leaves the mark alone
+    before = doc.get_state()
+    c.resolve(doc, tid, by=ANN, now=5000)  # already resolved: nothing changes
+    assert doc.get_state() == before and c.get_thread(doc, tid)["resolved_by"]["name"] == "Bob"
     c.reopen(doc, tid)
     thread = c.get_thread(doc, tid)
     assert (thread["state"], thread["resolved_at"], thread["resolved_by"]) == ("open", None, None)
@@ -295,6 +310,11 @@ def test_plain_text_matches_document_text_on_rich_content():
     assert c.get_thread(doc, tid)["anchor_text"] == plain.rstrip("\n")
     emoji = c.create_thread(doc, author=ANN, body="smile", quote="😀 emoji\nfirst")
     assert c.get_thread(doc, emoji)["anchor_text"] == "😀 emoji\nfirst"
+    after = c.create_thread(doc, author=ANN, body="bytes", quote="emoji")  # after a 4-byte char
+    assert c.get_thread(doc, after)["anchor_text"] == "emoji"
+    marked = [chunk for block in fragment(doc).children for node in _texts(block)
+              for chunk, attrs in node.diff() if attrs and c.mark_key(after) in attrs]
+    assert marked == ["emoji"]
     code = c.create_thread(doc, author=ANN, body="var", quote="1\ny")
     assert c.get_thread(doc, code)["anchor_text"] == "1\ny"
     assert document_text(doc) == plain  # marks change no text
