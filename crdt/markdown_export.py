@@ -26,6 +26,9 @@ same structure and GFM renders what the editor shows:
   ``<br>``-separated text; links whose href markdown-it rejects (``javascript:`` ...)
   keep only their text; unknown marks are dropped, unknown nodes keep their text.
 * Nesting deeper than :data:`EXPORT_MAX_DEPTH` is flattened to paragraphs of its text.
+
+Inline syntax (escaping, delimiters, the read-back check) lives in
+:mod:`crdt.markdown_inline`; block layout, tables, footnotes and front matter here.
 """
 
 from __future__ import annotations
@@ -34,25 +37,27 @@ import datetime as _dt
 import json
 import math
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from .markdown_import import MAX_DEPTH, parse_inline, validate_link
+from .markdown_import import MAX_DEPTH, validate_link
+from .markdown_inline import (
+    Item,
+    code_span,
+    image_markdown,
+    merge,
+    misread,
+    render_items,
+    split_edge_whitespace,
+)
 
 Node = dict[str, Any]
 MarkKey = tuple[str, ...]
+_BACKTICKS_RE = re.compile(r"`+")
 
 #: Beyond this many nested containers the exporter flattens (import stops at MAX_DEPTH).
 EXPORT_MAX_DEPTH = MAX_DEPTH + 14
 
 _LISTS = frozenset({"bulletList", "orderedList", "taskList"})
-_DELIMITED = frozenset({"bold", "italic", "strike"})
-_MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4}
-_MARKDOWN_DELIMS = {"bold": "**", "italic": "*", "strike": "~~"}
-_HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u"}
-_ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
-_ORDERED_START_RE = re.compile(r"^(\d{1,9})([.)])")
-_BACKTICKS_RE = re.compile(r"`+")
 _TILDES_RE = re.compile(r"~+")
 _YAML_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -117,132 +122,6 @@ def front_matter(data: dict) -> str:
             lines.append(f"{name}: {_yaml_scalar(value)}")
     lines.append("---")
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- inline helpers
-
-
-def escape_text(text: str) -> str:
-    """Backslash-escape text so that Markdown reads it literally (inline context)."""
-    out = []
-    last = len(text) - 1
-    for i, ch in enumerate(text):
-        if ch in "\\*`[]|~":
-            out.append("\\" + ch)
-        elif ch == "_":
-            inside_word = 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum()
-            out.append("_" if inside_word else "\\_")
-        elif ch == "<":
-            nxt = text[i + 1] if i < last else ""
-            out.append("\\<" if nxt.isalnum() or nxt in "/!?" else "<")
-        elif ch == "&" and _ENTITY_RE.match(text, i):
-            out.append("\\&")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _escape_line_start(escaped: str) -> str:
-    """Escape a block marker at the very start of a line (input already escaped)."""
-    if not escaped:
-        return escaped
-    if escaped[0] in "#>-+=":
-        return "\\" + escaped
-    m = _ORDERED_START_RE.match(escaped)
-    if m:
-        return m.group(1) + "\\" + escaped[len(m.group(1)) :]
-    return escaped
-
-
-def _encode_edges(line: str, start: bool = True, end: bool = True) -> str:
-    """Whitespace at a line's edges would be stripped: write it as char references."""
-    if start:
-        n = len(line) - len(line.lstrip())
-        line = "".join(f"&#{ord(c)};" for c in line[:n]) + line[n:]
-    if end:
-        stripped = line.rstrip()
-        line = stripped + "".join(f"&#{ord(c)};" for c in line[len(stripped) :])
-    return line
-
-
-def code_span(text: str, in_table: bool = False) -> str:
-    if in_table:
-        text = text.replace("|", "\\|")
-    runs = {len(m) for m in _BACKTICKS_RE.findall(text)}
-    n = 1
-    while n in runs:
-        n += 1
-    fence = "`" * n
-    pad = (
-        text.startswith("`")
-        or text.endswith("`")
-        or (text.startswith(" ") and text.endswith(" ") and text.strip(" ") != "")
-    )
-    return f"{fence} {text} {fence}" if pad else f"{fence}{text}{fence}"
-
-
-def link_destination(href: str) -> str:
-    """A link destination that markdown-it reads back as exactly ``href``."""
-    angle = href == "" or any(c in href for c in " \t<>") or not _balanced(href)
-    inner = re.sub(r"([<>\\])" if angle else r"(\\)", r"\\\1", href)
-    inner = _ENTITY_RE.sub(r"\\&", inner)
-    return f"<{inner}>" if angle else inner
-
-
-def _balanced(href: str) -> bool:
-    depth = 0
-    for ch in href:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-        elif ord(ch) < 0x20 or ch == "\x7f":
-            return False
-    return depth == 0
-
-
-def link_title(title: str | None) -> str:
-    if not title:
-        return ""
-    escaped = title.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = _ENTITY_RE.sub("\\\\&", escaped)
-    return f' "{escaped}"'
-
-
-def image_markdown(attrs: dict) -> str:
-    alt = escape_text(str(attrs.get("alt") or ""))
-    src = str(attrs.get("src") or "")
-    title = attrs.get("title")
-    return f"![{alt}]({link_destination(src)}{link_title(str(title) if title else None)})"
-
-
-# --------------------------------------------------------------------------- inline rendering
-
-
-class _Item:
-    """One inline piece: text, a hard break, an inline image or a raw footnote ref."""
-
-    __slots__ = ("kind", "text", "marks", "code", "attrs")
-
-    def __init__(
-        self,
-        kind: str,
-        text: str = "",
-        marks: Iterable[MarkKey] = (),
-        code: bool = False,
-        attrs: dict | None = None,
-    ) -> None:
-        self.kind = kind
-        self.text = text
-        self.marks: frozenset[MarkKey] = frozenset(marks)
-        self.code = code
-        self.attrs = attrs or {}
-
-
-def _mark_order(key: MarkKey) -> tuple[int, MarkKey]:
-    return (_MARK_RANK.get(key[0], 9), key)
 
 
 class _Renderer:
@@ -441,33 +320,33 @@ class _Renderer:
 
     # ---- inline
 
-    def items(self, content: list[Node]) -> list[_Item]:
-        items: list[_Item] = []
+    def items(self, content: list[Node]) -> list[Item]:
+        items: list[Item] = []
         for node in content:
             kind = node.get("type")
             if kind == "text":
                 marks, code, threads = self._marks(node.get("marks") or [])
                 for n, piece in enumerate(node.get("text", "").split("\n")):
                     if n:
-                        items.append(_Item("break"))
+                        items.append(Item("break"))
                     if piece:
-                        items.append(_Item("text", piece, marks, code, {"threads": threads}))
+                        items.append(Item("text", piece, marks, code, {"threads": threads}))
             elif kind == "hardBreak":
-                items.append(_Item("break"))
+                items.append(Item("break"))
             elif kind == "image":
-                items.append(_Item("image", attrs=node.get("attrs") or {}))
+                items.append(Item("image", attrs=node.get("attrs") or {}))
             elif node.get("content"):  # unknown inline node: keep its text
                 items.extend(self.items(node["content"]))
         items = self._footnote_refs(items)
-        items = _merge(items)
-        items = _split_edge_whitespace(items)
+        items = merge(items)
+        items = split_edge_whitespace(items)
         # breaks/images/refs take the marks they sit inside
         for i, item in enumerate(items):
             if item.kind in ("break", "image"):
                 before = items[i - 1].marks if i else frozenset()
                 after = items[i + 1].marks if i + 1 < len(items) else frozenset()
                 item.marks = before & after
-        return _merge(items)
+        return merge(items)
 
     def _marks(self, marks: list[Node]) -> tuple[frozenset[MarkKey], bool, tuple[str, ...]]:
         keys: set[MarkKey] = set()
@@ -490,10 +369,10 @@ class _Renderer:
                     threads.append(thread)
         return frozenset(keys), code, tuple(threads)
 
-    def _footnote_refs(self, items: list[_Item]) -> list[_Item]:
+    def _footnote_refs(self, items: list[Item]) -> list[Item]:
         if not self.notes:
             return items
-        out: list[_Item] = []
+        out: list[Item] = []
         for i, item in enumerate(items):
             out.append(item)
             threads = item.attrs.get("threads") or ()
@@ -503,7 +382,7 @@ class _Renderer:
                     continue
                 number = self.note_numbers.setdefault(thread, len(self.note_numbers) + 1)
                 marks = frozenset(k for k in item.marks if k[0] != "link")
-                out.append(_Item("raw", f"[^{number}]", marks))
+                out.append(Item("raw", f"[^{number}]", marks))
         return out
 
     def inline(self, content: list[Node], mode: str) -> str:
@@ -511,170 +390,10 @@ class _Renderer:
         items = self.items(content)
         if not items:
             return ""
-        text = _render_items(items, mode, html=False)
-        if _misread(text, items, mode):
-            text = _render_items(items, mode, html=True)
+        text = render_items(items, mode, html=False)
+        if misread(text, items, mode):
+            text = render_items(items, mode, html=True)
         return text
-
-
-def _render_items(items: list[_Item], mode: str, html: bool) -> str:
-    """Stack-based mark nesting: keep the longest still-valid prefix of open marks."""
-    runs: list[dict[MarkKey, int]] = [{} for _ in items]
-    for i in range(len(items) - 1, -1, -1):
-        for key in items[i].marks:
-            runs[i][key] = 1 + (runs[i + 1].get(key, 0) if i + 1 < len(items) else 0)
-
-    def opener(key: MarkKey) -> str:
-        if key[0] == "link":
-            return "["
-        if html or key[0] == "underline":
-            return f"<{_HTML_TAGS[key[0]]}>"
-        return _MARKDOWN_DELIMS[key[0]]
-
-    def closer(key: MarkKey) -> str:
-        if key[0] == "link":
-            return f"]({link_destination(key[1])}{link_title(key[2])})"
-        if html or key[0] == "underline":
-            return f"</{_HTML_TAGS[key[0]]}>"
-        return _MARKDOWN_DELIMS[key[0]]
-
-    lines: list[list[str]] = [[]]
-    stack: list[MarkKey] = []
-    last_text: str | None = None
-    for i, item in enumerate(items):
-        keep = 0
-        while keep < len(stack) and stack[keep] in item.marks:
-            keep += 1
-        out = lines[-1]
-        while len(stack) > keep:
-            out.append(closer(stack.pop()))
-        new = sorted(item.marks - set(stack), key=lambda k: (-runs[i][k], _mark_order(k)))
-        for key in new:
-            if key[0] == "link" and out and out[-1] is last_text and last_text.endswith("!"):
-                out[-1] = last_text[:-1] + "\\!"  # "![" would start an image
-            out.append(opener(key))
-            stack.append(key)
-        if item.kind == "break":
-            # A paragraph cannot end in a backslash break: trailing breaks are <br>.
-            if mode == "block" and any(later.kind != "break" for later in items[i + 1 :]):
-                lines.append([])
-            else:
-                out.append("<br>")
-        elif item.kind == "image":
-            out.append(image_markdown(item.attrs))
-        elif item.kind == "raw":
-            out.append(item.text)
-        elif item.code:
-            out.append(code_span(item.text, mode == "table"))
-        else:
-            text = escape_text(item.text)
-            if mode == "block" and not "".join(out) and not item.text[0].isspace():
-                text = _escape_line_start(text)
-            out.append(text)
-            last_text = text
-    while stack:
-        lines[-1].append(closer(stack.pop()))
-    rendered = ["".join(parts) for parts in lines]
-    if mode == "block":
-        rendered = [_encode_edges(line) for line in rendered]
-        return "\\\n".join(rendered)
-    text = _encode_edges(rendered[0])
-    if mode == "heading" and text.endswith("#"):
-        text = text[:-1] + "\\#"
-    return text
-
-
-def _canonical(items: Iterable[tuple[str, Any, frozenset]]) -> list[tuple[str, Any, frozenset]]:
-    out: list[tuple[str, Any, frozenset]] = []
-    for kind, value, marks in items:
-        if kind == "text" and out and out[-1][0] == "text" and out[-1][2] == marks:
-            out[-1] = ("text", out[-1][1] + value, marks)
-        elif kind != "text" or value:
-            out.append((kind, value, marks))
-    return out
-
-
-def _misread(text: str, items: list[_Item], mode: str) -> bool:
-    """Would the importer read ``text`` back as something other than ``items``?"""
-    src = text.replace("\\|", "|") if mode == "table" else text
-    expected = _canonical(
-        (
-            item.kind if item.kind in ("break", "image") else "text",
-            _image_key(item.attrs) if item.kind == "image" else item.text,
-            item.marks | ({("code",)} if item.code else frozenset()),
-        )
-        if item.kind != "break"
-        else ("break", None, frozenset())
-        for item in items
-    )
-    got = []
-    for node in parse_inline(src):
-        if node["type"] == "hardBreak":
-            got.append(("break", None, frozenset()))
-        elif node["type"] == "image":
-            got.append(("image", _image_key(node.get("attrs") or {}), frozenset()))
-        else:
-            keys: set[MarkKey] = set()
-            for mark in node.get("marks", []):
-                attrs = mark.get("attrs") or {}
-                if mark["type"] == "link":
-                    keys.add(("link", str(attrs.get("href") or ""), str(attrs.get("title") or "")))
-                else:
-                    keys.add((mark["type"],))
-            got.append(("text", node["text"], frozenset(keys)))
-    # images never carry marks after import
-    expected = [(k, v, frozenset() if k == "image" else m) for k, v, m in expected]
-    return _canonical(got) != expected
-
-
-def _image_key(attrs: dict) -> tuple[str, str, str]:
-    return (str(attrs.get("src") or ""), str(attrs.get("alt") or ""), str(attrs.get("title") or ""))
-
-
-def _merge(items: list[_Item]) -> list[_Item]:
-    out: list[_Item] = []
-    for item in items:
-        prev = out[-1] if out else None
-        if (
-            prev is not None
-            and item.kind == "text"
-            and prev.kind == "text"
-            and prev.marks == item.marks
-            and prev.code == item.code
-            and prev.attrs.get("threads") == item.attrs.get("threads")
-        ):
-            prev.text += item.text
-        else:
-            out.append(item)
-    return out
-
-
-def _split_edge_whitespace(items: list[_Item]) -> list[_Item]:
-    """Move whitespace at the edges of bold/italic/strike outside the delimiters."""
-    out: list[_Item] = []
-    for i, item in enumerate(items):
-        delimited = {k for k in item.marks if k[0] in _DELIMITED}
-        if item.kind != "text" or item.code or not delimited:
-            out.append(item)
-            continue
-        before = items[i - 1].marks if i else frozenset()
-        after = items[i + 1].marks if i + 1 < len(items) else frozenset()
-        text = item.text
-        core = text.strip()
-        lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()) :] if core else ""
-        if not core:
-            keep = {k for k in item.marks if k[0] not in _DELIMITED or (k in before and k in after)}
-            out.append(_Item("text", text, keep, False, item.attrs))
-            continue
-        if lead:
-            keep = {k for k in item.marks if k[0] not in _DELIMITED or k in before}
-            out.append(_Item("text", lead, keep, False, item.attrs))
-        out.append(_Item("text", core, item.marks, False, item.attrs))
-        if trail:
-            keep = {k for k in item.marks if k[0] not in _DELIMITED or k in after}
-            out.append(_Item("text", trail, keep, False, item.attrs))
-    return out
 
 
 # --------------------------------------------------------------------------- block helpers

@@ -1,0 +1,308 @@
+"""Markdown inline syntax for the exporter: escaping, code spans, links, mark delimiters.
+
+:func:`render_items` nests marks with a stack (keeping the longest still-open prefix,
+opening the longest-running marks first) and :func:`misread` parses the result back
+with the importer so the exporter can fall back to HTML tags where CommonMark's
+flanking rules would misread ``*``/``~~`` delimiters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .markdown_import import parse_inline
+
+MarkKey = tuple[str, ...]
+
+DELIMITED = frozenset({"bold", "italic", "strike"})
+_MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4}
+_MARKDOWN_DELIMS = {"bold": "**", "italic": "*", "strike": "~~"}
+_HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u"}
+_ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+_ORDERED_START_RE = re.compile(r"^(\d{1,9})([.)])")
+_BACKTICKS_RE = re.compile(r"`+")
+
+
+def escape_text(text: str) -> str:
+    """Backslash-escape text so that Markdown reads it literally (inline context)."""
+    out = []
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch in "\\*`[]|~":
+            out.append("\\" + ch)
+        elif ch == "_":
+            inside_word = 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum()
+            out.append("_" if inside_word else "\\_")
+        elif ch == "<":
+            nxt = text[i + 1] if i < last else ""
+            out.append("\\<" if nxt.isalnum() or nxt in "/!?" else "<")
+        elif ch == "&" and _ENTITY_RE.match(text, i):
+            out.append("\\&")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escape_line_start(escaped: str) -> str:
+    """Escape a block marker at the very start of a line (input already escaped)."""
+    if not escaped:
+        return escaped
+    if escaped[0] in "#>-+=":
+        return "\\" + escaped
+    m = _ORDERED_START_RE.match(escaped)
+    if m:
+        return m.group(1) + "\\" + escaped[len(m.group(1)) :]
+    return escaped
+
+
+def _encode_edges(line: str, start: bool = True, end: bool = True) -> str:
+    """Whitespace at a line's edges would be stripped: write it as char references."""
+    if start:
+        n = len(line) - len(line.lstrip())
+        line = "".join(f"&#{ord(c)};" for c in line[:n]) + line[n:]
+    if end:
+        stripped = line.rstrip()
+        line = stripped + "".join(f"&#{ord(c)};" for c in line[len(stripped) :])
+    return line
+
+
+def code_span(text: str, in_table: bool = False) -> str:
+    if in_table:
+        text = text.replace("|", "\\|")
+    runs = {len(m) for m in _BACKTICKS_RE.findall(text)}
+    n = 1
+    while n in runs:
+        n += 1
+    fence = "`" * n
+    pad = (
+        text.startswith("`")
+        or text.endswith("`")
+        or (text.startswith(" ") and text.endswith(" ") and text.strip(" ") != "")
+    )
+    return f"{fence} {text} {fence}" if pad else f"{fence}{text}{fence}"
+
+
+def link_destination(href: str) -> str:
+    """A link destination that markdown-it reads back as exactly ``href``."""
+    angle = href == "" or any(c in href for c in " \t<>") or not _balanced(href)
+    inner = re.sub(r"([<>\\])" if angle else r"(\\)", r"\\\1", href)
+    inner = _ENTITY_RE.sub(r"\\&", inner)
+    return f"<{inner}>" if angle else inner
+
+
+def _balanced(href: str) -> bool:
+    depth = 0
+    for ch in href:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            return False
+    return depth == 0
+
+
+def link_title(title: str | None) -> str:
+    if not title:
+        return ""
+    escaped = title.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = _ENTITY_RE.sub("\\\\&", escaped)
+    return f' "{escaped}"'
+
+
+def image_markdown(attrs: dict) -> str:
+    alt = escape_text(str(attrs.get("alt") or ""))
+    src = str(attrs.get("src") or "")
+    title = attrs.get("title")
+    return f"![{alt}]({link_destination(src)}{link_title(str(title) if title else None)})"
+
+
+# --------------------------------------------------------------------------- inline rendering
+
+
+class Item:
+    """One inline piece: text, a hard break, an inline image or a raw footnote ref."""
+
+    __slots__ = ("kind", "text", "marks", "code", "attrs")
+
+    def __init__(
+        self,
+        kind: str,
+        text: str = "",
+        marks: Iterable[MarkKey] = (),
+        code: bool = False,
+        attrs: dict | None = None,
+    ) -> None:
+        self.kind = kind
+        self.text = text
+        self.marks: frozenset[MarkKey] = frozenset(marks)
+        self.code = code
+        self.attrs = attrs or {}
+
+
+def _mark_order(key: MarkKey) -> tuple[int, MarkKey]:
+    return (_MARK_RANK.get(key[0], 9), key)
+
+
+def render_items(items: list[Item], mode: str, html: bool) -> str:
+    """Stack-based mark nesting: keep the longest still-valid prefix of open marks."""
+    runs: list[dict[MarkKey, int]] = [{} for _ in items]
+    for i in range(len(items) - 1, -1, -1):
+        for key in items[i].marks:
+            runs[i][key] = 1 + (runs[i + 1].get(key, 0) if i + 1 < len(items) else 0)
+
+    def opener(key: MarkKey) -> str:
+        if key[0] == "link":
+            return "["
+        if html or key[0] == "underline":
+            return f"<{_HTML_TAGS[key[0]]}>"
+        return _MARKDOWN_DELIMS[key[0]]
+
+    def closer(key: MarkKey) -> str:
+        if key[0] == "link":
+            return f"]({link_destination(key[1])}{link_title(key[2])})"
+        if html or key[0] == "underline":
+            return f"</{_HTML_TAGS[key[0]]}>"
+        return _MARKDOWN_DELIMS[key[0]]
+
+    lines: list[list[str]] = [[]]
+    stack: list[MarkKey] = []
+    last_text: str | None = None
+    for i, item in enumerate(items):
+        keep = 0
+        while keep < len(stack) and stack[keep] in item.marks:
+            keep += 1
+        out = lines[-1]
+        while len(stack) > keep:
+            out.append(closer(stack.pop()))
+        new = sorted(item.marks - set(stack), key=lambda k: (-runs[i][k], _mark_order(k)))
+        for key in new:
+            if key[0] == "link" and out and out[-1] is last_text and last_text.endswith("!"):
+                out[-1] = last_text[:-1] + "\\!"  # "![" would start an image
+            out.append(opener(key))
+            stack.append(key)
+        if item.kind == "break":
+            # A paragraph cannot end in a backslash break: trailing breaks are <br>.
+            if mode == "block" and any(later.kind != "break" for later in items[i + 1 :]):
+                lines.append([])
+            else:
+                out.append("<br>")
+        elif item.kind == "image":
+            out.append(image_markdown(item.attrs))
+        elif item.kind == "raw":
+            out.append(item.text)
+        elif item.code:
+            out.append(code_span(item.text, mode == "table"))
+        else:
+            text = escape_text(item.text)
+            if mode == "block" and not "".join(out) and not item.text[0].isspace():
+                text = _escape_line_start(text)
+            out.append(text)
+            last_text = text
+    while stack:
+        lines[-1].append(closer(stack.pop()))
+    rendered = ["".join(parts) for parts in lines]
+    if mode == "block":
+        rendered = [_encode_edges(line) for line in rendered]
+        return "\\\n".join(rendered)
+    text = _encode_edges(rendered[0])
+    if mode == "heading" and text.endswith("#"):
+        text = text[:-1] + "\\#"
+    return text
+
+
+def _canonical(items: Iterable[tuple[str, Any, frozenset]]) -> list[tuple[str, Any, frozenset]]:
+    out: list[tuple[str, Any, frozenset]] = []
+    for kind, value, marks in items:
+        if kind == "text" and out and out[-1][0] == "text" and out[-1][2] == marks:
+            out[-1] = ("text", out[-1][1] + value, marks)
+        elif kind != "text" or value:
+            out.append((kind, value, marks))
+    return out
+
+
+def misread(text: str, items: list[Item], mode: str) -> bool:
+    """Would the importer read ``text`` back as something other than ``items``?"""
+    src = text.replace("\\|", "|") if mode == "table" else text
+    expected = _canonical(
+        (
+            item.kind if item.kind in ("break", "image") else "text",
+            _image_key(item.attrs) if item.kind == "image" else item.text,
+            item.marks | ({("code",)} if item.code else frozenset()),
+        )
+        if item.kind != "break"
+        else ("break", None, frozenset())
+        for item in items
+    )
+    got = []
+    for node in parse_inline(src):
+        if node["type"] == "hardBreak":
+            got.append(("break", None, frozenset()))
+        elif node["type"] == "image":
+            got.append(("image", _image_key(node.get("attrs") or {}), frozenset()))
+        else:
+            keys: set[MarkKey] = set()
+            for mark in node.get("marks", []):
+                attrs = mark.get("attrs") or {}
+                if mark["type"] == "link":
+                    keys.add(("link", str(attrs.get("href") or ""), str(attrs.get("title") or "")))
+                else:
+                    keys.add((mark["type"],))
+            got.append(("text", node["text"], frozenset(keys)))
+    # images never carry marks after import
+    expected = [(k, v, frozenset() if k == "image" else m) for k, v, m in expected]
+    return _canonical(got) != expected
+
+
+def _image_key(attrs: dict) -> tuple[str, str, str]:
+    return (str(attrs.get("src") or ""), str(attrs.get("alt") or ""), str(attrs.get("title") or ""))
+
+
+def merge(items: list[Item]) -> list[Item]:
+    out: list[Item] = []
+    for item in items:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and item.kind == "text"
+            and prev.kind == "text"
+            and prev.marks == item.marks
+            and prev.code == item.code
+            and prev.attrs.get("threads") == item.attrs.get("threads")
+        ):
+            prev.text += item.text
+        else:
+            out.append(item)
+    return out
+
+
+def split_edge_whitespace(items: list[Item]) -> list[Item]:
+    """Move whitespace at the edges of bold/italic/strike outside the delimiters."""
+    out: list[Item] = []
+    for i, item in enumerate(items):
+        delimited = {k for k in item.marks if k[0] in DELIMITED}
+        if item.kind != "text" or item.code or not delimited:
+            out.append(item)
+            continue
+        before = items[i - 1].marks if i else frozenset()
+        after = items[i + 1].marks if i + 1 < len(items) else frozenset()
+        text = item.text
+        core = text.strip()
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()) :] if core else ""
+        if not core:
+            keep = {k for k in item.marks if k[0] not in DELIMITED or (k in before and k in after)}
+            out.append(Item("text", text, keep, False, item.attrs))
+            continue
+        if lead:
+            keep = {k for k in item.marks if k[0] not in DELIMITED or k in before}
+            out.append(Item("text", lead, keep, False, item.attrs))
+        out.append(Item("text", core, item.marks, False, item.attrs))
+        if trail:
+            keep = {k for k in item.marks if k[0] not in DELIMITED or k in after}
+            out.append(Item("text", trail, keep, False, item.attrs))
+    return out
