@@ -70,7 +70,8 @@ function main () {
   const closeDocument = (message) => {
     editor.setEditable(false)
     document.body.classList.add('is-closed')
-    /** @type {HTMLInputElement} */ (byId('doc-title')).disabled = true
+    const titleInput = /** @type {HTMLInputElement} */ (byId('doc-title'))
+    titleInput.disabled = true
     byId('name-card-slot').replaceChildren()
     notice.replaceChildren(message, ' ', h('a', { href: '/' }, 'Go to your documents'))
     notice.hidden = false
