@@ -7,6 +7,7 @@ import { TaskItem, TaskList } from '@tiptap/extension-list'
 import { TableKit } from '@tiptap/extension-table'
 import { CharacterCount, Placeholder } from '@tiptap/extensions'
 import { renderCaret, renderSelection } from './carets.js'
+import { CommentMark } from './comment-mark.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
@@ -48,6 +49,7 @@ export function buildExtensions ({ doc, provider, user, onLink }) {
     TaskList,
     TaskItem.configure({ nested: true }),
     TableKit.configure({ table: { resizable: false } }),
+    CommentMark,
     CharacterCount,
     Placeholder.configure({ placeholder: 'Start writing…' }),
     Collaboration.configure({ document: doc }),
