@@ -1,0 +1,44 @@
+"""Import a Markdown file from the dashboard; export the document as Markdown from the editor."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+NOTES = """# Harbour notes
+
+The *tide* turns at **noon**.
+
+- one
+- two
+"""
+
+
+def test_import_then_export_markdown(quire, people, tmp_path: Path):
+    probe = quire.http.post("/api/docs/import", content=b"# probe",
+                            headers={"Content-Type": "text/markdown"})
+    if probe.status_code in (404, 405):
+        pytest.skip("this server has no Markdown import yet")
+    source = tmp_path / "harbour-notes.md"
+    source.write_text(NOTES)
+    ada = people("Ada")
+    page = ada.page
+    page.goto(quire.url + "/")
+    page.locator("#import-file").set_input_files(source)
+    page.wait_for_url(re.compile(r"/d/[\w-]+$"))
+    text = page.locator(".ProseMirror")
+    expect(text.locator("h1")).to_have_text("Harbour notes")
+    expect(text.locator("em")).to_have_text("tide")
+    expect(text.locator("strong")).to_have_text("noon")
+    expect(text.locator("ul > li")).to_have_count(2)
+    ada.expect_state("saved")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export Markdown").click()
+    exported = Path(download.value.path()).read_text()
+    assert "# Harbour notes" in exported
+    assert "**noon**" in exported
+    assert download.value.suggested_filename.endswith(".md")
