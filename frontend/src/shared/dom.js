@@ -54,7 +54,7 @@ function iconSprite () {
 }
 
 /** True on Apple platforms, where shortcuts read ⌘ instead of Ctrl. */
-export const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent)
+export const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent)
 
 /**
  * Human form of a ProseMirror-style key binding: 'Mod-Shift-x' -> 'Ctrl+Shift+X' (or ⌘⇧X).
