@@ -1,0 +1,37 @@
+"""Every benchmark scenario once at --tiny size against all four servers: the tooling works and
+every server ends with identical content at every client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.scenarios import SCENARIOS
+from bench.servers import SERVERS
+
+from .conftest import require_node
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_bench_scenario_tiny(scenario: str, tmp_path: Path) -> None:
+    require_node(REPO / "bench")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--strict", "--scenarios", scenario,
+         "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=220,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((tmp_path / "latest-tiny.json").read_text())
+    assert report["problems"] == []
+    runs = report["runs"]
+    assert sorted(run["server"] for run in runs) == sorted(SERVERS)
+    for run in runs:
+        assert run["identical"] and not run["errors"], run
+        assert all(value is not None for value in run["metrics"].values()), run
