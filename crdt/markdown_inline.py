@@ -141,7 +141,7 @@ class Item:
         self.text = text
         self.marks: frozenset[MarkKey] = frozenset(marks)
         self.code = code
-        self.attrs = attrs or {}
+        self.attrs = attrs if attrs is not None else {}
 
 
 def _mark_order(key: MarkKey) -> tuple[int, MarkKey]:
@@ -281,28 +281,49 @@ def merge(items: list[Item]) -> list[Item]:
 
 
 def split_edge_whitespace(items: list[Item]) -> list[Item]:
-    """Move whitespace at the edges of bold/italic/strike outside the delimiters."""
+    """Bold/italic/strike spans may not start or end with whitespace: trim them.
+
+    Works per character: for every maximal run of a delimited mark, whitespace at the
+    run's edges loses that mark (so it ends up outside the delimiters).
+    """
+    units: list[tuple[Item, str | None, set[MarkKey]]] = []
+    for item in items:
+        if item.kind == "text" and not item.code:
+            units.extend((item, ch, set(item.marks)) for ch in item.text)
+        else:
+            units.append((item, None, set(item.marks)))
+    for key in {k for item in items for k in item.marks if k[0] in DELIMITED}:
+        i = 0
+        while i < len(units):
+            if key not in units[i][2]:
+                i += 1
+                continue
+            j = i
+            while j < len(units) and key in units[j][2]:
+                j += 1
+            a = i
+            while a < j and units[a][1] is not None and units[a][1].isspace():
+                units[a][2].discard(key)
+                a += 1
+            b = j - 1
+            while b >= a and units[b][1] is not None and units[b][1].isspace():
+                units[b][2].discard(key)
+                b -= 1
+            i = j
     out: list[Item] = []
-    for i, item in enumerate(items):
-        delimited = {k for k in item.marks if k[0] in DELIMITED}
-        if item.kind != "text" or item.code or not delimited:
-            out.append(item)
+    for source, ch, marks in units:
+        if ch is None:
+            out.append(source)
             continue
-        before = items[i - 1].marks if i else frozenset()
-        after = items[i + 1].marks if i + 1 < len(items) else frozenset()
-        text = item.text
-        core = text.strip()
-        lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()) :] if core else ""
-        if not core:
-            keep = {k for k in item.marks if k[0] not in DELIMITED or (k in before and k in after)}
-            out.append(Item("text", text, keep, False, item.attrs))
-            continue
-        if lead:
-            keep = {k for k in item.marks if k[0] not in DELIMITED or k in before}
-            out.append(Item("text", lead, keep, False, item.attrs))
-        out.append(Item("text", core, item.marks, False, item.attrs))
-        if trail:
-            keep = {k for k in item.marks if k[0] not in DELIMITED or k in after}
-            out.append(Item("text", trail, keep, False, item.attrs))
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.attrs is source.attrs
+            and prev.kind == "text"
+            and prev.marks == marks
+            and not prev.code
+        ):
+            prev.text += ch
+        else:
+            out.append(Item("text", ch, marks, False, source.attrs))
     return out

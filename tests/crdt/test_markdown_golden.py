@@ -487,3 +487,13 @@ def test_document_text() -> None:
         P(),
     )
     assert document_text(doc) == "Title\none\ntwo\nitem\ncode\n"
+
+
+def test_whitespace_trimmed_per_mark_run() -> None:
+    out = md(P(T("1", strike={}), T("\t", strike={}), T(" x", strike={}, bold={}), T(" ", bold={})))
+    assert out == "~~1\t **x**~~&#32;\n"
+
+
+def test_bang_before_link_is_escaped() -> None:
+    assert md(P("Wow!", T("link", link=link("/u")))) == "Wow\\![link](/u)\n"
+    assert md(P("Wow!")) == "Wow!\n"
