@@ -28,26 +28,23 @@ class Loaded:
     tail_count: int  # how many log rows follow the snapshot
 
 
-def append_updates(engine: Engine, rows: Sequence[tuple[str, bytes]]) -> list[int]:
+def append_updates(engine: Engine, rows: Sequence[tuple[str, bytes]]) -> None:
     """Append `(doc_id, update)` rows in one transaction, marking their documents as edited.
 
-    Returns the rows' log ids in order."""
+    Core statements, not the ORM: this runs once per group commit on the hot path."""
     if not rows:
-        return []
+        return
     now = utcnow()
-    with Session(engine) as session:
-        result = session.execute(
-            insert(Update).returning(Update.id, sort_by_parameter_order=True),
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Update.__table__),
             [{"doc_id": d, "data": u, "created_at": now} for d, u in rows],
         )
-        ids = [r[0] for r in result]
-        session.execute(
-            update(Document)
-            .where(col(Document.id).in_(sorted({d for d, _ in rows})))
+        conn.execute(
+            update(Document.__table__)
+            .where(Document.__table__.c.id.in_(sorted({d for d, _ in rows})))
             .values(updated_at=now)
         )
-        session.commit()
-        return ids
 
 
 def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:

@@ -45,8 +45,8 @@ def test_append_load_compact_restart(db_url):
     engine = make_engine(db_url)
     doc_id = documents.create_document(engine, title="log").id
     reference, ups = edits(120)
-    ids = updates.append_updates(engine, [(doc_id, u) for u in ups])
-    assert ids == sorted(ids) and len(ids) == len(ups)
+    updates.append_updates(engine, [(doc_id, u) for u in ups])
+    assert updates.log_length(engine, doc_id=doc_id) == len(ups)
 
     loaded = updates.load_updates(engine, doc_id=doc_id)
     assert content(rebuilt(loaded.updates)) == content(reference)
