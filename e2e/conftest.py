@@ -124,7 +124,7 @@ class QuireServer:
 
 
 @pytest.fixture(scope="session")
-def quire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServer]:
+def quire_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServer]:
     _require(BUNDLE.exists(), f"frontend bundle missing ({BUNDLE}); run `make frontend`")
     server = QuireServer(tmp_path_factory.mktemp("quire-e2e"))
     server.start()
@@ -135,12 +135,14 @@ def quire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServer]:
         server.http.close()
 
 
-@pytest.fixture(autouse=True)
-def _server_back_up(quire: QuireServer) -> Iterator[None]:
-    """A test that kills the server must not leave the next one without it."""
-    yield
-    if not quire.running():
-        quire.start()
+@pytest.fixture
+def quire(quire_process: QuireServer) -> Iterator[QuireServer]:
+    """The session's server; a test that killed it and failed does not leave the next without."""
+    if not quire_process.running():
+        quire_process.start()
+    yield quire_process
+    if not quire_process.running():
+        quire_process.start()
 
 
 @pytest.fixture(scope="session")

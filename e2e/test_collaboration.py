@@ -88,6 +88,11 @@ def test_formatting_by_one_appears_for_the_other(quire, people):
     expect(other.locator("table tr")).to_have_count(3)
     expect(other.locator("table th").first).to_contain_text("Region")  # plus Ada's caret label
 
+    # the title is shared live too
+    page.locator("#doc-title").fill("Q3 report")
+    expect(bea.page.locator("#doc-title")).to_have_value("Q3 report")
+    expect(bea.page).to_have_title("Q3 report — Quire")
+
     # the toolbar shows what is active where Bea's cursor is
     bea.page.locator(".ProseMirror strong").click()
     expect(bea.page.get_by_role("button", name="Bold")).to_have_attribute("aria-pressed", "true")
