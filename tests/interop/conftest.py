@@ -96,11 +96,12 @@ class QuireServer:
         return response.json()
 
 
-@pytest.fixture
-def quire_server(tmp_path: Path) -> Iterator[QuireServer]:
+@pytest.fixture(scope="module")
+def quire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServer]:
+    """One server per test module (each test uses its own documents); tests may restart it."""
     if not QUIRE.exists():
         pytest.fail(f"{QUIRE} is missing: run `make install`")
-    server = QuireServer(tmp_path)
+    server = QuireServer(tmp_path_factory.mktemp("quire"))
     server.start()
     try:
         yield server
