@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     # ... or after this long of continuous editing (and whenever the last person leaves)
     version_max_interval_seconds: float = 300.0
     # versions are stored as deltas; a full state starts a new chain every N versions
-    version_checkpoint_every: int = 50
+    version_checkpoint_every: int = 32
     # thinning of automatic versions: "AGE:EVERY,..." — older than AGE keep one per EVERY
     # (units s, m, h, d, w). Named versions and restores are kept forever. "" keeps everything.
     version_retention: str = "1d:1h,7d:1d,90d:1w"

@@ -1,0 +1,138 @@
+"""REST: a document's version history — list, name the current state, show one, restore one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pycrdt import Doc
+from pydantic import BaseModel, Field, StringConstraints
+
+from crdt.markdown import document_text, export_markdown, fragment_to_json
+from crdt.meta import get_title
+from crdt.versions import text_diff
+from server.deps import EngineDep, RoomsDep
+from server.routes.documents import get_or_404
+from server.versions import VersionKeeper, VersionUnavailable
+from storage import versions as store
+from storage.versions import VersionInfo
+
+router = APIRouter(prefix="/api/docs/{doc_id}/versions", tags=["versions"])
+
+
+def get_keeper(request: Request) -> VersionKeeper:
+    return request.app.state.versions
+
+
+KeeperDep = Annotated[VersionKeeper, Depends(get_keeper)]
+
+
+class VersionCreate(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class VersionPublic(BaseModel):
+    id: int
+    created_at: datetime
+    name: str | None
+    authors: list[str]
+    size: int  # bytes of the document's encoded state
+    kind: Literal["auto", "named", "restore"]
+
+
+class VersionPage(BaseModel):
+    items: list[VersionPublic]
+    total: int
+
+
+class VersionDetail(VersionPublic):
+    title: str | None
+    json_: dict = Field(alias="json", serialization_alias="json")
+    markdown: str
+    text: str
+    # word diff turning the current document's text into this version's:
+    # "=" unchanged, "-" only in the current document, "+" only in this version
+    diff: list[tuple[Literal["=", "+", "-"], str]]
+
+
+class RestoreResult(BaseModel):
+    before: VersionPublic  # the state just before the restore (restore it to undo)
+    restored: VersionPublic  # the new state, equal to the chosen version
+
+
+def public(info: VersionInfo) -> VersionPublic:
+    return VersionPublic(id=info.id, created_at=info.created_at, name=info.name,
+                         authors=info.authors, size=info.size, kind=info.kind)
+
+
+def _unavailable(exc: Exception) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc) or "try again")
+
+
+@router.get("", response_model=VersionPage)
+async def list_versions(
+    doc_id: str,
+    engine: EngineDep,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+):
+    """Newest first."""
+    await get_or_404(engine, doc_id)
+    items, total = await asyncio.to_thread(store.list_versions, engine, doc_id=doc_id,
+                                           limit=limit, offset=offset)
+    return VersionPage(items=[public(i) for i in items], total=total)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=VersionPublic)
+async def name_version(doc_id: str, body: VersionCreate, engine: EngineDep, keeper: KeeperDep):
+    """Name the document's current state ("Sent to legal")."""
+    await get_or_404(engine, doc_id)
+    try:
+        return public(await keeper.take(doc_id, kind="named", name=body.name))
+    except (VersionUnavailable, RuntimeError) as exc:
+        raise _unavailable(exc) from exc
+
+
+def _render(info: VersionInfo, doc: Doc, current_text: str) -> VersionDetail:
+    text = document_text(doc)
+    return VersionDetail(
+        **public(info).model_dump(),
+        title=get_title(doc),
+        json=fragment_to_json(doc),
+        markdown=export_markdown(doc),
+        text=text,
+        diff=text_diff(current_text, text),
+    )
+
+
+@router.get("/{version_id}", response_model=VersionDetail, response_model_by_alias=True)
+async def get_version(doc_id: str, version_id: int, engine: EngineDep, rooms: RoomsDep,
+                      keeper: KeeperDep):
+    """One version's content (editor JSON, Markdown, text) and its diff from the current text."""
+    await get_or_404(engine, doc_id)
+    loaded = await keeper.load(doc_id, version_id)
+    if loaded is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Version not found")
+    try:
+        room = await rooms.with_room(doc_id)
+    except RuntimeError as exc:
+        raise _unavailable(exc) from exc
+    current_text = document_text(room.doc)  # the live doc: read on the event loop only
+    info, doc = loaded
+    return await asyncio.to_thread(_render, info, doc, current_text)
+
+
+@router.post("/{version_id}/restore", response_model=RestoreResult)
+async def restore_version(doc_id: str, version_id: int, engine: EngineDep, keeper: KeeperDep):
+    """Make the document equal to this version, as a new change that everyone receives."""
+    await get_or_404(engine, doc_id)
+    try:
+        result = await keeper.restore(doc_id, version_id)
+    except (VersionUnavailable, RuntimeError) as exc:
+        raise _unavailable(exc) from exc
+    if result is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Version not found")
+    before, restored = result
+    return RestoreResult(before=public(before), restored=public(restored))

@@ -1,0 +1,365 @@
+"""`VersionKeeper`: version history in a running server.
+
+It watches every open room. Edits mark a document as changed (remembering which connections sent
+them, for the authors list); a version is taken once the edits pause for `quiet` seconds, after
+at most `max_interval` seconds of continuous editing, and when the room unloads after the last
+person left. Named versions and restores come from the API through the same path, one at a time
+per document.
+
+A version is only ever taken right after `room.drain()`, so everything in it is already in the
+update log. That is what makes deltas safe: the document a room holds later (the same Doc, or one
+reloaded from the log) always contains the version before it, so `doc.get_update(sv_before)`
+applied on top of the version before gives exactly the new state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pycrdt import Doc
+from sqlalchemy.engine import Engine
+
+from crdt import versions as crdt_versions
+from crdt.connection import Connection
+from crdt.room import RELAY, Origin, Room
+from crdt.rooms import Rooms
+from storage import versions as store
+from storage.versions import Tier, VersionInfo
+
+log = logging.getLogger("quire.versions")
+
+MAX_AUTHORS = 50
+MAX_AUTHOR_NAME = 100
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class VersionUnavailable(Exception):
+    """The document could not be read or written right now (its room failed or it is gone)."""
+
+
+def parse_retention(spec: str) -> list[Tier]:
+    """`"1d:1h,7d:1d,90d:1w"` -> tiers: automatic versions older than 1 day are kept one per
+    hour, older than 7 days one per day, older than 90 days one per week. "" keeps everything."""
+    tiers = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw]):(\d+(?:\.\d+)?)([smhdw])", part)
+        if match is None:
+            raise ValueError(f"bad retention tier {part!r} (expected e.g. '7d:1h')")
+        age, age_unit, every, every_unit = match.groups()
+        tiers.append(Tier(age=float(age) * _UNITS[age_unit],
+                          every=float(every) * _UNITS[every_unit]))
+    return tiers
+
+
+def describe(info: VersionInfo) -> str:
+    """How a version is referred to in another version's name."""
+    if info.name:
+        return f"“{info.name}”"
+    return info.created_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass
+class _Changes:
+    """Edits to one document since its last version."""
+
+    room: Room
+    first: float
+    last: float
+    conns: dict[Connection, None] = field(default_factory=dict)
+    named: set[Connection] = field(default_factory=set)
+    authors: dict[str, None] = field(default_factory=dict)
+    parked: bool = False  # its room is unloading: the unload observer takes the version
+    not_before: float = 0.0  # retry time after a failed attempt
+
+    def absorb(self, other: _Changes) -> None:
+        """Fold in `other`, which is newer."""
+        self.room = other.room
+        self.first = min(self.first, other.first)
+        self.last = max(self.last, other.last)
+        self.conns.update(other.conns)
+        self.named |= other.named
+        self.authors = {**other.authors, **self.authors}
+
+
+@dataclass(frozen=True)
+class _Base:
+    """The last version this process stored for a document, and its state vector."""
+
+    version_id: int
+    state_vector: bytes
+
+
+@dataclass(frozen=True)
+class _Capture:
+    doc_id: str
+    state: bytes
+    state_vector: bytes
+    delta: bytes | None
+    base_sv: bytes | None
+    authors: list[str]
+    changes: _Changes | None
+
+
+def _author_names(room: Room, conn: Connection) -> list[str]:
+    """The names a connection shows in its awareness states (client-controlled: checked)."""
+    names = []
+    for client_id in list(conn.awareness_ids):
+        state = room.awareness.states.get(client_id)
+        user = state.get("user") if isinstance(state, dict) else None
+        name = user.get("name") if isinstance(user, dict) else None
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip()[:MAX_AUTHOR_NAME])
+    return names
+
+
+class VersionKeeper:
+    def __init__(
+        self,
+        engine: Engine,
+        rooms: Rooms,
+        *,
+        quiet: float = 10.0,
+        max_interval: float = 300.0,
+        checkpoint_every: int = 32,
+        retention: list[Tier] | None = None,
+        prune_every: float = 600.0,
+    ) -> None:
+        self.engine = engine
+        self.rooms = rooms
+        self.quiet = quiet
+        self.max_interval = max_interval
+        self.checkpoint_every = checkpoint_every
+        self.retention = retention or []
+        self.prune_every = prune_every
+        self._changes: dict[str, _Changes] = {}
+        self._bases: dict[str, _Base] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._pruned: dict[str, float] = {}
+        self._wake = asyncio.Event()
+
+    # ---- watching rooms ----------------------------------------------------------------------
+
+    def attach(self) -> None:
+        """Start watching the rooms (as they load) and their unloads."""
+        self.rooms.room_observers.append(self.watch)
+        self.rooms.unload_observers.append(self.on_unload)
+
+    def watch(self, room: Room) -> None:
+        """Room observer: note every change applied to the room (called inside transactions)."""
+
+        def changed(_update: bytes, origin: Origin) -> None:
+            self._changed(room, origin)
+
+        room.update_observers.append(changed)
+
+    def _changed(self, room: Room, origin: Origin) -> None:
+        if origin == RELAY:
+            return  # another process has the author and takes that version
+        now = time.monotonic()
+        changes = self._changes.get(room.doc_id)
+        if changes is None:
+            changes = self._changes[room.doc_id] = _Changes(room=room, first=now, last=now)
+            self._wake.set()
+        else:
+            changes.last = now
+            changes.room = room
+            changes.parked = False
+        if isinstance(origin, Connection) and origin not in changes.named:
+            # Clients announce their name (awareness) just after their first edits: retry.
+            changes.conns[origin] = None
+            names = _author_names(room, origin)
+            if names:
+                changes.named.add(origin)
+                changes.authors.update(dict.fromkeys(names))
+
+    async def on_unload(self, room: Room) -> None:
+        """Unload observer: the last person left; keep what they did."""
+        if room.doc_id in self._changes:
+            await self.take(room.doc_id, room=room)
+
+    # ---- automatic versions ------------------------------------------------------------------
+
+    def _due_at(self, changes: _Changes) -> float:
+        return max(min(changes.last + self.quiet, changes.first + self.max_interval),
+                   changes.not_before)
+
+    async def run(self) -> None:
+        """Take automatic versions when they fall due (the lifespan owns this task)."""
+        while True:
+            waiting = [c for c in self._changes.values() if not c.parked]
+            delay = min((self._due_at(c) for c in waiting), default=None)
+            if delay is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, delay - time.monotonic()))
+            self._wake.clear()
+            now = time.monotonic()
+            for doc_id, changes in list(self._changes.items()):
+                if changes.room.failed:  # deleted, or lost its store: nothing to keep here
+                    self._changes.pop(doc_id, None)
+                elif not changes.parked and self._due_at(changes) <= now:
+                    await self._auto(doc_id, changes)
+
+    async def _auto(self, doc_id: str, changes: _Changes) -> None:
+        if self._changes.get(doc_id) is not changes:
+            return  # a version was taken meanwhile (named, restore, unload)
+        if changes.room.closing:
+            changes.parked = True
+            return
+        try:
+            await self.take(doc_id, room=changes.room)
+        except Exception:
+            log.exception("doc %s: could not take an automatic version; retrying later", doc_id)
+            pending = self._changes.get(doc_id)
+            if pending is not None:
+                pending.not_before = time.monotonic() + max(self.quiet, 1.0)
+
+    # ---- taking versions -----------------------------------------------------------------------
+
+    def _lock(self, doc_id: str) -> asyncio.Lock:
+        lock = self._locks.get(doc_id)
+        if lock is None:
+            lock = self._locks[doc_id] = asyncio.Lock()
+        return lock
+
+    async def take(self, doc_id: str, *, kind: str = "auto", name: str | None = None,
+                   room: Room | None = None) -> VersionInfo:
+        """Store the document's current state as a version (after persisting pending edits)."""
+        if room is None:
+            room = await self.rooms.with_room(doc_id)
+        async with self._lock(doc_id):
+            await self._settle(room)
+            capture = self._capture(room)
+            info = await self._store(capture, kind=kind, name=name)
+        if kind == "auto":
+            await self._maybe_prune(doc_id)
+        return info
+
+    async def restore(self, doc_id: str, version_id: int) -> tuple[VersionInfo, VersionInfo] | None:
+        """Make the document equal to a version, as a new change everyone receives.
+
+        Takes a "before" version first (so restoring it undoes this) and records the restore
+        as a version too. Returns (before, restored), or None if there is no such version."""
+        target = await self.load(doc_id, version_id)
+        if target is None:
+            return None
+        info, version = target
+        room = await self.rooms.with_room(doc_id)
+        label = describe(info)
+        async with self._lock(doc_id):
+            await self._settle(room)
+            before = self._capture(room)
+            try:
+                crdt_versions.restore(room.doc, version)  # origin: the server; stored, broadcast
+            except Exception:
+                self._unpop(before)
+                raise
+            await room.drain()
+            restored = self._capture(room, base_sv=before.state_vector) \
+                if not room.failed else None
+            before_info = await self._store(before, kind="auto", name=f"Before restoring {label}")
+            if restored is None:
+                raise VersionUnavailable("the restore could not be saved")
+            restored_info = await self._store(restored, kind="restore",
+                                              name=f"Restored from {label}")
+        return before_info, restored_info
+
+    async def load(self, doc_id: str, version_id: int) -> tuple[VersionInfo, Doc] | None:
+        """A stored version and its content as a Doc (built off the event loop)."""
+
+        def read() -> tuple[VersionInfo, Doc] | None:
+            info = store.get_version(self.engine, doc_id=doc_id, version_id=version_id)
+            parts = store.load_version(self.engine, doc_id=doc_id, version_id=version_id)
+            if info is None or parts is None:
+                return None
+            return info, crdt_versions.doc_from_parts(parts)
+
+        return await asyncio.to_thread(read)
+
+    async def prune(self, doc_id: str, *, now: datetime | None = None) -> int:
+        """Apply the retention policy to one document now. Returns versions removed."""
+        async with self._lock(doc_id):
+            removed = await asyncio.to_thread(
+                store.prune_versions, self.engine, doc_id=doc_id, tiers=self.retention,
+                merge=crdt_versions.merge_deltas, squash=crdt_versions.squash, now=now)
+        self._pruned[doc_id] = time.monotonic()
+        return removed
+
+    async def _maybe_prune(self, doc_id: str) -> None:
+        if not self.retention:
+            return
+        last = self._pruned.get(doc_id)
+        if last is not None and time.monotonic() - last < self.prune_every:
+            return
+        try:
+            removed = await self.prune(doc_id)
+        except Exception:
+            log.exception("doc %s: thinning versions failed (they are all still there)", doc_id)
+            return
+        if removed:
+            log.info("doc %s: retention removed %d automatic versions", doc_id, removed)
+
+    async def _settle(self, room: Room) -> None:
+        await room.drain()
+        if room.failed:
+            raise VersionUnavailable("the document's storage failed; try again")
+
+    def _capture(self, room: Room, *, base_sv: bytes | None = None) -> _Capture:
+        """The room's state right now (call straight after a drain, with no await between)."""
+        doc_id = room.doc_id
+        changes = self._changes.pop(doc_id, None)
+        if base_sv is None:
+            base = self._bases.get(doc_id)
+            base_sv = base.state_vector if base is not None else None
+        authors: dict[str, None] = {}
+        if changes is not None:
+            authors.update(changes.authors)
+            for conn in changes.conns:  # late names, and names changed since
+                authors.update(dict.fromkeys(_author_names(room, conn)))
+        return _Capture(
+            doc_id=doc_id,
+            state=room.doc.get_update(),
+            state_vector=room.doc.get_state(),
+            delta=room.doc.get_update(base_sv) if base_sv is not None else None,
+            base_sv=base_sv,
+            authors=list(authors)[:MAX_AUTHORS],
+            changes=changes,
+        )
+
+    async def _store(self, capture: _Capture, *, kind: str, name: str | None) -> VersionInfo:
+        doc_id = capture.doc_id
+        base = self._bases.get(doc_id)
+        use_delta = (capture.delta is not None and base is not None
+                     and base.state_vector == capture.base_sv)
+        try:
+            info = await asyncio.to_thread(
+                store.add_version, self.engine, doc_id=doc_id, state=capture.state, kind=kind,
+                name=name, authors=capture.authors,
+                delta=capture.delta if use_delta else None,
+                base_id=base.version_id if use_delta and base is not None else None,
+                checkpoint_every=self.checkpoint_every)
+        except Exception:
+            self._unpop(capture)
+            raise
+        if info is None:
+            raise VersionUnavailable("the document no longer exists")
+        self._bases[doc_id] = _Base(info.id, capture.state_vector)
+        return info
+
+    def _unpop(self, capture: _Capture) -> None:
+        """A version failed to store: its changes still need one."""
+        if capture.changes is None:
+            return
+        newer = self._changes.get(capture.doc_id)
+        if newer is not None:
+            capture.changes.absorb(newer)
+        capture.changes.parked = False
+        self._changes[capture.doc_id] = capture.changes
+        self._wake.set()
