@@ -51,6 +51,8 @@ function render () {
   more.hidden = docs.length >= total
   if (docs.length === 0) {
     empty.hidden = false
+    const newButton = /** @type {HTMLElement} */ (empty.querySelector('button'))
+    newButton.hidden = Boolean(query)
     byId('empty-title').textContent = query ? `No documents match “${query}”` : 'No documents yet'
     byId('empty-text').textContent = query
       ? 'Try another word from the title, or clear the search.'
