@@ -31,10 +31,10 @@ from typing import Any
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from .markdown_export import render_markdown
-from .markdown_import import MAX_DEPTH, mark_sort_key, parse_markdown
+from .markdown_import import MAX_DEPTH as MAX_DEPTH  # nesting bound, for callers/tests
+from .markdown_import import mark_sort_key, parse_markdown
 
 __all__ = [
-    "MAX_DEPTH",
     "document_text",
     "export_markdown",
     "fragment_to_json",
