@@ -36,7 +36,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
-from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import StateBlock, html_block
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -69,7 +69,6 @@ _HTML_MARK_TAGS = {
 _HTML_TAG_RE = re.compile(r"^<(/?)([A-Za-z]+)\s*>$")
 _HTML_BR_RE = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _HTML_BRS_RE = re.compile(r"^(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
-_HTML_BR_FIND_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ALIGN_RE = re.compile(r"text-align:\s*(left|right|center)")
 _TASK_ONLY_RE = re.compile(r"^\[([ xX])\]$")
 _FRONT_MATTER_LINE_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+\S.*|#.*)$")
@@ -105,12 +104,30 @@ def _depth_guard(state: StateBlock, start_line: int, end_line: int, silent: bool
     return True
 
 
+def _html_block_unless_breaks(
+    state: StateBlock, start_line: int, end_line: int, silent: bool
+) -> bool:
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    line = state.src[start : state.eMarks[start_line]]
+    if _HTML_BRS_RE.match(line):
+        return False
+    return html_block(state, start_line, end_line, silent)
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_DEPTH + 50})
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin)
     md.use(footnote_plugin)
     md.block.ruler.before("table", "quire_depth_guard", _depth_guard)
+    # A line of only <br> tags would open an HTML block (CommonMark type 7) and swallow
+    # the following lines as literal text; the exporter writes such lines for
+    # paragraphs made of hard breaks, so read them as a paragraph instead.
+    md.block.ruler.at(
+        "html_block",
+        _html_block_unless_breaks,
+        {"alt": ["paragraph", "reference", "blockquote"]},
+    )
     # Keep link destinations exactly as written (no percent-encoding): the document
     # stores what the author typed, as Tiptap does. validateLink still rejects
     # javascript:, vbscript:, file: and non-image data: URLs.
@@ -329,11 +346,7 @@ class _Builder:
             elif kind == "hr":
                 self._append({"type": "horizontalRule"})
             elif kind == "html_block":
-                if _HTML_BRS_RE.match(tok.content):  # a paragraph of only <br> breaks
-                    breaks = [{"type": "hardBreak"} for _ in _HTML_BR_FIND_RE.findall(tok.content)]
-                    self._append_textblock({"type": "paragraph", "content": breaks})
-                else:
-                    self._append_literal(tok.content.rstrip("\n"))
+                self._append_literal(tok.content.rstrip("\n"))
             elif kind == "footnote_open":
                 label = tok.meta.get("label") or str(tok.meta.get("id", 0) + 1)
                 self.footnote_prefix = f"[^{label}]: "
