@@ -6,7 +6,8 @@
   (performance marks 'quire:editor-ready' and 'quire:first-sync' set by the bundle);
 - keystroke to remote render: Ada presses a key (keydown timestamp in her page) until Bea's
   editor DOM shows it (timestamp of her editor's 'update' event, after the view rendered); both pages read the same clock
-  (performance.timeOrigin + performance.now()), one keystroke at a time.
+  (performance.timeOrigin + performance.now()), one keystroke at a time;
+- leaving: a third person closes their browser context until their caret is gone for Ada.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -42,8 +44,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def person(browser, name: str, color: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def person(browser, name: str, color: str, service_workers: str = "allow"):
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  service_workers=service_workers)
     identity = json.dumps({"name": name, "color": color, "chosen": True})
     context.add_init_script(f"localStorage.setItem('quire.user', {json.dumps(identity)})")
     return context.new_page()
@@ -53,6 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keystrokes", type=int, default=100)
     parser.add_argument("--loads", type=int, default=10)
+    parser.add_argument("--no-service-worker", action="store_true",
+                        help="load pages without the offline service worker (for comparison)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         server = QuireServer(Path(tmp))
@@ -60,7 +65,8 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             doc_id = server.new_doc("Measurements")
-            ada, bea = person(browser, "Ada", "#1d4ed8"), person(browser, "Bea", "#b91c1c")
+            sw = "block" if args.no_service_worker else "allow"
+            ada, bea = person(browser, "Ada", "#1d4ed8", sw), person(browser, "Bea", "#b91c1c", sw)
 
             ready, synced = [], []
             for _ in range(args.loads):
@@ -91,6 +97,22 @@ def main() -> None:
             print(f"keystroke -> remote DOM: median {statistics.median(latencies):.1f} ms, "
                   f"p95 {percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms "
                   f"over {len(latencies)} keystrokes")
+
+            gone = []
+            for _ in range(5):
+                other = person(browser, "Cleo", "#15803d")
+                other.goto(f"{server.url}/d/{doc_id}")
+                other.locator(".ProseMirror").click()
+                ada.wait_for_function(
+                    "() => !!document.querySelector('.collaboration-carets__caret[data-name=\"Cleo\"]')")
+                started = time.monotonic()
+                other.context.close()
+                ada.wait_for_function(
+                    "() => !document.querySelector('.collaboration-carets__caret[data-name=\"Cleo\"]')",
+                    polling=5)
+                gone.append((time.monotonic() - started) * 1000)
+            print(f"leave -> caret gone for others: median {statistics.median(gone):.0f} ms, "
+                  f"max {max(gone):.0f} ms over {len(gone)} departures (context close included)")
         finally:
             browser.close()
             server.stop()

@@ -2,8 +2,9 @@
 // is unreachable. The document itself comes from IndexedDB (y-indexeddb); this only keeps the
 // page shells (/ and /d/{id}) and the static files.
 //
-// Network first, always: while the server answers, nothing stale is ever shown. Only when a
-// request fails does the last good copy answer. The API and the WebSocket are never touched.
+// Pages: network first, so nothing stale is shown while the server answers; only when the
+// request fails does the last good copy answer. Static files whose URL carries a version
+// (?v=...) are immutable: stored copy first. The API and the WebSocket are never touched.
 const CACHE = 'quire-offline-v1'
 
 self.addEventListener('install', () => self.skipWaiting())
@@ -11,6 +12,8 @@ self.addEventListener('install', () => self.skipWaiting())
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name)
+    // the browser starts a page request while this worker boots, instead of after
+    if (self.registration.navigationPreload) await self.registration.navigationPreload.enable()
     await self.clients.claim()
   })())
 })
@@ -28,15 +31,33 @@ self.addEventListener('fetch', (event) => {
   const isStatic = url.pathname.startsWith('/static/')
   const isPage = request.mode === 'navigate' && isShell(url)
   if (!isStatic && !isPage) return
-  event.respondWith(networkFirst(request, url, isPage))
+  if (isStatic && url.searchParams.has('v')) event.respondWith(versionedFile(request, url))
+  else event.respondWith(networkFirst(request, url, isPage, isPage ? event.preloadResponse : undefined))
 })
 
-/** @param {Request} request @param {URL} url @param {boolean} isPage */
-async function networkFirst (request, url, isPage) {
+/**
+ * Files whose URL carries their version (?v=mtime, see pages.py) never change under that URL:
+ * serve the stored copy without asking the network.
+ * @param {Request} request @param {URL} url
+ */
+async function versionedFile (request, url) {
+  const cache = await caches.open(CACHE)
+  const cached = await cache.match(request)
+  if (cached) return cached
+  const response = await fetch(request)
+  if (response.ok) await remember(cache, request, url, response.clone())
+  return response
+}
+
+/**
+ * @param {Request} request @param {URL} url @param {boolean} isPage
+ * @param {Promise<Response | undefined>} [preload] navigation preload, when enabled
+ */
+async function networkFirst (request, url, isPage, preload) {
   const cache = await caches.open(CACHE)
   try {
-    const response = await fetch(request)
-    if (response.ok && (isPage || url.searchParams.has('v'))) {
+    const response = (preload && await preload) || await fetch(request)
+    if (response.ok && isPage) {
       await remember(cache, request, url, response.clone())
     }
     return response
