@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,10 @@ from crdt.rooms import Rooms
 from server.config import Settings
 from server.metrics import make_registry
 from server.relay import RedisRelay
-from server.routes import comments, documents, ops
+from server.routes import comments, documents, markdown, ops
+from server.routes import versions as versions_routes
 from server.titles import TitleMirror
+from server.versions import VersionKeeper, parse_retention
 from server.ws import router as ws_router
 from storage.db import make_engine
 from storage.store import SqlStore
@@ -37,9 +40,19 @@ async def lifespan(app: FastAPI):
         )
         titles = TitleMirror(engine)
         rooms.room_observers.append(titles.watch)
+        keeper = VersionKeeper(
+            engine, rooms,
+            quiet=settings.version_quiet_seconds,
+            max_interval=settings.version_max_interval_seconds,
+            checkpoint_every=settings.version_checkpoint_every,
+            retention=parse_retention(settings.version_retention),
+        )
+        keeper.attach()
+        app.state.versions = keeper
         app.state.engine = engine
         app.state.rooms = rooms
         titles_task = asyncio.create_task(titles.run(), name="quire-titles")
+        versions_task = asyncio.create_task(keeper.run(), name="quire-versions")
         relay = None
         if settings.redis_url:
             relay = RedisRelay(settings.redis_url, rooms, store, prefix=settings.redis_prefix)
@@ -51,7 +64,10 @@ async def lifespan(app: FastAPI):
         try:
             yield
         finally:
-            await rooms.aclose()
+            await rooms.aclose()  # takes the last versions (unload observers)
+            versions_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await versions_task
             await titles.flush()
             for task in (titles_task, relay_task if relay else None):
                 if task is None:
@@ -70,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(documents.router)
     app.include_router(comments.router)
+    app.include_router(markdown.router)
+    app.include_router(versions_routes.router)
     app.include_router(ws_router)
     try:
         from server.routes import pages

@@ -59,6 +59,82 @@ def serve(args: argparse.Namespace) -> None:
     QuireServer(config).run()
 
 
+def versions(args: argparse.Namespace) -> None:
+    """Print a document's versions, newest first."""
+    from storage.db import make_engine
+    from storage.documents import document_exists
+    from storage.versions import list_versions
+
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    engine = make_engine(Settings(**overrides).database_url)
+    try:
+        if not document_exists(engine, doc_id=args.doc_id):
+            sys.exit(f"quire: no document {args.doc_id!r}")
+        items, total = list_versions(engine, doc_id=args.doc_id, limit=args.limit)
+    finally:
+        engine.dispose()
+    out = sys.stdout
+    out.write(f"{'ID':>8}  {'CREATED (UTC)':19}  {'KIND':7}  {'SIZE':>9}  AUTHORS / NAME\n")
+    for v in items:
+        when = v.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        who = ", ".join(v.authors) or "-"
+        label = f"{who}  {v.name}" if v.name else who
+        out.write(f"{v.id:>8}  {when:19}  {v.kind:7}  {v.size:>9}  {label}\n")
+    out.write(f"{total} version(s){f', {len(items)} shown' if len(items) < total else ''}\n")
+
+
+def _engine(args: argparse.Namespace):
+    from storage.db import make_engine
+
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    return make_engine(Settings(**overrides).database_url)
+
+
+def export(args: argparse.Namespace) -> None:
+    """Write a stored document as Markdown (to a file or stdout), no server needed."""
+    from server.markdown_io import authors_of, load_stored_doc, render
+    from storage.documents import get_document
+
+    engine = _engine(args)
+    try:
+        record = get_document(engine, doc_id=args.doc_id)
+        if record is None:
+            print(f"quire: document {args.doc_id!r} not found", file=sys.stderr)
+            sys.exit(1)
+        doc = load_stored_doc(engine, args.doc_id)
+        authors = authors_of(engine, args.doc_id) if args.frontmatter else []
+        text = render(doc, record, footnotes=args.comments == "footnotes",
+                      frontmatter=args.frontmatter, authors=authors)
+    finally:
+        engine.dispose()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def import_(args: argparse.Namespace) -> None:
+    """Create a document from a Markdown file and print its id."""
+    from pathlib import Path
+
+    from server.markdown_io import ImportError_, create_from_markdown, decode_markdown, title_from
+
+    path = Path(args.file)
+    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
+    try:
+        text = decode_markdown(path.read_bytes(), limit=settings.max_import_bytes)
+    except (OSError, ImportError_) as exc:
+        print(f"quire: cannot import {path}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    engine = _engine(args)
+    try:
+        record = create_from_markdown(engine, text, title=args.title or title_from(text, path.stem))
+    finally:
+        engine.dispose()
+    print(record.id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quire", description="Quire collaborative editor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +143,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=serve)
+    p = sub.add_parser("versions", help="list a document's versions, newest first")
+    p.add_argument("doc_id")
+    p.add_argument("--database-url", default=None)
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=versions)
+    p = sub.add_parser("export", help="write a document as Markdown (no server needed)")
+    p.add_argument("doc_id")
+    p.add_argument("-o", "--output", default=None, help="file to write (default: stdout)")
+    p.add_argument("--comments", choices=("none", "footnotes"), default="none")
+    p.add_argument("--frontmatter", action="store_true")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=export)
+    p = sub.add_parser("import", help="create a document from a Markdown file; prints its id")
+    p.add_argument("file")
+    p.add_argument("--title", default=None)
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=import_)
     return parser
 
 

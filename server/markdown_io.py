@@ -1,0 +1,108 @@
+"""Markdown in and out of stored documents, shared by the REST routes and the CLI."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+from pycrdt import Doc
+from sqlalchemy.engine import Engine
+
+from crdt import comments
+from crdt.markdown import export_markdown, import_markdown
+from crdt.meta import get_title, set_title
+from storage import documents as store_docs
+from storage.models import Document
+from storage.updates import append_updates, load_updates
+from storage.versions import list_versions
+
+
+class ImportError_(ValueError):
+    """Markdown that cannot be imported (not UTF-8, too large)."""
+
+
+def slugify(title: str) -> str:
+    """A file name from a title: ascii, lowercase, dashes; "document" when nothing is left."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return slug[:80] or "document"
+
+
+def load_stored_doc(engine: Engine, doc_id: str) -> Doc:
+    """The document as stored (snapshot + log), without a server."""
+    doc = Doc()
+    for update in load_updates(engine, doc_id=doc_id).updates:
+        doc.apply_update(update)
+    return doc
+
+
+def authors_of(engine: Engine, doc_id: str) -> list[str]:
+    """Everyone recorded as contributing to a version of the document, first seen first."""
+    names: list[str] = []
+    offset = 0
+    while True:
+        page, total = list_versions(engine, doc_id=doc_id, limit=200, offset=offset)
+        for version in reversed(page):
+            names.extend(a for a in version.authors if a not in names)
+        offset += len(page)
+        if not page or offset >= total:
+            return names
+
+
+def render(doc: Doc, record: Document, *, footnotes: bool, frontmatter: bool,
+           authors: list[str]) -> str:
+    notes = None
+    if footnotes:
+        notes = [
+            (t["id"], [f"{m['author'].get('name') or 'Someone'}: {m['body']}"
+                       for m in t["messages"] if not m.get("deleted")])
+            for t in comments.list_threads(doc) if t["state"] == "open"
+        ]
+    matter = None
+    if frontmatter:
+        updated = record.updated_at
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=UTC)
+        matter = {"title": get_title(doc) or record.title, "authors": authors,
+                  "date": updated.date().isoformat()}
+    return export_markdown(doc, footnotes=notes, frontmatter=matter)
+
+
+def decode_markdown(raw: bytes, *, limit: int) -> str:
+    if len(raw) > limit:
+        raise ImportError_(f"the file is {len(raw)} bytes; the limit is {limit} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"the file is not UTF-8 text (byte {exc.start} is invalid)") from exc
+
+
+def title_from(text: str, fallback: str) -> str:
+    """The front matter title, else the first heading, else `fallback`."""
+    match = re.match(r"\A---\r?\n(.*?)\r?\n---", text, re.S)
+    if match:
+        for line in match.group(1).splitlines():
+            if line.lower().startswith("title:"):
+                value = line.split(":", 1)[1].strip().strip("'\"")
+                if value:
+                    return value[:500]
+    heading = re.search(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.M)
+    if heading:
+        return heading.group(1)[:500]
+    return fallback[:500] or "Untitled"
+
+
+def create_from_markdown(engine: Engine, text: str, *, title: str) -> Document:
+    """A new document holding the parse of `text`, stored as its first update."""
+    doc = Doc()
+    with doc.transaction():
+        set_title(doc, title)
+        import_markdown(text, doc)
+    record = store_docs.create_document(engine, title=title)
+    append_updates(engine, [(record.id, doc.get_update())])
+    return record
+
+
+def stamp(when: datetime | None = None) -> str:
+    return (when or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
