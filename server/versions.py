@@ -19,6 +19,8 @@ import contextlib
 import logging
 import re
 import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,6 +37,7 @@ from storage.versions import Tier, VersionInfo
 log = logging.getLogger("quire.versions")
 
 MAX_AUTHORS = 50
+MAX_REMEMBERED = 10_000  # documents whose last version (for deltas) this process remembers
 MAX_AUTHOR_NAME = 100
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -138,9 +141,11 @@ class VersionKeeper:
         self.retention = retention or []
         self.prune_every = prune_every
         self._changes: dict[str, _Changes] = {}
-        self._bases: dict[str, _Base] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._pruned: dict[str, float] = {}
+        # per document: the last version stored (bounded: a forgotten one only means the next
+        # version is stored in full), when it was last thinned, and who holds it
+        self._bases: OrderedDict[str, _Base] = OrderedDict()
+        self._pruned: OrderedDict[str, float] = OrderedDict()
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._wake = asyncio.Event()
 
     # ---- watching rooms ----------------------------------------------------------------------
@@ -179,7 +184,10 @@ class VersionKeeper:
                 changes.authors.update(dict.fromkeys(names))
 
     async def on_unload(self, room: Room) -> None:
-        """Unload observer: the last person left; keep what they did."""
+        """Unload observer: the last person left; keep what they did. Waits for any version
+        operation in progress (a restore must not change a room that is going away)."""
+        async with self._lock(room.doc_id):
+            pass
         if room.doc_id in self._changes:
             await self.take(room.doc_id, room=room)
 
@@ -223,11 +231,38 @@ class VersionKeeper:
 
     # ---- taking versions -----------------------------------------------------------------------
 
-    def _lock(self, doc_id: str) -> asyncio.Lock:
-        lock = self._locks.get(doc_id)
-        if lock is None:
-            lock = self._locks[doc_id] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def _lock(self, doc_id: str) -> AsyncIterator[None]:
+        """One version operation at a time per document (the entry goes when unused)."""
+        lock, users = self._locks.get(doc_id) or (asyncio.Lock(), 0)
+        self._locks[doc_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[doc_id]
+            if users == 1:
+                del self._locks[doc_id]
+            else:
+                self._locks[doc_id] = (lock, users - 1)
+
+    @contextlib.asynccontextmanager
+    async def _live_room(self, doc_id: str) -> AsyncIterator[Room]:
+        """The document's room, locked, and not unloading: safe to change. (An unload waits for
+        the lock in `on_unload`, so the room stays open until we are done.)"""
+        while True:
+            room = await self.rooms.with_room(doc_id)
+            async with self._lock(doc_id):
+                if not room.closing:
+                    yield room
+                    return
+            await asyncio.sleep(0)  # it is unloading: wait for that, then load it again
+
+    def _remember(self, table: OrderedDict, doc_id: str, value) -> None:
+        table[doc_id] = value
+        table.move_to_end(doc_id)
+        while len(table) > MAX_REMEMBERED:
+            table.popitem(last=False)
 
     async def take(self, doc_id: str, *, kind: str = "auto", name: str | None = None,
                    room: Room | None = None) -> VersionInfo:
@@ -251,9 +286,8 @@ class VersionKeeper:
         if target is None:
             return None
         info, version = target
-        room = await self.rooms.with_room(doc_id)
         label = describe(info)
-        async with self._lock(doc_id):
+        async with self._live_room(doc_id) as room:
             await self._settle(room)
             before = self._capture(room)
             try:
@@ -289,7 +323,7 @@ class VersionKeeper:
             removed = await asyncio.to_thread(
                 store.prune_versions, self.engine, doc_id=doc_id, tiers=self.retention,
                 merge=crdt_versions.merge_deltas, squash=crdt_versions.squash, now=now)
-        self._pruned[doc_id] = time.monotonic()
+        self._remember(self._pruned, doc_id, time.monotonic())
         return removed
 
     async def _maybe_prune(self, doc_id: str) -> None:
@@ -350,7 +384,7 @@ class VersionKeeper:
             raise
         if info is None:
             raise VersionUnavailable("the document no longer exists")
-        self._bases[doc_id] = _Base(info.id, capture.state_vector)
+        self._remember(self._bases, doc_id, _Base(info.id, capture.state_vector))
         return info
 
     def _unpop(self, capture: _Capture) -> None:

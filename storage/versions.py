@@ -231,76 +231,82 @@ def prune_versions(
     now = now or utcnow()
     youngest = min(t.age for t in tiers)
     with Session(engine) as session:
-        if not _lock_document(session, doc_id):
-            return 0
         candidates = session.exec(
             select(Version.id, Version.created_at, Version.kind, Version.name)
             .where(Version.doc_id == doc_id)
             .order_by(col(Version.id))
         ).all()
-        old = [c for c in candidates if (now - _utc(c[1])).total_seconds() >= youngest]
-        newest = candidates[-1][0] if candidates else None
-        expired = [v for v in select_expired(old, tiers, now) if v != newest]
-        if expired:
-            _delete(session, doc_id, expired, merge=merge, squash=squash)
-        session.commit()
-        return len(expired)
+    if not candidates:
+        return 0
+    old = [c for c in candidates if (now - _utc(c[1])).total_seconds() >= youngest]
+    newest = candidates[-1][0]
+    expired = [v for v in select_expired(old, tiers, now) if v != newest]
+    return delete_versions(engine, doc_id=doc_id, version_ids=expired, merge=merge,
+                           squash=squash)
 
 
 def delete_versions(
     engine: Engine, *, doc_id: str, version_ids: Sequence[int], merge: Merge, squash: Merge
 ) -> int:
-    """Delete versions, folding their deltas into the versions that follow them."""
+    """Delete versions, folding their deltas into the versions that follow them.
+
+    One short transaction per chain (at most `checkpoint_every` rows), so thinning many
+    versions never holds the database's write lock for long."""
+    if not version_ids:
+        return 0
     with Session(engine) as session:
-        if not _lock_document(session, doc_id):
-            return 0
-        count = _delete(session, doc_id, list(version_ids), merge=merge, squash=squash)
-        session.commit()
-        return count
+        rows = session.exec(
+            select(Version.chain_id, Version.id)
+            .where(Version.doc_id == doc_id, col(Version.id).in_(list(version_ids)))
+        ).all()
+    by_chain: dict[int, list[int]] = {}
+    for chain_id, vid in rows:
+        by_chain.setdefault(chain_id, []).append(vid)
+    removed = 0
+    for chain_id, ids in sorted(by_chain.items()):
+        with Session(engine) as session:
+            if not _lock_document(session, doc_id):
+                break
+            removed += _delete_in_chain(session, chain_id, set(ids), merge=merge, squash=squash)
+            session.commit()
+    return removed
 
 
-def _delete(session: Session, doc_id: str, ids: list[int], *, merge: Merge,
-            squash: Merge) -> int:
-    """Delete `ids`, keeping every other version loadable.
+def _delete_in_chain(session: Session, chain_id: int, doomed: set[int], *, merge: Merge,
+                     squash: Merge) -> int:
+    """Delete rows `doomed` of one chain, keeping every other version loadable.
 
-    In each affected chain a run of deleted rows is folded into the next kept row: its data
-    becomes merge(run + [its data]) — still a delta against what precedes the run — or, if the
-    run began at the checkpoint, a full state (`squash`) and that row heads the chain instead.
-    A run at the end of a chain has no successor and simply goes.
+    A run of deleted rows is folded into the next kept row: its data becomes
+    merge(run + [its data]) — still a delta against what precedes the run — or, if the run
+    began at the checkpoint, a full state (`squash`) and that row heads the chain instead.
+    A run at the end of the chain has no successor and simply goes.
     """
-    doomed = set(ids)
-    chains = session.exec(
-        select(Version.chain_id)
-        .where(Version.doc_id == doc_id, col(Version.id).in_(ids))
-        .distinct()
+    rows = session.exec(
+        select(Version).where(Version.chain_id == chain_id).order_by(col(Version.id))
     ).all()
     removed = 0
-    for chain_id in chains:
-        rows = session.exec(
-            select(Version).where(Version.chain_id == chain_id).order_by(col(Version.id))
-        ).all()
-        run: list[Version] = []
-        kept: list[Version] = []
-        for row in rows:
-            if row.id in doomed:
-                run.append(row)
-                continue
-            if run:
-                parts = [zlib.decompress(r.data) for r in run] + [zlib.decompress(row.data)]
-                fold = squash if run[0] is rows[0] else merge
-                row.data = zlib.compress(fold(parts))
-                session.add(row)
-            kept.append(row)
-            for r in run:
-                session.delete(r)
-            removed += len(run)
-            run = []
-        for r in run:  # a trailing run: nothing after it depends on it
+    run: list[Version] = []
+    kept: list[Version] = []
+    for row in rows:
+        if row.id in doomed:
+            run.append(row)
+            continue
+        if run:
+            parts = [zlib.decompress(r.data) for r in run] + [zlib.decompress(row.data)]
+            fold = squash if run[0] is rows[0] else merge
+            row.data = zlib.compress(fold(parts))
+            session.add(row)
+        kept.append(row)
+        for r in run:
             session.delete(r)
         removed += len(run)
-        if kept and kept[0] is not rows[0]:
-            for row in kept:  # the first kept row now holds the full state
-                row.chain_id = kept[0].id
-                session.add(row)
-        session.flush()
+        run = []
+    for r in run:  # a trailing run: nothing after it depends on it
+        session.delete(r)
+    removed += len(run)
+    if kept and kept[0] is not rows[0]:
+        for row in kept:  # the first kept row now holds the full state
+            row.chain_id = kept[0].id
+            session.add(row)
+    session.flush()
     return removed

@@ -179,6 +179,35 @@ async def test_restore_with_two_clients_connected(server):
         await bob.close()
 
 
+async def test_restore_with_nobody_connected_is_stored(server):
+    live = server
+    async with httpx.AsyncClient(base_url=live.http) as http:
+        doc_id = await live.new_doc("Alone")
+        ada = await join(live, doc_id, "Ada")
+        run = paragraph(fragment(ada), "first draft")
+        await server_has(live, doc_id, ada)
+        draft = (await http.post(f"/api/docs/{doc_id}/versions", json={"name": "draft"})).json()
+        draft_json = (await http.get(f"/api/docs/{doc_id}/content")).json()["json"]
+        run.insert(len(run), " rewritten")
+        await server_has(live, doc_id, ada)
+        await ada.close()
+        await eventually(lambda: live.rooms.open_room(doc_id) is None)
+        r = await http.post(f"/api/docs/{doc_id}/versions/{draft['id']}/restore")
+        assert r.status_code == 200
+        await eventually(lambda: live.rooms.open_room(doc_id) is None)  # unloaded again
+        stored = Doc()
+        stored.apply_update(merge_to_state(await live.rooms.store.load(doc_id)))
+        _, version = await live.app.state.versions.load(doc_id, draft["id"])
+        assert content_tree(stored) == content_tree(version)
+        assert (await http.get(f"/api/docs/{doc_id}/content")).json()["json"] == draft_json
+        kinds = [(v["kind"], v["name"]) for v in
+                 (await http.get(f"/api/docs/{doc_id}/versions")).json()["items"]]
+        assert kinds == [("restore", "Restored from “draft”"),
+                         ("auto", "Before restoring “draft”"),
+                         ("auto", None),  # when Ada left
+                         ("named", "draft")]
+
+
 async def test_automatic_version_when_the_last_person_leaves(server):
     live = server
     async with httpx.AsyncClient(base_url=live.http) as http:
