@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
+import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from crdt.room import merge_to_state
@@ -372,3 +373,15 @@ def test_cli_lists_versions(sqlite_url, capsys):
     assert "auto" in out[1] and "Ada" in out[1]
     assert "named" in out[2] and "Ada, Bob  Sent to legal" in out[2]
     assert out[-1] == "2 version(s)"
+
+
+def test_retention_setting():
+    from server.versions import parse_retention
+    from storage.versions import Tier
+
+    assert parse_retention("1d:1h, 7d:1d,90d:1w") == [
+        Tier(86400, 3600), Tier(7 * 86400, 86400), Tier(90 * 86400, 7 * 86400)]
+    assert parse_retention("") == []
+    for bad in ("1d", "1x:1h", "d:1h"):
+        with pytest.raises(ValueError):
+            parse_retention(bad)
