@@ -36,8 +36,8 @@ function xmlToJson (node) {
 }
 
 const commands = {
-  // Connect and wait for the first full sync with the server.
-  async connect ({ url, room, params = {}, timeout = 10000 }) {
+  // Connect and (unless wait is false) wait for the first full sync with the server.
+  async connect ({ url, room, params = {}, timeout = 10000, wait = true }) {
     provider = new WebsocketProvider(url, room, doc, {
       WebSocketPolyfill: WebSocket,
       disableBc: true, // every client must talk through the server, never through BroadcastChannel
@@ -51,7 +51,7 @@ const commands = {
     provider.on('status', ({ status }) => { if (status === 'connected') counters.connected++ })
     provider.on('sync', (isSynced) => { if (isSynced) counters.synced++ })
     provider.on('connection-close', (event) => { counters.closes.push(event ? event.code : null) })
-    await waitFor(() => provider.synced, timeout, 'first sync')
+    if (wait) await waitFor(() => provider.synced, timeout, 'first sync')
     return { clientID: doc.clientID }
   },
 

@@ -47,6 +47,23 @@ class QuireServer:
         self.http = f"http://127.0.0.1:{self.port}"
         self.ws_base = f"ws://127.0.0.1:{self.port}/ws"
         self.process: subprocess.Popen[bytes] | None = None
+        self.token = ""  # a personal API token of the user who owns the documents
+
+    def make_account(self) -> None:
+        """Create a user and an API token through the `quire user` CLI (accounts are on)."""
+        def cli(*args: str) -> str:
+            done = subprocess.run([str(QUIRE), "user", *args, "--database-url", self.database_url],
+                                  capture_output=True, text=True, timeout=60, check=True)
+            return done.stdout.strip().splitlines()[-1]
+        cli("create", "interop", "--password", "interop-password")
+        self.token = cli("token", "interop")
+
+    def room_url(self, doc_id: str) -> str:
+        """The document's WebSocket URL for a client that is not y-websocket (token in query)."""
+        return f"{self.ws_base}/{doc_id}?token={self.token}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def start(self, timeout: float = 20.0) -> None:
         log = self.log_path.open("ab")
@@ -86,12 +103,14 @@ class QuireServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def create_doc(self, title: str = "interop") -> str:
-        response = httpx.post(f"{self.http}/api/docs", json={"title": title}, timeout=10)
+        response = httpx.post(f"{self.http}/api/docs", json={"title": title},
+                              headers=self._headers(), timeout=10)
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
     def content(self, doc_id: str) -> dict:
-        response = httpx.get(f"{self.http}/api/docs/{doc_id}/content", timeout=10)
+        response = httpx.get(f"{self.http}/api/docs/{doc_id}/content", headers=self._headers(),
+                             timeout=10)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -103,6 +122,7 @@ def quire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireServ
         pytest.fail(f"{QUIRE} is missing: run `make install`")
     server = QuireServer(tmp_path_factory.mktemp("quire"))
     server.start()
+    server.make_account()
     try:
         yield server
     finally:

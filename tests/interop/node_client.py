@@ -43,9 +43,10 @@ class NodeClient:
             raise NodeClientError(reply.get("error", f"unexpected reply {reply!r}"))
         return reply
 
-    async def connect(self, ws_base: str, room: str, **params: str) -> int:
-        """Connect to ``ws_base/room`` and wait for the first sync; returns the Yjs clientID."""
-        reply = await self.request("connect", url=ws_base, room=room, params=params)
+    async def connect(self, ws_base: str, room: str, *, wait: bool = True, **params: str) -> int:
+        """Connect to ``ws_base/room`` and (with ``wait``) wait for the first sync; returns the
+        Yjs clientID."""
+        reply = await self.request("connect", url=ws_base, room=room, params=params, wait=wait)
         return int(reply["clientID"])
 
     async def insert_text(self, name: str, text: str, index: int = -1) -> None:

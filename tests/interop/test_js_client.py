@@ -3,6 +3,7 @@ with a pycrdt client on the other side of the document."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
@@ -21,14 +22,10 @@ def _node() -> None:
     require_node(HERE)
 
 
-def room_url(server: QuireServer, doc_id: str) -> str:
-    return f"{server.ws_base}/{doc_id}"
-
-
 async def test_node_edits_reach_pycrdt(quire_server: QuireServer) -> None:
     doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(room_url(quire_server, doc_id)) as py:
-        await node.connect(quire_server.ws_base, doc_id)
+    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+        await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         await node.insert_text("t", "hello from node")
         await node.xml_append("first paragraph")
         await node.xml_append("A heading", tag="heading", attrs={"level": 2})
@@ -47,8 +44,8 @@ async def test_node_edits_reach_pycrdt(quire_server: QuireServer) -> None:
 
 async def test_pycrdt_edits_reach_node(quire_server: QuireServer) -> None:
     doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(room_url(quire_server, doc_id)) as py:
-        await node.connect(quire_server.ws_base, doc_id)
+    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+        await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         text = py.doc.get("t", type=Text)
         fragment = py.doc.get("default", type=XmlFragment)
         with py.doc.transaction():
@@ -67,8 +64,8 @@ async def test_pycrdt_edits_reach_node(quire_server: QuireServer) -> None:
 
 async def test_concurrent_edits_converge(quire_server: QuireServer) -> None:
     doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(room_url(quire_server, doc_id)) as py:
-        await node.connect(quire_server.ws_base, doc_id)
+    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+        await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         text = py.doc.get("t", type=Text)
         # Both insert at index 0; the pycrdt edit is still queued when Node makes its own.
         text.insert(0, "PY")
@@ -84,8 +81,8 @@ async def test_awareness_both_ways(quire_server: QuireServer) -> None:
     node_user = {"user": {"name": "Node", "color": "#112233"}}
     py_user = {"user": {"name": "Python", "color": "#445566"}}
     async with node_client() as node:
-        node_id = await node.connect(quire_server.ws_base, doc_id)
-        async with yclient(room_url(quire_server, doc_id)) as py:
+        node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
+        async with yclient(quire_server.room_url(doc_id)) as py:
             await node.set_awareness(node_user)
             await py.wait_until(lambda: py.remote_states().get(node_id) == node_user)
 
@@ -99,9 +96,9 @@ async def test_awareness_both_ways(quire_server: QuireServer) -> None:
 async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireServer) -> None:
     """A client killed without a goodbye must not leave a ghost cursor behind."""
     doc_id = quire_server.create_doc()
-    async with yclient(room_url(quire_server, doc_id)) as py:
+    async with yclient(quire_server.room_url(doc_id)) as py:
         async with node_client() as node:
-            node_id = await node.connect(quire_server.ws_base, doc_id)
+            node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
             await node.set_awareness({"user": {"name": "Ghost", "color": "#abcdef"}})
             await py.wait_until(lambda: node_id in py.remote_states())
             node._process.kill()  # no awareness-null message, the socket just drops
@@ -112,20 +109,36 @@ async def test_saved_confirmation_reaches_node(quire_server: QuireServer) -> Non
     """With ?saved=1 the official client receives message 100 and can show "Saved"."""
     doc_id = quire_server.create_doc()
     async with node_client() as node:
-        await node.connect(quire_server.ws_base, doc_id, saved="1")
+        await node.connect(quire_server.ws_base, doc_id, token=quire_server.token, saved="1")
         await node.insert_text("t", "persist me")
         state = await node.wait_state(
             lambda s: s["savedClock"] is not None and s["savedClock"] >= s["localClock"])
         assert state["localClock"] > 0
 
 
+@pytest.mark.parametrize(("token", "code"), [("", 4401), ("qp_not-a-real-token", 4401)],
+                         ids=["no-token", "bad-token"])
+async def test_refused_node_client_stops_reconnecting(quire_server: QuireServer, token: str,
+                                                      code: int) -> None:
+    """Close codes 44xx are terminal for y-websocket: the official client gives up at once."""
+    doc_id = quire_server.create_doc()
+    async with node_client() as node:
+        params = {"token": token} if token else {}
+        await node.connect(quire_server.ws_base, doc_id, wait=False, **params)
+        state = await node.wait_state(lambda s: s["counters"]["closes"])
+        assert state["counters"]["closes"] == [code]
+        await asyncio.sleep(1.0)  # the first retry would come after 100 ms
+        state = await node.state()
+        assert state["counters"]["closes"] == [code] and not state["synced"]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 async def test_node_resyncs_after_server_restart(quire_server: QuireServer, sig: int) -> None:
     doc_id = quire_server.create_doc()
     async with node_client() as node:
-        await node.connect(quire_server.ws_base, doc_id)
+        await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         await node.insert_text("t", "before;")
-        async with yclient(room_url(quire_server, doc_id)) as py:
+        async with yclient(quire_server.room_url(doc_id)) as py:
             text = py.doc.get("t", type=Text)
             await py.wait_until(lambda: str(text) == "before;")
 
@@ -136,7 +149,7 @@ async def test_node_resyncs_after_server_restart(quire_server: QuireServer, sig:
         quire_server.start()
 
         # Meanwhile a pycrdt client edits the restarted server; the provider reconnects by itself.
-        async with yclient(room_url(quire_server, doc_id)) as py:
+        async with yclient(quire_server.room_url(doc_id)) as py:
             text = py.doc.get("t", type=Text)
             text.insert(0, "meanwhile;")
             state = await node.wait_state(
