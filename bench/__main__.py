@@ -15,7 +15,7 @@ from typing import Any
 from . import postgres, report
 from .runner import LoadError, run_load
 from .scenarios import EVERY_ROUND, FULL, SCENARIOS, TIMEOUT, TINY, load_config, room_count
-from .servers import BENCH, QUIRE, QUIRE_SERVERS, SERVERS, launch
+from .servers import BENCH, QUIRE, QUIRE_BENCH_ENV, QUIRE_SERVERS, SERVERS, launch
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "date": stamp, "size": size, "rounds": rounds, "scenarios": args.scenarios,
         "servers": {key: SERVERS[key] for key in args.servers}, "sizes": sizes,
+        "quire_env": QUIRE_BENCH_ENV,
         "cpus": os.cpu_count(), "python": platform.python_version(),
         # Other work on the machine skews every figure: keep the load average with them.
         "loadavg_before": load_before, "loadavg_after": os.getloadavg(),

@@ -31,6 +31,14 @@ SERVERS = {
     "y-websocket-server": "@y/websocket-server 0.1",
 }
 QUIRE_SERVERS = ("quire-sqlite", "quire-pg")
+# The load comes from one address and one writer sends as fast as it can: lift Quire's
+# per-address connection cap and per-connection update rate limit (product defaults 64 and
+# 100/s, burst 500), which would otherwise refuse the very load being measured.
+QUIRE_BENCH_ENV = {
+    "QUIRE_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+    "QUIRE_UPDATES_PER_SECOND": "1000000",
+    "QUIRE_UPDATE_BURST": "1000000",
+}
 
 
 def free_port() -> int:
@@ -115,13 +123,28 @@ class ServerProcess:
 class QuireProcess(ServerProcess):
     health_path = "/healthz"
 
+    def __init__(self, *args, database_url: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.database_url = database_url
+        self.token = ""
+
+    def make_account(self) -> None:
+        """Accounts are on: a user and a personal API token through the `quire user` CLI."""
+        def cli(*args: str) -> str:
+            done = subprocess.run([str(QUIRE), "user", *args, "--database-url", self.database_url],
+                                  capture_output=True, text=True, timeout=60, check=True)
+            return done.stdout.strip().splitlines()[-1]
+        cli("create", "bench", "--password", "bench-password")
+        self.token = cli("token", "bench")
+
     def target(self) -> dict:
         # The browser editor asks for "saved" confirmations: so do the benchmark clients.
-        return {"wsBase": self.ws_base, "params": {"saved": "1"}}
+        return {"wsBase": self.ws_base, "params": {"saved": "1", "token": self.token}}
 
     def rooms(self, count: int) -> list[str]:
         """Quire serves only documents it knows: create them through the REST API."""
-        with httpx.Client(base_url=self.http, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(base_url=self.http, timeout=30, headers=headers) as client:
             ids = []
             for i in range(count):
                 response = client.post("/api/docs", json={"title": f"bench {i}"})
@@ -144,7 +167,8 @@ def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
             server: ServerProcess = QuireProcess(
                 key, [str(QUIRE), "serve", "--host", "127.0.0.1", "--port", str(port),
                       "--database-url", url],
-                port=port, ws_base=f"ws://127.0.0.1:{port}/ws", log_path=log_path)
+                port=port, ws_base=f"ws://127.0.0.1:{port}/ws", log_path=log_path,
+                env=QUIRE_BENCH_ENV, database_url=url)
         elif key == "pycrdt-websocket":
             server = ServerProcess(
                 key, [sys.executable, "-m", "bench.peers.pycrdt_ws_server",
@@ -159,4 +183,6 @@ def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
             raise ValueError(f"unknown server {key!r}")
         server.start()
         stack.callback(server.stop)
+        if isinstance(server, QuireProcess):
+            server.make_account()
         yield server
