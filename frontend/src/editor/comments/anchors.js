@@ -1,0 +1,151 @@
+// Where threads sit in the text, and how their passages are highlighted.
+//
+// The `comment` mark itself renders a plain <span class="comment"> with no style: whether a
+// passage is highlighted depends on its thread (open: yes, resolved: no, active: strongly),
+// which the mark cannot know. This plugin reads the marks (never the y-tiptap `comment--` keys),
+// keeps each thread's ranges, and draws decorations for the threads the UI says are visible.
+import { Extension } from '@tiptap/core'
+import { Plugin, PluginKey } from '@tiptap/pm/state'
+import { Decoration, DecorationSet } from '@tiptap/pm/view'
+
+/** @typedef {{from: number, to: number}} Range */
+
+export const anchorsKey = new PluginKey('quireCommentAnchors')
+
+/**
+ * Each thread's ranges in the document, in document order, adjacent runs merged.
+ * @param {import('@tiptap/pm/model').Node} doc
+ * @returns {Map<string, Range[]>}
+ */
+export function threadRanges (doc) {
+  /** @type {Map<string, Range[]>} */
+  const ranges = new Map()
+  doc.descendants((node, pos) => {
+    if (!node.isText) return
+    for (const mark of node.marks) {
+      if (mark.type.name !== 'comment') continue
+      const id = mark.attrs.threadId
+      if (typeof id !== 'string' || !id) continue
+      const end = pos + node.nodeSize
+      const list = ranges.get(id)
+      if (!list) ranges.set(id, [{ from: pos, to: end }])
+      else if (list[list.length - 1].to === pos) list[list.length - 1].to = end
+      else list.push({ from: pos, to: end })
+    }
+  })
+  return ranges
+}
+
+/**
+ * @typedef {{
+ *   ranges: Map<string, Range[]>,
+ *   visible: Set<string>,
+ *   active: string | null,
+ *   pending: Range | null,
+ *   decorations: DecorationSet,
+ * }} AnchorState
+ * @typedef {{visible?: Set<string>, active?: string | null, pending?: Range | null}} AnchorMeta
+ */
+
+/** @param {import('@tiptap/pm/model').Node} doc @param {AnchorState} s */
+function decorate (doc, s) {
+  const decorations = []
+  for (const [id, list] of s.ranges) {
+    const active = id === s.active
+    if (!active && !s.visible.has(id)) continue
+    for (const { from, to } of list) {
+      decorations.push(Decoration.inline(from, to, {
+        class: active ? 'comment-hl is-active' : 'comment-hl',
+        'data-thread': id,
+      }))
+    }
+  }
+  if (s.pending && s.pending.from < s.pending.to) {
+    decorations.push(Decoration.inline(s.pending.from, s.pending.to, { class: 'comment-pending' }))
+  }
+  return DecorationSet.create(doc, decorations)
+}
+
+/**
+ * The thread to focus for a click at `pos`: of the visible threads whose passage holds it, the
+ * one with the shortest passage (the most specific, when passages overlap).
+ * @param {AnchorState} s @param {number} pos
+ */
+export function threadAt (s, pos) {
+  let best = null
+  let bestSize = Infinity
+  for (const [id, list] of s.ranges) {
+    if (!s.visible.has(id) && id !== s.active) continue
+    for (const { from, to } of list) {
+      if (pos >= from && pos <= to && to - from < bestSize) {
+        best = id
+        bestSize = to - from
+      }
+    }
+  }
+  return best
+}
+
+/**
+ * @param {{onClick: (threadId: string | null) => void}} options
+ */
+export const CommentAnchors = Extension.create({
+  name: 'commentAnchors',
+  addOptions () {
+    return { onClick: (/** @type {string | null} */ _id) => {} }
+  },
+  addProseMirrorPlugins () {
+    const options = this.options
+    return [new Plugin({
+      key: anchorsKey,
+      state: {
+        init (_config, state) {
+          /** @type {AnchorState} */
+          const s = { ranges: threadRanges(state.doc), visible: new Set(), active: null, pending: null, decorations: DecorationSet.empty }
+          s.decorations = decorate(state.doc, s)
+          return s
+        },
+        apply (tr, old) {
+          /** @type {AnchorMeta | undefined} */
+          const meta = tr.getMeta(anchorsKey)
+          if (!tr.docChanged && !meta) return old
+          const s = { ...old }
+          if (tr.docChanged) {
+            s.ranges = threadRanges(tr.doc)
+            if (s.pending) {
+              const from = tr.mapping.map(s.pending.from, 1)
+              const to = tr.mapping.map(s.pending.to, -1)
+              s.pending = from < to ? { from, to } : null
+            }
+          }
+          if (meta) Object.assign(s, meta)
+          s.decorations = decorate(tr.doc, s)
+          return s
+        },
+      },
+      props: {
+        decorations (state) {
+          return anchorsKey.getState(state)?.decorations
+        },
+        handleClick (view, pos) {
+          const s = anchorsKey.getState(view.state)
+          options.onClick(s ? threadAt(s, pos) : null)
+          return false // the caret goes where the person clicked, as usual
+        },
+      },
+    })]
+  },
+})
+
+/**
+ * @param {import('@tiptap/pm/view').EditorView} view
+ * @returns {AnchorState}
+ */
+export function anchorState (view) {
+  return anchorsKey.getState(view.state)
+}
+
+/** Change what the plugin highlights. @param {import('@tiptap/pm/view').EditorView} view @param {AnchorMeta} meta */
+export function setAnchors (view, meta) {
+  view.dispatch(view.state.tr.setMeta(anchorsKey, meta).setMeta('addToHistory', false))
+}

@@ -1,0 +1,88 @@
+// node --test: comment thread data (the Y.Doc shapes of crdt/comments.py) and margin layout.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import * as Y from 'yjs'
+import * as store from '../src/editor/comments/store.js'
+import { stackCards } from '../src/editor/comments/layout.js'
+
+const ada = { name: 'Ada', color: '#1d4ed8' }
+const bea = { name: 'Bea', color: '#b91c1c' }
+
+test('a new thread has every key of the contract, as Yjs types where it says so', () => {
+  const doc = new Y.Doc()
+  const id = store.createThread(doc, { author: ada, body: 'Why?', quote: 'the passage', now: 1000 })
+  const map = doc.getMap('comments').get(id)
+  assert.ok(map instanceof Y.Map)
+  assert.deepEqual([...map.keys()].sort(), ['author', 'createdAt', 'id', 'messages', 'quote', 'resolved', 'resolvedAt', 'resolvedBy'])
+  assert.ok(map.get('messages') instanceof Y.Array)
+  const message = map.get('messages').get(0)
+  assert.ok(message instanceof Y.Map)
+  assert.deepEqual(message.toJSON(), { id: message.get('id'), author: ada, body: 'Why?', createdAt: 1000, editedAt: null, deleted: false })
+  assert.match(id, /^[A-Za-z0-9_-]{1,64}$/)
+  assert.deepEqual(store.readThread(id, map), {
+    id, createdAt: 1000, author: ada, quote: 'the passage', resolved: false, resolvedAt: null, resolvedBy: null,
+    messages: [{ id: message.get('id'), author: ada, body: 'Why?', createdAt: 1000, editedAt: null, deleted: false }],
+  })
+})
+
+test('replies, edits, tombstones, resolve (first resolver kept) and reopen travel to another doc', () => {
+  const a = new Y.Doc()
+  const b = new Y.Doc()
+  a.on('update', (u) => Y.applyUpdate(b, u))
+  b.on('update', (u) => Y.applyUpdate(a, u))
+  const id = store.createThread(a, { author: ada, body: 'First', quote: 'q', now: 1 })
+  store.addReply(b, id, { author: bea, body: 'Second', now: 2 })
+  let thread = store.readThreads(a).get(id)
+  assert.deepEqual(thread.messages.map((m) => [m.author.name, m.body]), [['Ada', 'First'], ['Bea', 'Second']])
+  store.editMessage(a, id, thread.messages[0].id, 'First, edited', 3)
+  store.deleteMessage(b, id, thread.messages[1].id)
+  thread = store.readThreads(b).get(id)
+  assert.equal(thread.messages[0].body, 'First, edited')
+  assert.equal(thread.messages[0].editedAt, 3)
+  assert.deepEqual([thread.messages[1].deleted, thread.messages[1].body], [true, ''])
+  assert.deepEqual(store.liveMessages(thread).map((m) => m.body), ['First, edited'])
+  store.resolveThread(b, id, bea, 4)
+  store.resolveThread(a, id, ada, 5)
+  thread = store.readThreads(a).get(id)
+  assert.deepEqual([thread.resolved, thread.resolvedAt, thread.resolvedBy], [true, 4, bea])
+  store.reopenThread(a, id)
+  thread = store.readThreads(b).get(id)
+  assert.deepEqual([thread.resolved, thread.resolvedAt, thread.resolvedBy], [false, null, null])
+  store.deleteThreadData(b, id)
+  assert.equal(store.readThreads(a).size, 0)
+})
+
+test('readers tolerate missing keys and foreign shapes', () => {
+  const doc = new Y.Doc()
+  const comments = doc.getMap('comments')
+  comments.set('bare', new Y.Map())
+  comments.set('junk', 'not a map')
+  const threads = store.readThreads(doc)
+  assert.deepEqual([...threads.keys()], ['bare'])
+  assert.deepEqual(threads.get('bare'), {
+    id: 'bare', createdAt: null, author: null, quote: '', resolved: false, resolvedAt: null, resolvedBy: null, messages: [],
+  })
+  store.addReply(doc, 'bare', { author: ada, body: 'hello' })
+  assert.equal(store.readThreads(doc).get('bare').messages.length, 1)
+})
+
+test('bodies: empty and over-long ones are refused with a sentence; the count is in code points', () => {
+  assert.equal(store.bodyProblem('   \n'), 'Write something first.')
+  assert.equal(store.bodyProblem('x'.repeat(10_000)), null)
+  assert.match(store.bodyProblem('x'.repeat(10_001)), /at most 10,000 characters\. Remove 1 character to send it\./)
+  assert.equal(store.bodyProblem('😀'.repeat(10_000)), null) // 20,000 UTF-16 units, 10,000 code points
+  assert.equal(store.counterText('x'.repeat(8_999)), '')
+  assert.equal(store.counterText('x'.repeat(9_500)), '9,500 / 10,000')
+  const doc = new Y.Doc()
+  assert.throws(() => store.createThread(doc, { author: ada, body: 'x'.repeat(10_001), quote: 'q' }), /at most/)
+  assert.equal(doc.getMap('comments').size, 0)
+})
+
+test('margin layout: cards keep their order without overlapping; the active one is aligned', () => {
+  const items = [{ desired: 0, height: 50 }, { desired: 20, height: 50 }, { desired: 300, height: 40 }]
+  assert.deepEqual(stackCards(items, { gap: 10 }), [0, 60, 300])
+  // aligning the second card pushes the first one up, as far as the top allows
+  assert.deepEqual(stackCards([{ desired: 100, height: 50 }, { desired: 120, height: 50 }], { active: 1, gap: 10 }), [60, 120])
+  assert.deepEqual(stackCards([{ desired: 0, height: 50 }, { desired: 20, height: 50 }], { active: 1, gap: 10 }), [0, 60])
+  assert.deepEqual(stackCards([], { active: 0 }), [])
+})
