@@ -1,0 +1,115 @@
+// A version of the document shown read-only, with what differs from the current document
+// marked: text only in this version highlighted (<ins>-like), text only in the current document
+// shown struck through where it would be (<del>). Rendered by a plain, non-editable ProseMirror
+// view on the editor's schema (formatting intact, no Yjs); falls back to plain lines of text if
+// the version's content does not fit the schema.
+import { Node } from '@tiptap/pm/model'
+import { EditorState } from '@tiptap/pm/state'
+import { Decoration, DecorationSet, EditorView } from '@tiptap/pm/view'
+import { h } from '../shared/dom.js'
+import { diffMarks, textMap } from './version-diff.js'
+
+/**
+ * Keep only what the schema knows; drop comment marks (the preview is about the text).
+ * @param {any} node @param {import('@tiptap/pm/model').Schema} schema @returns {any}
+ */
+function clean (node, schema) {
+  if (!node || typeof node !== 'object') return null
+  if (node.type === 'text') {
+    const marks = Array.isArray(node.marks)
+      ? node.marks.filter((/** @type {any} */ m) => m && schema.marks[m.type] && m.type !== 'comment')
+      : []
+    return typeof node.text === 'string' && node.text ? { ...node, marks } : null
+  }
+  if (!schema.nodes[node.type]) throw new Error(`unknown node ${node.type}`)
+  const content = Array.isArray(node.content) ? node.content.map((c) => clean(c, schema)).filter(Boolean) : undefined
+  return { ...node, content }
+}
+
+/** @param {any} json @param {import('@tiptap/pm/model').Schema} schema */
+function toDoc (json, schema) {
+  const cleaned = clean(json, schema)
+  if (!cleaned.content || cleaned.content.length === 0) cleaned.content = [{ type: 'paragraph' }]
+  const doc = Node.fromJSON(schema, cleaned)
+  doc.check()
+  return doc
+}
+
+/** "-" text as it appears: struck through, block breaks as a pilcrow and a new line. @param {string} text */
+function deletedText (text) {
+  const el = h('del', { class: 'diff-del', title: 'Only in the current document' })
+  text.split('\n').forEach((part, i) => {
+    if (i > 0) el.append(h('span', { class: 'diff-break', 'aria-label': 'paragraph break' }, '¶'), h('br'))
+    if (part) el.append(part)
+  })
+  return el
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {import('@tiptap/pm/model').Schema} schema
+ * @param {import('../shared/api.js').VersionDetail} detail
+ * @returns {{destroy: () => void}}
+ */
+export function renderVersion (container, schema, detail) {
+  let doc = null
+  let marks = null
+  try {
+    doc = toDoc(detail.json, schema)
+    const map = textMap(doc)
+    if (map.text === detail.text) marks = diffMarks(map, detail.diff)
+  } catch (err) {
+    console.warn('Quire: version shown as plain text', err)
+    doc = null
+  }
+  if (!doc || !marks) {
+    container.replaceChildren(plainDiff(detail.diff))
+    return { destroy () { container.replaceChildren() } }
+  }
+
+  const decorations = DecorationSet.create(doc, marks.map((mark) => {
+    if (mark.kind === 'ins') return Decoration.inline(mark.from, mark.to, { class: 'diff-ins', title: 'Only in this version' })
+    if (mark.kind === 'break') {
+      return Decoration.widget(mark.pos, () => h('ins', { class: 'diff-ins diff-break', title: 'Paragraph break only in this version' }, '¶'), { side: 1, marks: [] })
+    }
+    return Decoration.widget(mark.pos, () => deletedText(mark.text), { side: -1, marks: [] })
+  }))
+  const mount = h('div', { class: 'prose version-prose' })
+  container.replaceChildren(mount)
+  const view = new EditorView({ mount }, {
+    state: EditorState.create({ doc }),
+    editable: () => false,
+    decorations: () => decorations,
+    attributes: { 'aria-label': 'Version text (read-only)', 'aria-readonly': 'true', role: 'document' },
+  })
+  return {
+    destroy () {
+      view.destroy()
+      container.replaceChildren()
+    },
+  }
+}
+
+/** The diff as lines of text, when the version cannot be shown with its formatting. @param {Array<[string, string]>} segments */
+function plainDiff (segments) {
+  const root = h('div', { class: 'prose version-prose version-plain' })
+  let line = h('p')
+  root.append(line)
+  for (const [op, chunk] of segments) {
+    chunk.split('\n').forEach((part, i) => {
+      if (i > 0) {
+        if (op === '=' || op === '+') {
+          line = h('p')
+          root.append(line)
+        } else {
+          line.append(h('del', { class: 'diff-del diff-break' }, '¶'))
+        }
+      }
+      if (!part) return
+      if (op === '+') line.append(h('ins', { class: 'diff-ins', title: 'Only in this version' }, part))
+      else if (op === '-') line.append(h('del', { class: 'diff-del', title: 'Only in the current document' }, part))
+      else line.append(part)
+    })
+  }
+  return root
+}
