@@ -8,13 +8,14 @@ import { TableKit } from '@tiptap/extension-table'
 import { CharacterCount, Placeholder } from '@tiptap/extensions'
 import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
+import { CommentAnchors } from './comments/anchors.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
- * Mod-Shift-S stays too) and Mod-K for the link dialog.
- * @param {{onLink: () => void}} handlers
+ * Mod-Shift-S stays too), Mod-K for the link dialog and Mod-Alt-M for a comment.
+ * @param {{onLink: () => void, onComment: () => void}} handlers
  */
-function quireKeys ({ onLink }) {
+function quireKeys ({ onLink, onComment }) {
   return Extension.create({
     name: 'quireKeys',
     addKeyboardShortcuts () {
@@ -24,15 +25,22 @@ function quireKeys ({ onLink }) {
           onLink()
           return true
         },
+        'Mod-Alt-m': () => {
+          onComment()
+          return true
+        },
       }
     },
   })
 }
 
 /**
- * @param {{doc: import('yjs').Doc, provider: any, user: {name: string, color: string}, onLink: () => void}} options
+ * @param {{
+ *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
+ *   onLink: () => void, onComment: () => void, onCommentClick: (threadId: string | null) => void,
+ * }} options
  */
-export function buildExtensions ({ doc, provider, user, onLink }) {
+export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
@@ -50,10 +58,11 @@ export function buildExtensions ({ doc, provider, user, onLink }) {
     TaskItem.configure({ nested: true }),
     TableKit.configure({ table: { resizable: false } }),
     CommentMark,
+    CommentAnchors.configure({ onClick: onCommentClick }),
     CharacterCount,
     Placeholder.configure({ placeholder: 'Start writing…' }),
     Collaboration.configure({ document: doc }),
     CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
-    quireKeys({ onLink }),
+    quireKeys({ onLink, onComment }),
   ]
 }

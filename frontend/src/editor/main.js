@@ -6,8 +6,11 @@ import { h } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { buildExtensions } from './extensions.js'
+import { mountComments } from './comments/index.js'
 import { mountFooter } from './footer.js'
+import { mountHistory } from './history.js'
 import { createLinkUi } from './link.js'
+import { createPanels } from './panels.js'
 import { mountPresence } from './presence.js'
 import { DocSession } from './session.js'
 import { createSaveStatus } from './status.js'
@@ -25,6 +28,8 @@ function main () {
 
   /** @type {{open: () => void} | null} */
   let linkUi = null
+  /** @type {ReturnType<typeof mountComments> | null} */
+  let commentsUi = null
   const editor = new Editor({
     element: byId('editor'),
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
@@ -33,6 +38,8 @@ function main () {
       provider: session.provider,
       user: { name: identity.name, color: identity.color },
       onLink: () => linkUi?.open(),
+      onComment: () => commentsUi?.startComment(),
+      onCommentClick: (threadId) => commentsUi?.clicked(threadId),
     }),
     editorProps: {
       attributes: {
@@ -47,7 +54,10 @@ function main () {
   performance.mark('quire:editor-ready')
   linkUi = createLinkUi(editor)
 
-  mountToolbar(byId('toolbar'), editor, { openLink: () => linkUi?.open() })
+  mountToolbar(byId('toolbar'), editor, {
+    openLink: () => linkUi?.open(),
+    comment: () => commentsUi?.startComment(),
+  })
   const title = mountTitle({
     doc: session.doc,
     input: /** @type {HTMLInputElement} */ (byId('doc-title')),
@@ -64,6 +74,29 @@ function main () {
     cardSlot: byId('name-card-slot'),
   })
   mountFooter({ editor, counter: byId('word-count'), button: byId('shortcuts-button'), panel: byId('shortcuts-panel') })
+
+  const panels = createPanels()
+  commentsUi = mountComments({
+    editor,
+    doc: session.doc,
+    // author of what this person writes: the name and colour others see them under right now
+    me: () => {
+      const user = session.awareness.getLocalState()?.user
+      return user && typeof user.name === 'string' ? { name: user.name, color: user.color } : { name: identity.name, color: identity.color }
+    },
+    root: byId('comments'),
+    headerButton: byId('comments-button'),
+    panels,
+  })
+  mountHistory({
+    docId,
+    doc: session.doc,
+    editor,
+    panels,
+    button: byId('history-button'),
+    panel: byId('history-panel'),
+    preview: byId('version-preview'),
+  })
 
   const notice = byId('notice')
   /** The document is gone (deleted, or never existed): say so and stop taking input. @param {string} message */

@@ -14,14 +14,15 @@ function toolButton (tool) {
     'data-tip': tip,
     'data-tool': tool.id,
     tabindex: '-1',
-  }, tool.icon ? icon(tool.icon) : null, tool.text || null)
+  }, tool.icon ? icon(tool.icon) : null, tool.text || null,
+  tool.badge ? h('span', { class: 'tb-badge', 'aria-hidden': 'true', hidden: true }) : null)
   return button
 }
 
 /**
  * @param {HTMLElement} root the element with role=toolbar
  * @param {import('@tiptap/core').Editor} editor
- * @param {{openLink: () => void}} hooks
+ * @param {{openLink: () => void, comment: () => void}} hooks
  */
 export function mountToolbar (root, editor, hooks) {
   /** @type {Array<{tool: import('./tools.js').Tool, button: HTMLElement}>} */

@@ -7,11 +7,15 @@
  *   run: (editor: Editor) => void,
  *   active?: (editor: Editor) => boolean,
  *   enabled?: (editor: Editor) => boolean,
+ *   badge?: boolean,
  * }} Tool
  */
 
-/** @param {{openLink: () => void}} hooks @returns {Tool[][]} groups of tools, in toolbar order */
-export function toolGroups ({ openLink }) {
+/**
+ * @param {{openLink: () => void, comment?: () => void}} hooks
+ * @returns {Tool[][]} groups of tools, in toolbar order
+ */
+export function toolGroups ({ openLink, comment = () => {} }) {
   const chain = (/** @type {Editor} */ e) => e.chain().focus()
   return [
     [
@@ -36,6 +40,10 @@ export function toolGroups ({ openLink }) {
       { id: 'codeBlock', label: 'Code block', icon: 'square-code', keys: 'Mod-Alt-c', run: (e) => chain(e).toggleCodeBlock().run(), active: (e) => e.isActive('codeBlock') },
       { id: 'table', label: 'Insert table', icon: 'table', run: insertTable, active: (e) => e.isActive('table'), enabled: (e) => e.can().insertTable({ rows: 3, cols: 3 }) },
       { id: 'horizontalRule', label: 'Divider line', icon: 'minus', run: (e) => chain(e).setHorizontalRule().run() },
+    ],
+    [
+      // badge: the number of open threads (comments/index.js keeps it current)
+      { id: 'comment', label: 'Comment', icon: 'message-square-plus', keys: 'Mod-Alt-m', run: () => comment(), badge: true },
     ],
   ]
 }

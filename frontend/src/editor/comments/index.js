@@ -1,0 +1,412 @@
+// Inline comments: the composer, the highlights, and the threads in the right-hand margin
+// (a drawer on narrow screens). The data lives in the Y.Doc (store.js, contract in
+// crdt/comments.py); the passages carry the `comment` mark; anchors.js draws the highlights.
+import { TextSelection } from '@tiptap/pm/state'
+import { formatKeys, h, icon } from '../../shared/dom.js'
+import { anchorState, anchorsKey, setAnchors } from './anchors.js'
+import { createComposer } from './composer.js'
+import { stackCards } from './layout.js'
+import * as store from './store.js'
+import { ThreadCard } from './thread-card.js'
+
+const CARD_GAP = 10
+
+/**
+ * @typedef {import('./store.js').Thread} Thread
+ * @typedef {import('./store.js').Person} Person
+ */
+
+/**
+ * @param {{
+ *   editor: import('@tiptap/core').Editor,
+ *   doc: import('yjs').Doc,
+ *   me: () => Person,
+ *   root: HTMLElement,
+ *   headerButton: HTMLElement,
+ *   panels: ReturnType<typeof import('../panels.js').createPanels>,
+ * }} options
+ */
+export function mountComments ({ editor, doc, me, root, headerButton, panels }) {
+  const view = editor.view
+  /** @type {'open' | 'resolved'} */
+  let filter = 'open'
+  /** @type {string | null} */
+  let active = null
+  /** @type {Map<string, Thread>} */
+  let threads = new Map()
+  /** @type {Map<string, ThreadCard>} */
+  const cards = new Map()
+  let readFrame = 0
+  let layoutFrame = 0
+  let dataChanged = true // the comments map changed since it was last read
+  let lastOrder = '' // the shown threads, as last rendered (see order())
+  const resizes = new ResizeObserver(() => scheduleLayout())
+
+  // ---- the margin's fixed parts ----
+  const filterButtons = {
+    open: h('button', { type: 'button', class: 'filter-btn', 'data-filter': 'open', 'aria-pressed': 'true' }, 'Open', h('span', { class: 'filter-count' })),
+    resolved: h('button', { type: 'button', class: 'filter-btn', 'data-filter': 'resolved', 'aria-pressed': 'false' }, 'Resolved', h('span', { class: 'filter-count' })),
+  }
+  const closeButton = h('button', { type: 'button', class: 'btn-icon btn-small', 'aria-label': 'Close comments', 'data-tip': 'Close' }, icon('x'))
+  const hint = h('p', { class: 'comments-hint', role: 'status', 'aria-live': 'polite' })
+  const list = h('div', { class: 'comments-list' })
+  const empty = h('p', { class: 'comments-empty' })
+  root.replaceChildren(
+    h('div', { class: 'comments-head' },
+      h('h2', { id: 'comments-title' }, 'Comments'),
+      h('div', { class: 'comments-filter', role: 'group', 'aria-label': 'Show comments' }, filterButtons.open, filterButtons.resolved),
+      closeButton),
+    hint, empty, list)
+  const headerCount = h('span', { class: 'count-badge', 'aria-hidden': 'true', hidden: true })
+  headerButton.append(headerCount)
+
+  for (const button of Object.values(filterButtons)) {
+    button.addEventListener('click', () => setFilter(/** @type {'open'|'resolved'} */ (button.dataset.filter)))
+  }
+  closeButton.addEventListener('click', () => {
+    panels.close('comments')
+    headerButton.focus()
+  })
+  headerButton.addEventListener('click', () => panels.toggle('comments'))
+  root.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return
+    if (active) {
+      setActive(null)
+      view.focus()
+    } else if (!panels.wide) {
+      panels.close('comments')
+      headerButton.focus()
+    }
+  })
+
+  // ---- who may do what ----
+  const editable = () => editor.isEditable
+  /** @param {Person | null} author */
+  const isMine = (author) => !!author && author.name === me().name
+
+  /** @type {import('./thread-card.js').ThreadActions} */
+  const actions = {
+    reply: (id, body) => store.addReply(doc, id, { author: me(), body }),
+    edit: (id, messageId, body) => store.editMessage(doc, id, messageId, body),
+    remove: (id, messageId) => removeMessage(id, messageId),
+    resolve: (id) => {
+      store.resolveThread(doc, id, me())
+      if (active === id) setActive(null)
+      say('Comment resolved. It is listed under “Resolved”.')
+    },
+    reopen: (id) => {
+      store.reopenThread(doc, id)
+      say('Comment reopened.')
+    },
+    activate: (id) => setActive(id, { from: 'card' }),
+    isMine,
+  }
+
+  /** @param {string} id @param {string} messageId */
+  function removeMessage (id, messageId) {
+    const thread = threads.get(id)
+    if (!thread) return
+    const others = store.liveMessages(thread).filter((m) => m.id !== messageId)
+    if (thread.messages[0]?.id === messageId && others.length === 0) {
+      // The opening comment with no replies left: the thread goes, with its highlight.
+      store.deleteThreadData(doc, id)
+      removeMarks(id)
+      if (active === id) setActive(null)
+      say('Comment deleted.')
+    } else {
+      store.deleteMessage(doc, id, messageId)
+    }
+  }
+
+  /** @param {string} id */
+  function removeMarks (id) {
+    const ranges = anchorState(view).ranges.get(id)
+    if (!ranges) return
+    const mark = view.state.schema.marks.comment.create({ threadId: id })
+    const tr = view.state.tr
+    for (const { from, to } of ranges) tr.removeMark(from, to, mark) // this thread's mark only
+    view.dispatch(tr.setMeta('addToHistory', false))
+  }
+
+  let hintTimer = 0
+  /** @param {string} message */
+  function say (message) {
+    clearTimeout(hintTimer)
+    hint.textContent = message
+    hintTimer = window.setTimeout(() => { hint.textContent = '' }, 6000)
+  }
+
+  // ---- new comments ----
+  const composer = createComposer(editor, {
+    submit: (body) => createFromPending(body),
+    cancel: () => {
+      if (anchorState(view).pending) setAnchors(view, { pending: null })
+    },
+  })
+
+  /** Open the composer for the current selection (toolbar button, Ctrl/Cmd+Alt+M). */
+  function startComment () {
+    const { selection } = editor.state
+    if (!editable()) return
+    if (selection.empty || !(selection instanceof TextSelection) || !editor.state.doc.textBetween(selection.from, selection.to).trim()) {
+      panels.open('comments')
+      setFilter('open')
+      say(`Select the text you want to comment on, then press Comment (${formatKeys('Mod-Alt-m')}).`)
+      return
+    }
+    setAnchors(view, { pending: { from: selection.from, to: selection.to } })
+    composer.open(selection.to)
+  }
+
+  /** @param {string} body */
+  function createFromPending (body) {
+    const problem = store.bodyProblem(body)
+    if (problem) throw new Error(problem)
+    const state = view.state
+    const pending = anchorState(view).pending
+    if (!pending) throw new Error('The text you selected has been deleted. Select some text again.')
+    const id = crypto.randomUUID()
+    const mark = state.schema.marks.comment.create({ threadId: id })
+    const tr = state.tr.addMark(pending.from, pending.to, mark)
+    let marked = false
+    tr.doc.nodesBetween(pending.from, pending.to, (node) => {
+      if (node.isText && mark.isInSet(node.marks)) marked = true
+    })
+    if (!marked) throw new Error('This text cannot hold a comment (code blocks cannot). Select other text.')
+    const quote = state.doc.textBetween(pending.from, pending.to, '\n', '\n')
+    // The thread's data first (one Yjs transaction), then its mark through the editor in the
+    // same tick, outside any Yjs transaction, kept out of undo (crdt/comments.py, step 2).
+    store.createThread(doc, { id, author: me(), body, quote })
+    const visible = new Set(anchorState(view).visible).add(id)
+    view.dispatch(tr.setMeta('addToHistory', false).setMeta(anchorsKey, { pending: null, active: id, visible }))
+    active = id
+    panels.open('comments')
+    setFilter('open')
+    refresh()
+    view.focus()
+  }
+
+  // ---- active thread: the highlight and the card light up together ----
+  /**
+   * @param {string | null} id
+   * @param {{from?: 'editor' | 'card'}} [how]
+   */
+  function setActive (id, { from = 'editor' } = {}) {
+    if (id === active) {
+      if (id && from === 'editor') revealCard(id)
+      return
+    }
+    active = id
+    setAnchors(view, { active: id })
+    if (id) {
+      const thread = threads.get(id)
+      if (thread && thread.resolved !== (filter === 'resolved')) setFilter(thread.resolved ? 'resolved' : 'open')
+      if (from === 'editor') panels.open('comments')
+    }
+    refresh()
+    if (id && from === 'editor') revealCard(id)
+    if (id && from === 'card') revealPassage(id)
+  }
+
+  /** @param {string} id */
+  function revealCard (id) {
+    const card = cards.get(id)
+    if (!card) return
+    requestAnimationFrame(() => card.el.scrollIntoView({ block: 'nearest' }))
+  }
+
+  /** @param {string} id */
+  function revealPassage (id) {
+    const range = anchorState(view).ranges.get(id)?.[0]
+    if (!range) return
+    const at = view.coordsAtPos(range.from)
+    const top = 110 // below the sticky header and toolbar
+    if (at.top < top || at.bottom > window.innerHeight - 48) {
+      window.scrollBy({ top: at.top - window.innerHeight / 3, behavior: 'smooth' })
+    }
+  }
+
+  /** @param {'open' | 'resolved'} value */
+  function setFilter (value) {
+    if (filter === value) return
+    filter = value
+    filterButtons.open.setAttribute('aria-pressed', String(value === 'open'))
+    filterButtons.resolved.setAttribute('aria-pressed', String(value === 'resolved'))
+    refresh()
+  }
+
+  // ---- rendering ----
+  const aligned = () => panels.wide && filter === 'open' && panels.isOpen('comments')
+
+  /** @returns {{shown: Thread[], detached: Set<string>}} threads of the current filter, in text order */
+  function shownThreads () {
+    const ranges = anchorState(view).ranges
+    const detached = new Set()
+    const anchored = []
+    const loose = []
+    for (const thread of threads.values()) {
+      if (thread.resolved !== (filter === 'resolved')) continue
+      const first = ranges.get(thread.id)?.[0]
+      if (first) anchored.push({ thread, at: first.from })
+      else {
+        detached.add(thread.id)
+        loose.push(thread)
+      }
+    }
+    anchored.sort((a, b) => a.at - b.at)
+    loose.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0))
+    return { shown: [...anchored.map((a) => a.thread), ...loose], detached }
+  }
+
+  /** Which threads show, in which order, which are detached: a change needs a refresh. */
+  function order () {
+    const { shown, detached } = shownThreads()
+    return shown.map((t) => (detached.has(t.id) ? `~${t.id}` : t.id)).join(' ')
+  }
+
+  function refresh () {
+    const { shown, detached } = shownThreads()
+    lastOrder = shown.map((t) => (detached.has(t.id) ? `~${t.id}` : t.id)).join(' ')
+    const keep = new Set(shown.map((t) => t.id))
+    for (const [id, card] of cards) {
+      if (!keep.has(id)) {
+        resizes.unobserve(card.el)
+        card.el.remove()
+        cards.delete(id)
+      }
+    }
+    const isAligned = aligned()
+    list.classList.toggle('is-aligned', isAligned)
+    let previous = null
+    for (const thread of shown) {
+      const cardView = { active: thread.id === active, detached: detached.has(thread.id), showQuote: !isAligned, editable: editable() }
+      let card = cards.get(thread.id)
+      if (card) card.update(thread, cardView)
+      else {
+        card = new ThreadCard(thread, actions)
+        card.update(thread, cardView)
+        cards.set(thread.id, card)
+        resizes.observe(card.el)
+      }
+      const expected = previous ? previous.nextSibling : list.firstChild
+      if (expected !== card.el) list.insertBefore(card.el, expected)
+      previous = card.el
+    }
+
+    let open = 0
+    let resolved = 0
+    for (const thread of threads.values()) thread.resolved ? resolved++ : open++
+    filterButtons.open.querySelector('.filter-count').textContent = open ? String(open) : ''
+    filterButtons.resolved.querySelector('.filter-count').textContent = resolved ? String(resolved) : ''
+    for (const badge of [headerCount, toolbarBadge()]) {
+      if (!badge) continue
+      badge.textContent = String(open)
+      badge.hidden = open === 0
+    }
+    headerButton.setAttribute('aria-label', open ? `Comments (${open} open)` : 'Comments')
+    const toolbarButton = document.querySelector('[data-tool="comment"]')
+    toolbarButton?.setAttribute('aria-label', open ? `Comment (${open} open)` : 'Comment')
+
+    empty.hidden = shown.length > 0
+    empty.textContent = filter === 'open'
+      ? `No open comments. Select some text and press Comment (${formatKeys('Mod-Alt-m')}) to start one.`
+      : 'No resolved comments.'
+    scheduleLayout()
+  }
+
+  const toolbarBadge = () => document.querySelector('[data-tool="comment"] .tb-badge')
+
+  function scheduleLayout () {
+    if (!layoutFrame) layoutFrame = requestAnimationFrame(layout)
+  }
+
+  function layout () {
+    layoutFrame = 0
+    if (!aligned()) {
+      for (const card of cards.values()) card.el.style.top = ''
+      list.style.height = ''
+      return
+    }
+    const ranges = anchorState(view).ranges
+    const base = list.getBoundingClientRect().top
+    /** @type {Array<{card: ThreadCard, desired: number, height: number}>} */
+    const placed = []
+    /** @type {ThreadCard[]} */
+    const loose = []
+    for (const card of cards.values()) {
+      const first = ranges.get(card.thread.id)?.[0]
+      if (!first) {
+        loose.push(card)
+        continue
+      }
+      let desired = 0
+      try {
+        desired = view.coordsAtPos(first.from).top - base
+      } catch {
+        desired = 0 // the position is gone mid-update; the next frame places it
+      }
+      placed.push({ card, desired, height: card.el.offsetHeight })
+    }
+    placed.sort((a, b) => a.desired - b.desired)
+    const tops = stackCards(placed, { active: placed.findIndex((p) => p.card.thread.id === active), gap: CARD_GAP, min: 0 })
+    let bottom = 0
+    placed.forEach((p, i) => {
+      p.card.el.style.top = `${Math.round(tops[i])}px`
+      bottom = Math.max(bottom, tops[i] + p.height)
+    })
+    for (const card of loose) {
+      const top = bottom ? bottom + CARD_GAP * 2 : 0
+      card.el.style.top = `${Math.round(top)}px`
+      bottom = top + card.el.offsetHeight
+    }
+    list.style.height = `${Math.ceil(bottom)}px`
+  }
+
+  resizes.observe(view.dom)
+
+  // ---- data in, highlights out ----
+  function sync () {
+    readFrame = 0
+    if (dataChanged) {
+      dataChanged = false
+      threads = store.readThreads(doc)
+      const visible = new Set([...threads.values()].filter((t) => !t.resolved).map((t) => t.id))
+      // the active thread was deleted, or resolved/reopened elsewhere: it left this list
+      const current = active ? threads.get(active) : null
+      if (active && (!current || current.resolved !== (filter === 'resolved'))) active = null
+      const anchors = anchorState(view)
+      const same = anchors.visible.size === visible.size && [...visible].every((id) => anchors.visible.has(id))
+      if (!same || anchors.active !== active) setAnchors(view, { visible, active })
+      refresh()
+    } else if (order() !== lastOrder) {
+      refresh() // a passage appeared, moved past another or vanished (detached)
+    } else {
+      scheduleLayout()
+    }
+  }
+  const scheduleSync = () => { if (!readFrame) readFrame = requestAnimationFrame(sync) }
+  store.commentsMap(doc).observeDeep(() => {
+    dataChanged = true
+    scheduleSync()
+  })
+  editor.on('transaction', ({ transaction }) => {
+    if (transaction.docChanged) scheduleSync()
+  })
+  window.addEventListener('resize', scheduleLayout)
+  panels.onChange((current) => {
+    headerButton.setAttribute('aria-expanded', String(current === 'comments'))
+    refresh()
+  })
+  headerButton.setAttribute('aria-expanded', String(panels.isOpen('comments')))
+  setInterval(() => { for (const card of cards.values()) card.refreshTimes() }, 60_000)
+
+  sync()
+  return {
+    startComment,
+    /** A click in the text, on the passage of `id` (or on none). @param {string | null} id */
+    clicked (id) {
+      if (id) setActive(id, { from: 'editor' })
+      else if (active) setActive(null)
+    },
+  }
+}

@@ -1,0 +1,270 @@
+// One thread as a card: its messages (author, relative time, body as plain text), a reply box,
+// edit/delete of one's own messages, resolve/reopen. Updated in place when the data changes, so
+// a half-written reply or edit survives other people's changes to the same thread.
+//
+// Bodies and names are untrusted: they only ever reach the page through textContent (h()'s
+// string children are text nodes). Never innerHTML.
+import { h, icon } from '../../shared/dom.js'
+import { fullTime, relativeTime } from '../../shared/time.js'
+import { bodyField } from './body-field.js'
+
+/**
+ * @typedef {import('./store.js').Thread} Thread
+ * @typedef {import('./store.js').Message} Message
+ * @typedef {import('./store.js').Person} Person
+ * @typedef {{
+ *   reply: (threadId: string, body: string) => void,
+ *   edit: (threadId: string, messageId: string, body: string) => void,
+ *   remove: (threadId: string, messageId: string) => void,
+ *   resolve: (threadId: string) => void,
+ *   reopen: (threadId: string) => void,
+ *   activate: (threadId: string) => void,
+ *   isMine: (author: Person | null) => boolean,
+ * }} ThreadActions
+ * @typedef {{active: boolean, detached: boolean, showQuote: boolean, editable: boolean}} CardView
+ */
+
+const HEX = /^#[0-9a-fA-F]{6}$/
+
+/** Set an element's text only when it differs (no needless DOM writes). @param {HTMLElement} el @param {string} text */
+function setText (el, text) {
+  if (el.textContent !== text) el.textContent = text
+}
+
+/** @param {number | null} ms */
+function timeElement (ms) {
+  const el = h('time', { class: 'message-time' })
+  setTime(el, ms)
+  return el
+}
+
+/** @param {HTMLElement} el @param {number | null} ms */
+function setTime (el, ms) {
+  if (ms === null) {
+    setText(el, '')
+    el.removeAttribute('datetime')
+    return
+  }
+  const date = new Date(ms)
+  if (el.dataset.ms !== String(ms)) {
+    el.dataset.ms = String(ms)
+    el.setAttribute('datetime', date.toISOString())
+    el.title = fullTime(date)
+  }
+  setText(el, relativeTime(date))
+}
+
+/** A short label for screen readers: who started it and how it begins. @param {Thread} thread */
+function cardLabel (thread) {
+  const first = thread.messages.find((m) => !m.deleted)
+  const who = thread.author?.name || first?.author?.name || 'someone'
+  const words = (first?.body || thread.quote).replace(/\s+/g, ' ').trim()
+  const start = words.length > 60 ? `${words.slice(0, 60)}…` : words
+  return `Comment thread by ${who}${start ? `: ${start}` : ''}`
+}
+
+class MessageItem {
+  /** @param {ThreadCard} card @param {Message} message */
+  constructor (card, message) {
+    this.card = card
+    this.id = message.id
+    this.dot = h('span', { class: 'message-dot', 'aria-hidden': 'true' })
+    this.author = h('span', { class: 'message-author' })
+    this.time = timeElement(message.createdAt)
+    this.edited = h('span', { class: 'message-edited' }, '(edited)')
+    this.body = h('p', { class: 'message-body' })
+    this.editButton = h('button', { type: 'button', class: 'link-button', 'data-action': 'edit' }, 'Edit')
+    this.deleteButton = h('button', { type: 'button', class: 'link-button', 'data-action': 'delete' }, 'Delete')
+    this.tools = h('div', { class: 'message-tools' }, this.editButton, this.deleteButton)
+    this.slot = h('div', { class: 'message-slot' }) // edit form or delete confirmation
+    this.el = h('li', { class: 'message', 'data-message-id': message.id },
+      h('div', { class: 'message-head' }, this.dot, this.author, this.time, this.edited),
+      this.body, this.tools, this.slot)
+    /** @type {ReturnType<typeof bodyField> | null} */
+    this.editor = null
+    this.confirming = false
+    this.editButton.addEventListener('click', () => this.startEdit())
+    this.deleteButton.addEventListener('click', () => this.askDelete())
+    /** @type {Message} */
+    this.message = message
+    this.update(message)
+  }
+
+  /** @param {Message} message */
+  update (message) {
+    this.message = message
+    const name = message.author?.name || 'Someone'
+    setText(this.author, name)
+    const color = message.author?.color
+    this.dot.style.backgroundColor = color && HEX.test(color) ? color : '#8a929c'
+    setTime(this.time, message.createdAt)
+    this.edited.hidden = message.editedAt === null || message.deleted
+    if (message.editedAt !== null) this.edited.title = `Edited ${fullTime(new Date(message.editedAt))}`
+    this.el.classList.toggle('is-deleted', message.deleted)
+    setText(this.body, message.deleted ? 'Comment deleted' : message.body)
+    const mine = !message.deleted && this.card.actions.isMine(message.author) && this.card.view.editable
+    this.tools.hidden = !mine || this.editor !== null || this.confirming
+    if (!mine && (this.editor || this.confirming)) this.closeSlot()
+  }
+
+  startEdit () {
+    this.confirming = false
+    this.editor = bodyField({
+      label: 'Edit your comment',
+      submitLabel: 'Save',
+      value: this.message.body,
+      onSubmit: (body) => {
+        this.card.actions.edit(this.card.thread.id, this.id, body)
+        this.closeSlot(true)
+      },
+      onCancel: () => this.closeSlot(true),
+    })
+    this.slot.replaceChildren(this.editor.form)
+    this.body.hidden = true
+    this.tools.hidden = true
+    this.editor.focus()
+  }
+
+  askDelete () {
+    this.confirming = true
+    const yes = h('button', { type: 'button', class: 'btn btn-danger btn-small' }, 'Delete')
+    const no = h('button', { type: 'button', class: 'btn btn-quiet btn-small' }, 'Cancel')
+    yes.addEventListener('click', () => {
+      this.closeSlot()
+      this.card.actions.remove(this.card.thread.id, this.id)
+    })
+    no.addEventListener('click', () => this.closeSlot(true))
+    const row = h('div', { class: 'confirm-row', role: 'group', 'aria-label': 'Delete this comment?' },
+      h('span', {}, 'Delete this comment?'), yes, no)
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation()
+        this.closeSlot(true)
+      }
+    })
+    this.slot.replaceChildren(row)
+    this.tools.hidden = true
+    no.focus()
+  }
+
+  /** @param {boolean} [refocus] */
+  closeSlot (refocus = false) {
+    this.editor = null
+    this.confirming = false
+    this.slot.replaceChildren()
+    this.body.hidden = false
+    this.update(this.message)
+    if (refocus) (this.tools.hidden ? this.card.el : this.editButton).focus()
+  }
+
+  refreshTime () {
+    setTime(this.time, this.message.createdAt)
+  }
+}
+
+export class ThreadCard {
+  /** @param {Thread} thread @param {ThreadActions} actions */
+  constructor (thread, actions) {
+    this.actions = actions
+    this.thread = thread
+    /** @type {CardView} */
+    this.view = { active: false, detached: false, showQuote: false, editable: true }
+    /** @type {Map<string, MessageItem>} */
+    this.items = new Map()
+
+    this.quote = h('blockquote', { class: 'thread-quote' })
+    this.note = h('p', { class: 'thread-note' }, 'The text this was about has been deleted.')
+    this.list = h('ol', { class: 'messages' })
+    this.resolvedLine = h('p', { class: 'thread-resolved' })
+    this.resolveButton = h('button', {
+      type: 'button', class: 'btn-icon btn-small thread-resolve', 'aria-label': 'Resolve thread', 'data-tip': 'Resolve',
+    }, icon('check'))
+    this.reopenButton = h('button', { type: 'button', class: 'btn btn-small thread-reopen' }, icon('rotate-ccw'), 'Reopen')
+    this.reply = bodyField({
+      label: 'Reply',
+      placeholder: 'Reply…',
+      submitLabel: 'Reply',
+      onSubmit: (body) => {
+        this.actions.reply(this.thread.id, body)
+        this.reply.reset()
+      },
+      onCancel: () => {
+        this.reply.reset()
+        this.el.focus()
+      },
+    })
+    this.reply.form.classList.add('thread-reply')
+    this.el = h('article', { class: 'thread', tabindex: '0', 'data-thread-id': thread.id },
+      h('div', { class: 'thread-tools' }, this.resolveButton, this.reopenButton),
+      this.quote, this.note, this.list, this.resolvedLine, this.reply.form)
+
+    this.resolveButton.addEventListener('click', () => this.actions.resolve(this.thread.id))
+    this.reopenButton.addEventListener('click', () => this.actions.reopen(this.thread.id))
+    this.el.addEventListener('click', (event) => {
+      const target = /** @type {HTMLElement} */ (event.target)
+      if (target.closest('button, a, textarea, input')) return
+      this.actions.activate(this.thread.id)
+    })
+    this.el.addEventListener('focusin', () => {
+      if (!this.view.active) this.actions.activate(this.thread.id)
+    })
+    this.update(thread, this.view)
+  }
+
+  /** @param {Thread} thread @param {CardView} view */
+  update (thread, view) {
+    this.thread = thread
+    this.view = view
+    const { el } = this
+    el.classList.toggle('is-active', view.active)
+    el.classList.toggle('is-resolved', thread.resolved)
+    el.classList.toggle('is-detached', view.detached)
+    el.setAttribute('aria-label', cardLabel(thread))
+    el.setAttribute('aria-current', view.active ? 'true' : 'false')
+
+    setText(this.quote, thread.quote)
+    this.quote.hidden = !(view.showQuote || view.detached) || !thread.quote
+    this.note.hidden = !view.detached
+
+    const seen = new Set()
+    let previous = null
+    for (const message of thread.messages) {
+      seen.add(message.id)
+      let item = this.items.get(message.id)
+      if (item) item.update(message)
+      else {
+        item = new MessageItem(this, message)
+        this.items.set(message.id, item)
+      }
+      const expected = previous ? previous.nextSibling : this.list.firstChild
+      if (expected !== item.el) this.list.insertBefore(item.el, expected)
+      previous = item.el
+    }
+    for (const [id, item] of this.items) {
+      if (!seen.has(id)) {
+        item.el.remove()
+        this.items.delete(id)
+      }
+    }
+
+    if (thread.resolved) {
+      const by = thread.resolvedBy?.name || 'someone'
+      const when = thread.resolvedAt !== null ? ` · ${relativeTime(new Date(thread.resolvedAt))}` : ''
+      setText(this.resolvedLine, `Resolved by ${by}${when}`)
+    }
+    this.resolvedLine.hidden = !thread.resolved
+    this.resolveButton.hidden = thread.resolved || !view.editable
+    this.reopenButton.hidden = !thread.resolved || !view.editable
+    const drafting = this.reply.value !== '' || this.reply.form.contains(document.activeElement)
+    this.reply.form.hidden = thread.resolved || !view.editable || !(view.active || drafting)
+  }
+
+  refreshTimes () {
+    for (const item of this.items.values()) item.refreshTime()
+    if (this.thread.resolved) this.update(this.thread, this.view)
+  }
+
+  focusReply () {
+    if (!this.reply.form.hidden) this.reply.focus()
+  }
+}
