@@ -29,3 +29,32 @@ def converged(*people) -> dict:
         return docs[0] if all(d == docs[0] for d in docs) else None
 
     return eventually(probe, message="all editors identical")
+
+
+# Select the `occurrence`-th appearance of `needle` inside one text block of the editor (or put
+# the caret `caret` characters into it) and focus the editor. Returns [from, to].
+_SELECT_JS = """([needle, occurrence, caret]) => {
+  const editor = window.quire.editor
+  let found = 0
+  let range = null
+  editor.state.doc.descendants((node, pos) => {
+    if (range || !node.isTextblock) return !range
+    const text = node.textContent
+    let at = text.indexOf(needle)
+    while (at >= 0 && !range) {
+      if (++found === occurrence) range = [pos + 1 + at, pos + 1 + at + needle.length]
+      at = text.indexOf(needle, at + 1)
+    }
+    return false
+  })
+  if (!range) throw new Error(`"${needle}" is not in the document`)
+  const [from, to] = caret === null ? range : [range[0] + caret, range[0] + caret]
+  editor.commands.setTextSelection({ from, to })
+  editor.view.focus() // now: Tiptap's focus command waits a frame, and keys may come sooner
+  return [from, to]
+}"""
+
+
+def select_text(person, needle: str, *, occurrence: int = 1, caret: int | None = None) -> list[int]:
+    """Select `needle` in `person`'s editor (caret=N: put the caret N characters into it)."""
+    return person.page.evaluate(_SELECT_JS, [needle, occurrence, caret])

@@ -1,0 +1,229 @@
+"""Inline comments between two people: threads appear live, replies, edits, resolve; anchors follow
+the text; long bodies are refused; untrusted text stays text. The server's REST view must agree."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+from e2e.helpers import eventually, select_text
+
+TEXT = "The quick brown fox jumps over the lazy dog. A second sentence follows it."
+
+HIGHLIGHTED = """() => [...document.querySelectorAll('.ProseMirror .comment-hl')]
+  .map((el) => el.textContent).join('')"""
+
+
+def write(person, text: str = TEXT) -> None:
+    person.editor.click()
+    person.page.keyboard.type(text)
+    person.expect_state("saved")
+
+
+def comment_on(person, passage: str, body: str) -> None:
+    """Select `passage`, press Ctrl+Alt+M, type `body` and send it with Ctrl+Enter."""
+    select_text(person, passage)
+    person.page.keyboard.press("Control+Alt+m")
+    composer = person.page.get_by_role("dialog", name="New comment")
+    expect(composer).to_be_visible()
+    composer.get_by_role("textbox", name="Your comment").fill(body)
+    person.page.keyboard.press("Control+Enter")
+    expect(composer).to_be_hidden()
+
+
+def threads(quire, doc_id: str) -> list[dict]:
+    response = quire.http.get(f"/api/docs/{doc_id}/comments")
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def test_comment_reply_edit_resolve_live(quire, people):
+    doc_id = quire.new_doc("Comments")
+    ada, bea = people("Ada"), people("Bea")
+    ada.open(doc_id)
+    write(ada)
+    bea.open(doc_id)
+    bea.expect_text(TEXT)
+
+    comment_on(ada, "quick brown fox jumps", "Is the fox really quick?")
+    expect(ada.page.get_by_role("button", name="Comment (1 open)")).to_be_visible()
+
+    # Bea sees the highlight and the thread, live, and opens it from the highlight.
+    bea.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'quick brown fox jumps'")
+    card = bea.page.locator("#comments .thread")
+    expect(card).to_have_count(1)
+    expect(card.locator(".message-body")).to_have_text("Is the fox really quick?")
+    expect(card.locator(".message-author")).to_have_text("Ada")
+    expect(card.locator(".message-time")).to_have_text("just now")
+    expect(bea.page.locator("#comments-button .count-badge")).to_have_text("1")
+    bea.page.locator(".ProseMirror .comment-hl").first.click()
+    expect(card).to_have_class(re.compile(r"\bis-active\b"))
+    expect(bea.page.locator(".ProseMirror .comment-hl.is-active")).to_have_count(1)
+    card.get_by_role("textbox", name="Reply").fill("Quick enough.\nSecond line.")
+    bea.page.keyboard.press("Control+Enter")
+
+    ada_card = ada.page.locator("#comments .thread")
+    expect(ada_card.locator(".message")).to_have_count(2)
+    expect(ada_card.locator(".message-body").nth(1)).to_have_text("Quick enough.\nSecond line.")
+    expect(ada_card.locator(".message-author").nth(1)).to_have_text("Bea")
+
+    # Only your own messages can be edited: Ada edits hers, Bea sees the change.
+    ada_card.click()
+    expect(ada_card.locator(".message").nth(1).get_by_role("button", name="Edit")).to_be_hidden()
+    ada_card.locator(".message").first.get_by_role("button", name="Edit").click()
+    ada_card.get_by_role("textbox", name="Edit your comment").fill("Is the fox really that quick?")
+    ada.page.keyboard.press("Control+Enter")
+    expect(card.locator(".message-body").first).to_have_text("Is the fox really that quick?")
+    expect(card.locator(".message-edited").first).to_be_visible()
+
+    # Ada resolves: the highlight and the thread leave Bea's margin; "Resolved" lists it.
+    ada_card.get_by_role("button", name="Resolve thread").click()
+    expect(bea.page.locator(".ProseMirror .comment-hl")).to_have_count(0)
+    expect(card).to_have_count(0)
+    expect(bea.page.locator("#comments-button .count-badge")).to_be_hidden()
+    bea.page.locator("#comments").get_by_role("button", name=re.compile("^Resolved")).click()
+    expect(card).to_have_count(1)
+    expect(card.locator(".thread-resolved")).to_have_text(re.compile(r"^Resolved by Ada"))
+    expect(card.locator(".thread-quote")).to_have_text("quick brown fox jumps")
+
+    # The server holds the same thread.
+    def resolved_on_server():
+        items = threads(quire, doc_id)
+        return items if items and items[0]["state"] == "resolved" else None
+
+    (thread,) = eventually(resolved_on_server, message="thread resolved on the server")
+    assert thread["anchor_text"] == "quick brown fox jumps"
+    assert thread["resolved_by"]["name"] == "Ada"
+    assert [(m["author"]["name"], m["body"]) for m in thread["messages"]] == [
+        ("Ada", "Is the fox really that quick?"), ("Bea", "Quick enough.\nSecond line.")]
+    assert thread["messages"][0]["edited_at"] is not None
+
+    # Reopening brings the highlight back for both.
+    card.get_by_role("button", name="Reopen").click()
+    ada.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'quick brown fox jumps'")
+
+
+def test_typing_inside_a_commented_passage_keeps_and_grows_it(quire, people):
+    doc_id = quire.new_doc("Anchors")
+    ada, bea = people("Ada"), people("Bea")
+    ada.open(doc_id)
+    write(ada)
+    bea.open(doc_id)
+    bea.expect_text(TEXT)
+    comment_on(ada, "brown fox", "Which fox?")
+    bea.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'brown fox'")
+
+    # Bea types inside the passage (after "brown ") and right after it.
+    select_text(bea, "brown fox", caret=len("brown "))
+    bea.page.keyboard.type("red ")
+    select_text(bea, "brown red fox", caret=len("brown red fox"))
+    bea.page.keyboard.type("es")
+    expected = "The quick brown red foxes jumps over the lazy dog. A second sentence follows it."
+    ada.expect_text(expected)
+    for person in (ada, bea):
+        person.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'brown red fox'")
+    bea.expect_state("saved")
+    (thread,) = threads(quire, doc_id)
+    assert (thread["state"], thread["anchor_text"], thread["quote"]) == ("open", "brown red fox", "brown fox")
+
+
+def test_long_bodies_are_refused_and_deleted_passages_detach(quire, people):
+    doc_id = quire.new_doc("Limits")
+    ada = people("Ada")
+    ada.open(doc_id)
+    write(ada)
+    page = ada.page
+
+    select_text(ada, "lazy dog")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    composer = page.get_by_role("dialog", name="New comment")
+    box = composer.get_by_role("textbox", name="Your comment")
+    box.fill("x" * 9_500)
+    expect(composer.locator(".comment-count")).to_have_text("9,500 / 10,000")
+    box.fill("x" * 10_001)
+    expect(composer.get_by_role("alert")).to_contain_text("at most 10,000 characters")
+    expect(composer.locator(".comment-count")).to_have_text("10,001 / 10,000")
+    expect(composer.get_by_role("button", name="Comment")).to_be_disabled()  # aria-disabled
+    page.keyboard.press("Control+Enter")
+    expect(composer).to_be_visible()
+    assert threads(quire, doc_id) == []
+    box.fill("Which dog?")
+    composer.get_by_role("button", name="Comment").click()
+    expect(composer).to_be_hidden()
+    expect(page.locator("#comments .thread")).to_have_count(1)
+
+    # Deleting the passage detaches the thread: it stays, with the words it was about.
+    select_text(ada, "lazy dog")
+    page.keyboard.press("Backspace")
+    card = page.locator("#comments .thread")
+    expect(card.locator(".thread-note")).to_be_visible()
+    expect(card.locator(".thread-quote")).to_have_text("lazy dog")
+    ada.expect_state("saved")
+    assert threads(quire, doc_id)[0]["state"] == "detached"
+    # Undo brings the words back, and the highlight with them.
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'lazy dog'")
+    expect(card.locator(".thread-note")).to_be_hidden()
+
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+XSS_TITLE = "<script>alert(2)</script><img src=https://evil.example/t.png onerror=alert(3)>"
+XSS_BODY = ('<img src="https://evil.example/c.png" onerror="alert(4)"> <script>alert(5)</script> '
+            '<a href="javascript:alert(6)">click me</a> javascript:alert(7)')
+
+
+def guard(person, origin: str) -> list[str]:
+    """Record any dialog and any request that leaves the server's origin."""
+    problems: list[str] = []
+
+    def on_dialog(dialog):
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    def on_request(request):
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob"):
+            return
+        if f"{parts.scheme}://{parts.netloc}".replace("ws://", "http://") != origin:
+            problems.append(f"foreign request: {request.url}")
+
+    person.page.on("dialog", on_dialog)
+    person.page.on("request", on_request)
+    return problems
+
+
+def test_untrusted_text_stays_text(quire, people):
+    doc_id = quire.new_doc(XSS_TITLE)
+    mallory, bea = people(XSS_NAME), people("Bea")
+    problems = [guard(mallory, quire.url), guard(bea, quire.url)]
+    mallory.open(doc_id)
+    write(mallory, "Plain words to comment on.")
+    bea.open(doc_id)
+    bea.expect_text("Plain words to comment on.")
+    comment_on(mallory, "words", XSS_BODY)
+
+    card = bea.page.locator("#comments .thread")
+    expect(card.locator(".message-body")).to_have_text(XSS_BODY)
+    expect(card.locator(".message-author")).to_have_text(XSS_NAME)
+    card.click()
+    card.get_by_role("textbox", name="Reply").fill(XSS_BODY)
+    bea.page.keyboard.press("Control+Enter")
+    mallory_card = mallory.page.locator("#comments .thread")
+    expect(mallory_card.locator(".message-body").nth(1)).to_have_text(XSS_BODY)
+
+    for person in (mallory, bea):
+        page = person.page
+        expect(page.locator("#doc-title")).to_have_value(XSS_TITLE)
+        assert page.title() == f"{XSS_TITLE} — Quire"
+        expect(page.locator("#avatars [data-name]")).to_have_count(2)
+        # nothing from the untrusted text became markup anywhere on the page
+        assert page.locator("#comments img, #comments script, #comments a, #avatars img, "
+                            ".collaboration-carets__label img, header img").count() == 0
+    expect(bea.page.locator(".collaboration-carets__label")).to_have_text(XSS_NAME)
+
+    threads_ = threads(quire, doc_id)
+    assert [m["body"] for m in threads_[0]["messages"]] == [XSS_BODY, XSS_BODY]
+    assert threads_[0]["author"]["name"] == XSS_NAME
+    assert problems == [[], []], problems
