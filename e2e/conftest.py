@@ -201,12 +201,12 @@ class Person:
     # ---- the editor page ----
     def open(self, doc_id: str) -> None:
         self.page.goto(f"{self.server.url}/d/{doc_id}")
-        self.page.locator(".ProseMirror").wait_for()
+        self.page.locator("#editor .ProseMirror").wait_for()
         self.expect_state("saved")
 
     @property
     def editor(self):
-        return self.page.locator(".ProseMirror")
+        return self.page.locator("#editor .ProseMirror")
 
     def expect_state(self, kind: str, timeout: float = 10_000) -> None:
         from playwright.sync_api import expect

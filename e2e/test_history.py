@@ -1,0 +1,62 @@
+"""Version history: name a version, change the text, compare, restore; everyone sees the result."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from e2e.helpers import select_text
+
+
+def test_name_edit_compare_and_restore_a_version(quire, people):
+    doc_id = quire.new_doc("Proposal")
+    ada, bea = people("Ada"), people("Bea")
+    ada.open(doc_id)
+    bea.open(doc_id)
+    page, keys = ada.page, ada.page.keyboard
+
+    ada.editor.click()
+    keys.press("Control+Alt+1")
+    keys.type("Proposal")
+    keys.press("Enter")
+    keys.type("We deliver the draft on Monday.")
+    original = "Proposal\nWe deliver the draft on Monday."
+    bea.expect_text(original)
+    ada.expect_state("saved")
+
+    # Name the current state from the History panel.
+    page.get_by_role("button", name="History").click()
+    panel = page.get_by_role("complementary", name="Version history")
+    expect(panel).to_be_visible()
+    expect(page.locator("#comments")).to_be_hidden()  # one panel at a time
+    panel.get_by_role("button", name="Name current version").click()
+    panel.get_by_role("textbox", name="Version name").fill("Sent to legal")
+    keys.press("Enter")
+    named = panel.locator(".version-item.kind-named")
+    expect(named).to_have_count(1)
+    expect(named.locator(".version-name")).to_have_text("Sent to legal")
+
+    # Change the text, then look at the named version: the difference is marked.
+    select_text(ada, "Monday")
+    keys.type("Friday, with the budget")
+    edited = "Proposal\nWe deliver the draft on Friday, with the budget."
+    bea.expect_text(edited)
+    ada.expect_state("saved")
+    named.click()
+    preview = page.get_by_role("region", name="Version preview")
+    expect(preview).to_be_visible()
+    expect(ada.editor).to_be_hidden()
+    expect(preview.locator("h1")).to_have_text("Proposal")
+    expect(preview.locator(".version-prose .diff-ins")).to_have_text("Monday")
+    expect(preview.locator(".version-prose .diff-del")).to_have_text("Friday, with the budget")
+
+    # Restore it (after confirming): both editors show the named text again, live.
+    preview.get_by_role("button", name="Restore this version").click()
+    dialog = page.get_by_role("dialog", name="Restore “Sent to legal”?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Restore", exact=True).click()
+    bea.expect_text(original)
+    expect(preview).to_be_hidden()
+    ada.expect_text(original)
+    expect(panel.get_by_role("status")).to_contain_text("Restored “Sent to legal”")
+    expect(panel.locator(".version-item.kind-restore")).to_have_count(1)
+    assert quire.content(doc_id)["text"].strip() == original
