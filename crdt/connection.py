@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from crdt.ports import Channel, ChannelClosed
 from crdt.protocol import CloseCode
@@ -25,9 +26,20 @@ class Connection:
         max_backlog: int = 16 * 1024 * 1024,
         stats: Stats | None = None,
         label: str = "",
+        role: str = "editor",
+        identity: object = None,
+        updates_per_second: float = 100.0,
+        update_burst: int = 500,
     ) -> None:
         self.channel = channel
         self.wants_persisted = wants_persisted
+        self.role = role  # viewer, commenter, editor or owner (see crdt/permissions.py)
+        self.identity = identity  # who this is, for the server's access re-checks
+        self.denied = False  # told once that its changes are refused
+        self._rate = updates_per_second
+        self._burst = float(update_burst)
+        self._tokens = float(update_burst)
+        self._refilled = time.monotonic()
         self.awareness_ids: set[int] = set()
         self.label = label
         self._outbox: list[bytes] = []
@@ -57,6 +69,16 @@ class Connection:
                 self._outbox = []
                 self._backlog = 0
             self._wake.set()
+
+    def take_update_token(self) -> bool:
+        """Token bucket: False when this client sends updates faster than allowed."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
     @property
     def closing(self) -> bool:

@@ -41,6 +41,7 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403
     NOT_FOUND = 4404  # unknown document
     GONE = 4410  # the document was deleted
+    DOCUMENT_TOO_LARGE = 4413  # the document reached its size limit
 
 
 class ProtocolError(Exception):
@@ -147,6 +148,12 @@ def update_message(update: bytes) -> bytes:
 
 def awareness_message(payload: bytes) -> bytes:
     return create_awareness_message(payload)
+
+
+def permission_denied(reason: str) -> bytes:
+    """`[2, 0, varString(reason)]`: y-websocket's auth message (the client logs the reason)."""
+    encoded = reason.encode("utf-8")
+    return bytes([2, 0]) + write_message(encoded)
 
 
 def persisted_message(state_vector: bytes) -> bytes:

@@ -21,6 +21,7 @@ from pycrdt import Awareness, Doc, merge_updates
 
 from crdt import protocol
 from crdt.connection import Connection
+from crdt.permissions import WRITE_ROLES, Refused, check_commenter_update
 from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
 from crdt.protocol import CloseCode, Kind, ProtocolError
 from crdt.stats import Stats
@@ -58,8 +59,11 @@ class Room:
         *,
         stats: Stats | None = None,
         compact_every: int = 500,
+        max_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self.doc_id = doc_id
+        self.max_bytes = max_bytes
+        self.size = 0  # stored bytes: loaded state plus every update since (an upper bound)
         self.store = store
         self.stats = stats or Stats()
         self.compact_every = compact_every
@@ -91,6 +95,7 @@ class Room:
     async def load(self) -> None:
         """Fill the doc from the store (snapshot + tail), then start observing changes."""
         updates = await self.store.load(self.doc_id)
+        self.size = sum(len(u) for u in updates)
         if updates:
             self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
         self._since_compact = max(0, len(updates) - 1)
@@ -162,7 +167,7 @@ class Room:
                 raise ProtocolError("malformed state vector") from exc
             self._send_when_persisted(conn, protocol.sync_step2(update))
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
-            self.apply(frame.payload, conn)
+            self._apply_from(conn, frame.payload)
         elif frame.kind is Kind.AWARENESS:
             for client_id, _clock, state in protocol.validate_awareness(frame.payload):
                 if state is None:
@@ -172,6 +177,30 @@ class Room:
             self.awareness.apply_awareness_update(frame.payload, conn)
         elif frame.kind is Kind.QUERY_AWARENESS:
             conn.send(self._awareness_frame(list(self.awareness.states)))
+
+    def _apply_from(self, conn: Connection, update: bytes) -> None:
+        """A client's update, if its role allows it; refused updates never touch the doc."""
+        if update == b"\x00\x00":
+            return
+        if not conn.take_update_token():
+            raise ProtocolError("too many updates; slow down", CloseCode.POLICY)
+        if conn.role not in WRITE_ROLES:
+            try:
+                if conn.role != "commenter":
+                    raise Refused("read-only access: changes are not saved")
+                check_commenter_update(self.doc, update)
+            except Refused as refused:
+                self.stats.updates_refused += 1
+                if not conn.denied:
+                    conn.denied = True
+                    conn.send(protocol.permission_denied(refused.reason))
+                log.info("doc %s %s: refused a %s's update: %s", self.doc_id, conn.label,
+                         conn.role, refused.reason)
+                return
+        if self.size + len(update) > self.max_bytes:
+            raise ProtocolError("the document reached its size limit",
+                                CloseCode.DOCUMENT_TOO_LARGE)
+        self.apply(update, conn)
 
     # ---- document changes ------------------------------------------------------------------
 
@@ -192,6 +221,7 @@ class Room:
         # diff; duplicates fire nothing, so nothing is stored or sent twice.
         update = event.update
         origin = self._origin
+        self.size += len(update)
         self._pending.append((origin, update))
         self._applied_seq += 1
         self.stats.updates_applied += 1

@@ -29,7 +29,13 @@ class Rooms:
         compact_every: int = 500,
         max_backlog: int = 16 * 1024 * 1024,
         stats: Stats | None = None,
+        max_document_bytes: int = 32 * 1024 * 1024,
+        updates_per_second: float = 100.0,
+        update_burst: int = 500,
     ) -> None:
+        self.max_document_bytes = max_document_bytes
+        self.updates_per_second = updates_per_second
+        self.update_burst = update_burst
         self.store = store
         self.unload_after = unload_after
         self.compact_every = compact_every
@@ -93,7 +99,8 @@ class Rooms:
         future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
         self._loading[doc_id] = future
         try:
-            room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every)
+            room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every,
+                        max_bytes=self.max_document_bytes)
             await room.load()
         except BaseException as exc:
             future.set_exception(exc)
@@ -118,11 +125,14 @@ class Rooms:
     # ---- connections -----------------------------------------------------------------------
 
     async def join(self, doc_id: str, channel: Channel, *, wants_persisted: bool = False,
-                   label: str = "") -> None:
+                   label: str = "", role: str = "editor", identity: object = None) -> None:
         """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
         room = await self.get(doc_id)
         conn = Connection(channel, wants_persisted=wants_persisted,
-                          max_backlog=self.max_backlog, stats=self.stats, label=label)
+                          max_backlog=self.max_backlog, stats=self.stats, label=label,
+                          role=role, identity=identity,
+                          updates_per_second=self.updates_per_second,
+                          update_burst=self.update_burst)
         try:
             await room.serve(conn)
         finally:

@@ -12,6 +12,7 @@ class Stats:
     updates_persisted: int = 0
     persist_failures: int = 0
     frames_rejected: int = 0
+    updates_refused: int = 0  # from viewers and commenters beyond their role
     bytes_in: int = 0
     bytes_out: int = 0
     messages_out: int = 0

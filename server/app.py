@@ -10,13 +10,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from crdt.rooms import Rooms
 from server.config import Settings
 from server.metrics import make_registry
 from server.relay import RedisRelay
-from server.routes import comments, documents, markdown, ops
+from server.routes import auth, comments, documents, markdown, ops, shares
 from server.routes import versions as versions_routes
+from server.security import LoginThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
 from server.ws import router as ws_router
@@ -37,6 +39,9 @@ async def lifespan(app: FastAPI):
             unload_after=settings.unload_after,
             compact_every=settings.compact_every,
             max_backlog=settings.max_backlog_bytes,
+            max_document_bytes=settings.max_document_bytes,
+            updates_per_second=settings.updates_per_second,
+            update_burst=settings.update_burst,
         )
         titles = TitleMirror(engine)
         rooms.room_observers.append(titles.watch)
@@ -80,10 +85,54 @@ async def lifespan(app: FastAPI):
     engine.dispose()
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeaders:
+    """Headers every HTTP response carries; pages set their own stricter-for-scripts CSP."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.raw = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.raw if k not in present]
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", API_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     app = FastAPI(title="Quire", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings or Settings()
+    app.state.settings = settings
+    app.state.login_throttle = LoginThrottle(settings.login_attempts,
+                                             settings.login_window_seconds)
+    app.state.connections_by_address = {}
+    secret = load_secret_key(settings.secret_key, Path(settings.data_dir))
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="quire_session",
+                       max_age=settings.session_max_age, same_site="lax",
+                       https_only=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders)
     app.include_router(ops.router)
+    app.include_router(auth.router)
+    app.include_router(shares.router)
     app.include_router(documents.router)
     app.include_router(comments.router)
     app.include_router(markdown.router)

@@ -129,10 +129,75 @@ def import_(args: argparse.Namespace) -> None:
         sys.exit(1)
     engine = _engine(args)
     try:
-        record = create_from_markdown(engine, text, title=args.title or title_from(text, path.stem))
+        owner_id = None
+        if args.owner:
+            from storage.accounts import get_user_by_username
+
+            owner = get_user_by_username(engine, username=args.owner)
+            if owner is None:
+                print(f"quire: no user {args.owner!r}", file=sys.stderr)
+                sys.exit(1)
+            owner_id = owner.id
+        record = create_from_markdown(engine, text, title=args.title or title_from(text, path.stem),
+                                      owner_id=owner_id)
     finally:
         engine.dispose()
     print(record.id)
+
+
+def user(args: argparse.Namespace) -> None:
+    """`quire user create NAME` (asks for a password unless --password) and
+    `quire user token NAME` (prints a new personal API token for scripts)."""
+    import getpass
+
+    from server.security import PERSONAL_PREFIX, hash_password, new_token, token_hash
+    from storage import accounts
+
+    engine = _engine(args)
+    try:
+        if args.action == "create":
+            password = args.password or getpass.getpass(f"Password for {args.name}: ")
+            if len(password) < 8:
+                print("quire: choose a password of at least 8 characters", file=sys.stderr)
+                sys.exit(1)
+            try:
+                created = accounts.create_user(engine, username=args.name,
+                                               display_name=args.display_name or args.name,
+                                               password_hash=hash_password(password))
+            except accounts.UsernameTaken:
+                print(f"quire: the username {args.name!r} is taken", file=sys.stderr)
+                sys.exit(1)
+            print(f"created user {created.username}")
+        else:
+            found = accounts.get_user_by_username(engine, username=args.name)
+            if found is None:
+                print(f"quire: no user {args.name!r}", file=sys.stderr)
+                sys.exit(1)
+            token = new_token(PERSONAL_PREFIX)
+            accounts.add_api_token(engine, user_id=found.id, token_hash=token_hash(token),
+                                   name=args.token_name)
+            print(token)
+    finally:
+        engine.dispose()
+
+
+def token(args: argparse.Namespace) -> None:
+    """Print a share-link token with a role on one document (for bots and benchmarks)."""
+    from server.security import LINK_PREFIX, new_token, token_hash
+    from storage import shares
+    from storage.documents import document_exists
+
+    engine = _engine(args)
+    try:
+        if not document_exists(engine, doc_id=args.doc_id):
+            print(f"quire: document {args.doc_id!r} not found", file=sys.stderr)
+            sys.exit(1)
+        value = new_token(LINK_PREFIX)
+        shares.create_share(engine, doc_id=args.doc_id, role=args.role, created_by=None,
+                            token_hash=token_hash(value), label=args.label)
+    finally:
+        engine.dispose()
+    print(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,7 +224,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--title", default=None)
     p.add_argument("--database-url", default=None)
+    p.add_argument("--owner", default=None, help="username of the owner")
     p.set_defaults(func=import_)
+    p = sub.add_parser("user", help="create an account, or print an API token for one")
+    p.add_argument("action", choices=("create", "token"))
+    p.add_argument("name")
+    p.add_argument("--password", default=None)
+    p.add_argument("--display-name", default=None)
+    p.add_argument("--token-name", default="cli")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=user)
+    p = sub.add_parser("token", help="print a share-link token with a role on a document")
+    p.add_argument("doc_id")
+    p.add_argument("--role", choices=("viewer", "commenter", "editor"), default="editor")
+    p.add_argument("--label", default="cli")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=token)
     return parser
 
 

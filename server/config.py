@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,22 @@ class Settings(BaseSettings):
     db_busy_timeout_ms: int = 5000
     max_import_bytes: int = 5 * 1024 * 1024
     log_level: str = "info"
+    # accounts and sharing: every route and the WebSocket check the caller's role; switch off
+    # only for a private single-user instance (then everyone is the owner of everything)
+    auth_required: bool = True
+    # signs session cookies; generated into data_dir/secret.key on first run when unset
+    secret_key: str | None = Field(default=None, repr=False)
+    data_dir: str = "./data"
+    session_max_age: int = 14 * 24 * 3600
+    # set when served over HTTPS (cookies then carry the Secure flag)
+    secure_cookies: bool = False
+    # limits
+    max_document_bytes: int = 32 * 1024 * 1024
+    updates_per_second: float = 100.0  # per connection, sustained
+    update_burst: int = 500  # per connection, short bursts (pastes, offline merges)
+    max_connections_per_address: int = 64
+    login_attempts: int = 5  # failed sign-ins per username and per address ...
+    login_window_seconds: float = 300.0  # ... within this window before sign-in is refused
     # several processes share documents through Redis when this is set (redis://host:port/0)
     redis_url: str | None = None
     redis_prefix: str = "quire:"

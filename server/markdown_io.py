@@ -93,13 +93,14 @@ def title_from(text: str, fallback: str) -> str:
     return fallback[:500] or "Untitled"
 
 
-def create_from_markdown(engine: Engine, text: str, *, title: str) -> Document:
+def create_from_markdown(engine: Engine, text: str, *, title: str,
+                         owner_id: str | None = None) -> Document:
     """A new document holding the parse of `text`, stored as its first update."""
     doc = Doc()
     with doc.transaction():
         set_title(doc, title)
         import_markdown(text, doc)
-    record = store_docs.create_document(engine, title=title)
+    record = store_docs.create_document(engine, title=title, owner_id=owner_id)
     append_updates(engine, [(record.id, doc.get_update())])
     return record
 

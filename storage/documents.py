@@ -10,7 +10,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from storage.models import Document, Snapshot, Update, utcnow
+from storage.models import Document, Share, Snapshot, Update, utcnow
 
 
 def new_id() -> str:
@@ -18,9 +18,10 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def create_document(engine: Engine, *, title: str, doc_id: str | None = None) -> Document:
+def create_document(engine: Engine, *, title: str, doc_id: str | None = None,
+                    owner_id: str | None = None) -> Document:
     with Session(engine) as session:
-        doc = Document(id=doc_id or new_id(), title=title)
+        doc = Document(id=doc_id or new_id(), title=title, owner_id=owner_id)
         session.add(doc)
         session.commit()
         session.refresh(doc)
@@ -38,11 +39,17 @@ def document_exists(engine: Engine, *, doc_id: str) -> bool:
 
 
 def list_documents(
-    engine: Engine, *, q: str | None = None, limit: int = 50, offset: int = 0
+    engine: Engine, *, q: str | None = None, limit: int = 50, offset: int = 0,
+    visible_to: str | None = None,
 ) -> tuple[list[Document], int]:
-    """Newest edited first; `q` matches titles case-insensitively. Returns (page, total)."""
+    """Newest edited first; `q` matches titles case-insensitively; `visible_to` keeps the
+    documents that user owns or was invited to. Returns (page, total)."""
+    from storage.shares import visible_document_ids_clause
+
     with Session(engine) as session:
         where = []
+        if visible_to is not None:
+            where.append(visible_document_ids_clause(visible_to))
         if q:
             escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(col(Document.title).ilike(f"%{escaped}%", escape="\\"))
@@ -88,6 +95,7 @@ def delete_document(engine: Engine, *, doc_id: str) -> bool:
     with Session(engine) as session:
         session.execute(sa_delete(Update).where(col(Update.doc_id) == doc_id))
         session.execute(sa_delete(Snapshot).where(col(Snapshot.doc_id) == doc_id))
+        session.execute(sa_delete(Share).where(col(Share.doc_id) == doc_id))
         result = session.execute(sa_delete(Document).where(col(Document.id) == doc_id))
         session.commit()
         return result.rowcount > 0

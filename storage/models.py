@@ -18,6 +18,12 @@ def utcnow() -> datetime:
 class Document(SQLModel, table=True):
     id: str = Field(sa_column=Column(String(64), primary_key=True))
     title: str = Field(default="Untitled", max_length=500)
+    # the account that created it; None for documents made by a share-less script or the CLI
+    owner_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("user.id", ondelete="SET NULL"), index=True,
+                         nullable=True),
+    )
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
@@ -80,3 +86,50 @@ class Version(SQLModel, table=True):
     size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     chain_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, index=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class User(SQLModel, table=True):
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    username: str = Field(sa_column=Column(String(64), unique=True, index=True, nullable=False))
+    display_name: str = Field(sa_column=Column(String(100), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal access token for scripts and bots; acts as its user. Only its hash is kept."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("user.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, index=True, nullable=False))
+    name: str = Field(default="token", sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Share(SQLModel, table=True):
+    """Access to one document with a role: for a user (an invitation) or for whoever holds a
+    link token (`token_hash` set). Either may expire and be revoked."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    user_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(64), ForeignKey("user.id", ondelete="CASCADE"), index=True,
+                         nullable=True),
+    )
+    token_hash: str | None = Field(
+        default=None, sa_column=Column(String(64), unique=True, index=True, nullable=True)
+    )
+    label: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    created_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None

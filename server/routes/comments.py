@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from crdt import comments
 from crdt.room import Room
-from server.deps import EngineDep, RoomsDep
-from server.routes.documents import get_or_404
+from server.access import Access, CanComment, CanView
+from server.deps import RoomsDep
 
 router = APIRouter(prefix="/api/docs/{doc_id}/comments", tags=["comments"])
 
@@ -127,12 +127,16 @@ def refused(exc: comments.CommentError) -> HTTPException:
     return HTTPException(code, detail[:1].upper() + detail[1:])
 
 
-def _author(author: Author | None) -> dict[str, str]:
-    return author.model_dump() if author is not None else dict(DEFAULT_AUTHOR)
+def _author(author: Author | None, access: Access) -> dict[str, str]:
+    """A signed-in account always speaks under its own name; bots and links may name
+    themselves."""
+    chosen = author.model_dump() if author is not None else dict(DEFAULT_AUTHOR)
+    if access.author_name:
+        chosen["name"] = access.author_name
+    return chosen
 
 
-async def _room(engine, rooms, doc_id: str) -> Room:
-    await get_or_404(engine, doc_id)
+async def _room(rooms, doc_id: str) -> Room:
     return await rooms.with_room(doc_id)
 
 
@@ -146,19 +150,19 @@ async def _persisted(room: Room) -> None:
 @router.get("", response_model=ThreadList)
 async def list_threads(
     doc_id: str,
-    engine: EngineDep,
+    access: CanView,
     rooms: RoomsDep,
     state: Literal["open", "resolved", "detached"] | None = Query(default=None),
 ):
     """Every thread with its messages, state and the text it is anchored to (text order)."""
-    room = await _room(engine, rooms, doc_id)
+    room = await _room(rooms, doc_id)
     threads = [t for t in comments.list_threads(room.doc) if state is None or t["state"] == state]
     return ThreadList(items=[public(t) for t in threads], total=len(threads))
 
 
 @router.get("/{thread_id}", response_model=ThreadPublic)
-async def get_thread(doc_id: str, thread_id: str, engine: EngineDep, rooms: RoomsDep):
-    room = await _room(engine, rooms, doc_id)
+async def get_thread(doc_id: str, thread_id: str, access: CanView, rooms: RoomsDep):
+    room = await _room(rooms, doc_id)
     try:
         return public(comments.get_thread(room.doc, thread_id))
     except comments.CommentError as exc:
@@ -166,12 +170,12 @@ async def get_thread(doc_id: str, thread_id: str, engine: EngineDep, rooms: Room
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ThreadPublic)
-async def create_thread(doc_id: str, body: ThreadCreate, engine: EngineDep, rooms: RoomsDep):
-    room = await _room(engine, rooms, doc_id)
+async def create_thread(doc_id: str, body: ThreadCreate, access: CanComment, rooms: RoomsDep):
+    room = await _room(rooms, doc_id)
     try:
         with room.doc.transaction():
             thread_id = comments.create_thread(
-                room.doc, author=_author(body.author), body=body.body, quote=body.quote,
+                room.doc, author=_author(body.author, access), body=body.body, quote=body.quote,
                 occurrence=body.occurrence, start=body.start, end=body.end)
     except comments.CommentError as exc:
         raise refused(exc) from exc
@@ -181,13 +185,13 @@ async def create_thread(doc_id: str, body: ThreadCreate, engine: EngineDep, room
 
 @router.post("/{thread_id}/replies", status_code=status.HTTP_201_CREATED,
              response_model=ThreadPublic)
-async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, engine: EngineDep,
+async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, access: CanComment,
                     rooms: RoomsDep):
     """Append a message; returns the whole thread (the new message is the last one)."""
-    room = await _room(engine, rooms, doc_id)
+    room = await _room(rooms, doc_id)
     try:
         with room.doc.transaction():
-            comments.add_reply(room.doc, thread_id, author=_author(body.author), body=body.body)
+            comments.add_reply(room.doc, thread_id, author=_author(body.author, access), body=body.body)
     except comments.CommentError as exc:
         raise refused(exc) from exc
     await _persisted(room)
@@ -195,14 +199,14 @@ async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, engine: Engi
 
 
 @router.patch("/{thread_id}", response_model=ThreadPublic)
-async def update_thread(doc_id: str, thread_id: str, body: ThreadUpdate, engine: EngineDep,
+async def update_thread(doc_id: str, thread_id: str, body: ThreadUpdate, access: CanComment,
                         rooms: RoomsDep):
     """Resolve (`{"resolved": true}`) or reopen (`false`) a thread."""
-    room = await _room(engine, rooms, doc_id)
+    room = await _room(rooms, doc_id)
     try:
         with room.doc.transaction():
             if body.resolved:
-                comments.resolve(room.doc, thread_id, by=_author(body.author))
+                comments.resolve(room.doc, thread_id, by=_author(body.author, access))
             else:
                 comments.reopen(room.doc, thread_id)
     except comments.CommentError as exc:

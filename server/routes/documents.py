@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
+from crdt.markdown import document_text, fragment_to_json
 from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
+from server.access import CanEdit, CanView, IsOwner, UserDep
 from server.deps import EngineDep, RoomsDep
 from storage import documents as store_docs
 from storage.models import Document
@@ -61,17 +63,20 @@ async def get_or_404(engine, doc_id: str) -> Document:
     return doc
 
 
-def create_with_content(engine, *, title: str, update: bytes) -> Document:
+def create_with_content(engine, *, title: str, update: bytes,
+                        owner_id: str | None = None) -> Document:
     """Create a document and store its first update (title, and any imported content)."""
-    doc = store_docs.create_document(engine, title=title)
+    doc = store_docs.create_document(engine, title=title, owner_id=owner_id)
     append_updates(engine, [(doc.id, update)])
     return doc
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic)
-async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsDep):
+async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsDep,
+                          user: UserDep):
     doc = await asyncio.to_thread(create_with_content, engine, title=body.title,
-                                  update=initial_update(body.title))
+                                  update=initial_update(body.title),
+                                  owner_id=user.id if user else None)
     return public(doc, rooms)
 
 
@@ -79,23 +84,25 @@ async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsD
 async def list_documents(
     engine: EngineDep,
     rooms: RoomsDep,
+    user: UserDep,
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=200),
     offset: int = Query(default=0, ge=0),
 ):
+    """The documents you own or were invited to, newest edited first."""
     docs, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
-                                          offset=offset)
+                                          offset=offset, visible_to=user.id if user else None)
     return DocumentPage(items=[public(d, rooms) for d in docs], total=total)
 
 
 @router.get("/{doc_id}", response_model=DocumentPublic)
-async def get_document(doc_id: str, engine: EngineDep, rooms: RoomsDep):
-    return public(await get_or_404(engine, doc_id), rooms)
+async def get_document(doc_id: str, access: CanView, rooms: RoomsDep):
+    return public(access.doc, rooms)
 
 
 @router.patch("/{doc_id}", response_model=DocumentPublic)
-async def rename_document(doc_id: str, body: DocumentRename, engine: EngineDep, rooms: RoomsDep):
-    await get_or_404(engine, doc_id)
+async def rename_document(doc_id: str, body: DocumentRename, access: CanEdit, engine: EngineDep,
+                          rooms: RoomsDep):
     room = await rooms.with_room(doc_id)
     with room.doc.transaction():
         set_title(room.doc, body.title)
@@ -108,18 +115,14 @@ async def rename_document(doc_id: str, body: DocumentRename, engine: EngineDep, 
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_document(doc_id: str, engine: EngineDep, rooms: RoomsDep):
-    await get_or_404(engine, doc_id)
+async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep):
     await rooms.discard(doc_id, CloseCode.GONE, "this document was deleted")
     await asyncio.to_thread(store_docs.delete_document, engine, doc_id=doc_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{doc_id}/content", response_model=DocumentContent, response_model_by_alias=True)
-async def document_content(doc_id: str, engine: EngineDep, rooms: RoomsDep):
+async def document_content(doc_id: str, access: CanView, rooms: RoomsDep):
     """The server's current copy: plain text and the editor's JSON (live if open)."""
-    from crdt.markdown import document_text, fragment_to_json
-
-    await get_or_404(engine, doc_id)
     room = await rooms.with_room(doc_id)
     return {"text": document_text(room.doc), "json": fragment_to_json(room.doc)}

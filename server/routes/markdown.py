@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
+from server.access import CanView, UserDep
 from server.deps import EngineDep, RoomsDep, SettingsDep
 from server.markdown_io import (
     ImportError_,
@@ -17,7 +18,7 @@ from server.markdown_io import (
     slugify,
     title_from,
 )
-from server.routes.documents import DocumentPublic, get_or_404, public
+from server.routes.documents import DocumentPublic, public
 
 router = APIRouter(prefix="/api/docs", tags=["markdown"])
 
@@ -26,13 +27,14 @@ router = APIRouter(prefix="/api/docs", tags=["markdown"])
             responses={200: {"content": {"text/markdown": {}}}})
 async def export_document(
     doc_id: str,
+    access: CanView,
     engine: EngineDep,
     rooms: RoomsDep,
     comments: Literal["none", "footnotes"] = "none",
     frontmatter: bool = Query(default=False),
 ):
     """GitHub-flavoured Markdown of the current state (live if open, else from storage)."""
-    record = await get_or_404(engine, doc_id)
+    record = access.doc
     room = await rooms.with_room(doc_id)
     authors = await asyncio.to_thread(authors_of, engine, doc_id) if frontmatter else []
     text = render(room.doc, record, footnotes=comments == "footnotes",
@@ -47,7 +49,7 @@ async def export_document(
 
 @router.post("/import", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic)
 async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
-                          settings: SettingsDep, title: str | None = Query(default=None,
+                          settings: SettingsDep, user: UserDep, title: str | None = Query(default=None,
                                                                           max_length=500)):
     """Create a document from Markdown: a multipart upload (field `file`) or the raw body."""
     limit = settings.max_import_bytes
@@ -81,5 +83,6 @@ async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
                 else status.HTTP_422_UNPROCESSABLE_CONTENT)
         raise HTTPException(code, str(exc)) from exc
     record = await asyncio.to_thread(create_from_markdown, engine, text,
-                                     title=title or title_from(text, filename))
+                                     title=title or title_from(text, filename),
+                                     owner_id=user.id if user else None)
     return public(record, rooms)

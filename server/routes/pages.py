@@ -15,6 +15,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from server.access import Principal, PrincipalDep
+
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 STATIC_DIR = FRONTEND_DIR / "static"
 STATIC_URL = "/static"
@@ -60,18 +62,45 @@ _HEADERS = {
 DocId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+def page_headers() -> dict[str, str]:
+    return dict(_HEADERS)
+
+
+def _session_context(request: Request, principal: Principal) -> dict:
+    """What every page tells its script: the CSRF token for API calls and who is signed in."""
+    from server.routes.auth import csrf_token
+
+    user = principal.user
+    return {
+        "csrf_token": csrf_token(request),
+        "auth_required": request.app.state.settings.auth_required,
+        "user_name": user.display_name if user else "",
+        "username": user.username if user else "",
+    }
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard(request: Request) -> HTMLResponse:
-    """The list of documents."""
-    return templates.TemplateResponse(request, "dashboard.html", headers=_HEADERS)
+async def dashboard(request: Request, principal: PrincipalDep) -> HTMLResponse:
+    """The list of documents (of the signed-in account)."""
+    from server.routes.auth import login_redirect
+
+    if request.app.state.settings.auth_required and principal.user is None:
+        return login_redirect(request)
+    return templates.TemplateResponse(request, "dashboard.html",
+                                      _session_context(request, principal), headers=_HEADERS)
 
 
 @router.get("/d/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-async def editor(request: Request, doc_id: DocId) -> HTMLResponse:
-    """The editor for one document (unknown ids are reported by the page itself)."""
-    return templates.TemplateResponse(
-        request, "editor.html", {"doc_id": doc_id}, headers=_HEADERS
-    )
+async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> HTMLResponse:
+    """The editor for one document. Signed-in people and holders of a share link (`?token=`)
+    get the page; the WebSocket then enforces their role (unknown ids and lost access are
+    reported by the page itself)."""
+    from server.routes.auth import login_redirect
+
+    if request.app.state.settings.auth_required and principal.anonymous:
+        return login_redirect(request)
+    context = {"doc_id": doc_id, **_session_context(request, principal)}
+    return templates.TemplateResponse(request, "editor.html", context, headers=_HEADERS)
 
 
 @router.get("/sw.js", include_in_schema=False)

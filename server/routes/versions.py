@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from crdt.markdown import document_text, export_markdown, fragment_to_json
 from crdt.meta import get_title
 from crdt.versions import text_diff
+from server.access import CanEdit, CanView
 from server.deps import EngineDep, RoomsDep
-from server.routes.documents import get_or_404
 from server.versions import VersionKeeper, VersionUnavailable
 from storage import versions as store
 from storage.versions import VersionInfo
@@ -74,21 +74,20 @@ def _unavailable(exc: Exception) -> HTTPException:
 @router.get("", response_model=VersionPage)
 async def list_versions(
     doc_id: str,
+    access: CanView,
     engine: EngineDep,
     limit: int = Query(default=50, ge=1, le=200),
     offset: int = Query(default=0, ge=0),
 ):
     """Newest first."""
-    await get_or_404(engine, doc_id)
     items, total = await asyncio.to_thread(store.list_versions, engine, doc_id=doc_id,
                                            limit=limit, offset=offset)
     return VersionPage(items=[public(i) for i in items], total=total)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=VersionPublic)
-async def name_version(doc_id: str, body: VersionCreate, engine: EngineDep, keeper: KeeperDep):
+async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper: KeeperDep):
     """Name the document's current state ("Sent to legal")."""
-    await get_or_404(engine, doc_id)
     try:
         return public(await keeper.take(doc_id, kind="named", name=body.name))
     except (VersionUnavailable, RuntimeError) as exc:
@@ -108,10 +107,9 @@ def _render(info: VersionInfo, doc: Doc, current_text: str) -> VersionDetail:
 
 
 @router.get("/{version_id}", response_model=VersionDetail, response_model_by_alias=True)
-async def get_version(doc_id: str, version_id: int, engine: EngineDep, rooms: RoomsDep,
+async def get_version(doc_id: str, version_id: int, access: CanView, rooms: RoomsDep,
                       keeper: KeeperDep):
     """One version's content (editor JSON, Markdown, text) and its diff from the current text."""
-    await get_or_404(engine, doc_id)
     loaded = await keeper.load(doc_id, version_id)
     if loaded is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Version not found")
@@ -125,9 +123,8 @@ async def get_version(doc_id: str, version_id: int, engine: EngineDep, rooms: Ro
 
 
 @router.post("/{version_id}/restore", response_model=RestoreResult)
-async def restore_version(doc_id: str, version_id: int, engine: EngineDep, keeper: KeeperDep):
+async def restore_version(doc_id: str, version_id: int, access: CanEdit, keeper: KeeperDep):
     """Make the document equal to this version, as a new change that everyone receives."""
-    await get_or_404(engine, doc_id)
     try:
         result = await keeper.restore(doc_id, version_id)
     except (VersionUnavailable, RuntimeError) as exc:

@@ -3,7 +3,6 @@ persisted for documents nobody has open, limits, 404s, and bodies stored verbati
 
 from __future__ import annotations
 
-import httpx
 from pycrdt import Map, XmlElement, XmlFragment, XmlText
 
 from crdt.comments import MAX_BODY, mark_key
@@ -30,6 +29,11 @@ async def seeded(server, *paragraphs: str) -> str:
     return doc_id
 
 
+async def bot(server, doc_id: str):
+    """An integration holding a share link: it may name itself (accounts cannot)."""
+    return server.client(token=await server.link(doc_id, "commenter"))
+
+
 def thread_of(client: YClient, thread_id: str):
     thread = client.doc.get("comments", type=Map).get(thread_id)
     return thread if isinstance(thread, Map) else None
@@ -44,7 +48,7 @@ async def test_thread_lifecycle_is_live_in_an_open_editor(server):
     await eventually(lambda: server.rooms.open_room(doc_id) is not None and "Budget" in
                      document_text(server.rooms.open_room(doc_id).doc))
     base = f"/api/docs/{doc_id}/comments"
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with await bot(server, doc_id) as http:
         r = await http.post(base, json={"quote": "due on Friday", "body": "Monday?",
                                         "author": BEA})
         assert r.status_code == 201, r.text
@@ -98,7 +102,7 @@ async def test_comments_persist_for_a_document_nobody_has_open(server):
     doc_id = await seeded(server, "First paragraph.", "Second paragraph here.")
     await eventually(lambda: server.rooms.open_room(doc_id) is None)  # unloaded
     base = f"/api/docs/{doc_id}/comments"
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with await bot(server, doc_id) as http:
         r = await http.post(base, json={"start": 6, "end": 23, "body": "Across two blocks"})
         assert r.status_code == 201, r.text
         tid = r.json()["id"]
@@ -118,7 +122,7 @@ async def test_comments_persist_for_a_document_nobody_has_open(server):
 async def test_limits_and_validation(server):
     doc_id = await seeded(server, "one two one", "three")
     base = f"/api/docs/{doc_id}/comments"
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with await bot(server, doc_id) as http:
         too_long = await http.post(base, json={"quote": "one", "body": "x" * (MAX_BODY + 1)})
         assert too_long.status_code == 413
         assert too_long.json()["detail"] == (
@@ -155,7 +159,7 @@ async def test_limits_and_validation(server):
 
 async def test_unknown_document_or_thread_is_404(server):
     doc_id = await seeded(server, "Some text.")
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with await bot(server, doc_id) as http:
         for method, path, body in [
             ("GET", "/api/docs/nope/comments", None),
             ("POST", "/api/docs/nope/comments", {"quote": "Some", "body": "b"}),
@@ -182,7 +186,7 @@ async def test_html_looking_bodies_are_stored_verbatim(server):
     body = ("<script>alert('x')</script><img src=x onerror=\"alert(1)\"> &amp; &lt;b&gt; "
             "[link](javascript:alert(1)) \u202e\n  indented")
     author = {"name": "<b>Mallory</b>", "color": "#000000"}
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with await bot(server, doc_id) as http:
         r = await http.post(f"/api/docs/{doc_id}/comments",
                             json={"quote": "Click here", "body": body, "author": author})
         assert r.status_code == 201

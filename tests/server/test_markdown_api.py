@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import httpx
 from pycrdt import XmlElement, XmlFragment, XmlText
 
 from crdt.markdown import fragment_to_json, import_markdown
@@ -44,7 +43,7 @@ async def test_export_live_document(server):
     text.insert(0, "Revenue ")
     text.insert(8, "grew", {"bold": {}})
     await eventually(lambda: server.rooms.stats.updates_persisted >= 2)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.get(f"/api/docs/{doc_id}/export.md")
         assert r.status_code == 200
         assert r.headers["content-type"] == "text/markdown; charset=utf-8"
@@ -57,7 +56,7 @@ async def test_export_live_document(server):
 
 
 async def test_export_with_comment_footnotes(server):
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.post("/api/docs/import", content="The budget is final.\n",
                             headers={"content-type": "text/markdown"})
         doc_id = r.json()["id"]
@@ -69,11 +68,12 @@ async def test_export_with_comment_footnotes(server):
         noted = (await http.get(f"/api/docs/{doc_id}/export.md",
                                 params={"comments": "footnotes"})).text
     assert plain == "The budget is final.\n"
-    assert "budget[^1]" in noted and "[^1]: Rae: Which year?" in noted
+    # a signed-in account comments under its own display name
+    assert "budget[^1]" in noted and f"[^1]: {server.username.title()}: Which year?" in noted
 
 
 async def test_import_file_and_raw_text(server):
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.post("/api/docs/import",
                             files={"file": ("plan.md", SAMPLE.encode(), "text/markdown")})
         assert r.status_code == 201, r.text
@@ -96,14 +96,14 @@ async def test_import_file_and_raw_text(server):
     assert fragment_to_json(client.doc) == fragment_to_json(reference)
     await client.close()
 
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.post("/api/docs/import", params={"title": "Raw"},
                             content="plain *text*", headers={"content-type": "text/plain"})
         assert r.status_code == 201 and r.json()["title"] == "Raw"
 
 
 async def test_import_bad_input(server):
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.post("/api/docs/import",
                             files={"file": ("x.md", b"caf\xe9 latin-1", "text/markdown")})
         assert r.status_code == 422 and "not UTF-8" in r.json()["detail"]

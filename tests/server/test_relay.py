@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import random
 
-import httpx
 import pytest
 from pycrdt import Doc, Text
 
@@ -75,7 +74,7 @@ async def test_two_processes_converge_and_share_awareness(db_url, redis_url):
         await eventually(lambda: a.doc.client_id not in b.awareness.states)
         # relayed updates are not stored twice: one log row per edit
         assert one.rooms.stats.updates_persisted + two.rooms.stats.updates_persisted == 2
-        async with httpx.AsyncClient(base_url=two.http) as http:
+        async with two.client() as http:
             health = (await http.get("/healthz")).json()
             metrics = (await http.get("/metrics")).text
         assert health["redis"] == "ok"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 from pycrdt import Map
 
 from tests.support.yclient import YClient, eventually
@@ -12,7 +11,7 @@ from tests.support.yclient import YClient, eventually
 
 async def test_crud_search_and_pagination(server_any_db):
     server = server_any_db
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         r = await http.post("/api/docs", json={"title": "White paper"})
         assert r.status_code == 201
         doc = r.json()
@@ -51,7 +50,7 @@ async def test_title_is_live_both_ways(server):
     await client.wait_synced()
     meta = client.doc.get("meta", type=Map)
     assert meta.get("title") == "First title"
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         # rename over REST -> the open editor sees it live
         await http.patch(f"/api/docs/{doc_id}", json={"title": "From REST"})
         await eventually(lambda: meta.get("title") == "From REST")
@@ -75,7 +74,7 @@ async def test_delete_closes_live_connections_terminally(server):
     client = YClient(server.ws(doc_id))
     await client.connect()
     await client.wait_synced()
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         assert (await http.delete(f"/api/docs/{doc_id}")).status_code == 204
     await asyncio.wait_for(client.closed.wait(), 5)
     assert client.close_code == 4410
@@ -94,7 +93,7 @@ async def test_health_and_metrics(server):
 
     client.doc.get("t", type=Text).insert(0, "counted")
     await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with server.client() as http:
         health = await http.get("/healthz")
         assert health.status_code == 200 and health.json()["database"] == "ok"
         text = (await http.get("/metrics")).text

@@ -8,7 +8,6 @@ import time
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import httpx
 import pytest
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
@@ -29,7 +28,7 @@ NO_AUTO = {"version_quiet_seconds": 3600, "version_max_interval_seconds": 3600}
 @asynccontextmanager
 async def quire(db_url: str, **overrides):
     settings = Settings(database_url=db_url, unload_after=0.2, **{**NO_AUTO, **overrides})
-    async with run_server(settings) as live, httpx.AsyncClient(base_url=live.http) as http:
+    async with run_server(settings) as live, live.client() as http:
         yield live, http
 
 
@@ -119,7 +118,7 @@ async def test_version_content_is_the_document_at_that_moment(db_url):
 
 async def test_restore_with_two_clients_connected(server):
     live = server
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         doc_id = await live.new_doc("Contract")
         ada, bob = await join(live, doc_id, "Ada"), await join(live, doc_id, "Bob")
         paragraph(fragment(ada), "Original clause one.")
@@ -182,7 +181,7 @@ async def test_restore_with_two_clients_connected(server):
 
 async def test_restore_with_nobody_connected_is_stored(server):
     live = server
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         doc_id = await live.new_doc("Alone")
         ada = await join(live, doc_id, "Ada")
         run = paragraph(fragment(ada), "first draft")
@@ -211,7 +210,7 @@ async def test_restore_with_nobody_connected_is_stored(server):
 
 async def test_automatic_version_when_the_last_person_leaves(server):
     live = server
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         doc_id = await live.new_doc("Notes")
         ada, bob = await join(live, doc_id, "Ada"), await join(live, doc_id, "Bob")
         paragraph(fragment(ada), "from Ada")
@@ -265,7 +264,7 @@ async def test_automatic_versions_after_a_pause_and_during_long_editing(sqlite_u
 
 async def test_named_versions_api(server):
     live = server
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         doc_id = await live.new_doc()
         base = f"/api/docs/{doc_id}/versions"
         assert (await http.post(base, json={"name": "  "})).status_code == 422
@@ -298,7 +297,7 @@ async def test_named_versions_api(server):
 async def test_retention_thins_automatic_versions_and_keeps_named_ones(server):
     live = server
     keeper = live.app.state.versions
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         doc_id = await live.new_doc()
         ada = await join(live, doc_id, "Ada")
         run = paragraph(fragment(ada))
@@ -331,7 +330,7 @@ async def test_thousand_versions_list_and_render(server, capsys):
     started = time.perf_counter()
     doc = await asyncio.to_thread(seed_versions, engine, doc_id, 1000)
     built = time.perf_counter() - started
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with live.client() as http:
         base = f"/api/docs/{doc_id}/versions"
         timings = {}
         for label, offset in (("first page", 0), ("middle page", 500), ("last page", 950)):

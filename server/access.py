@@ -1,0 +1,156 @@
+"""Who is asking, and what may they do with a document.
+
+A principal comes from the signed session cookie, a personal API token (`Authorization: Bearer
+qp_...` or `?token=qp_...`) or a share-link token (`qs_...`). Roles rank viewer < commenter <
+editor < owner; a document's owner is its creator; invitations and links grant the others.
+Every REST route and the WebSocket go through `role_on`, so the same rules hold everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.engine import Engine
+
+from server.security import LINK_PREFIX, PERSONAL_PREFIX, csrf_matches, token_hash
+from storage import accounts, shares
+from storage import documents as store_docs
+from storage.models import Document, Share, User
+
+RANK = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User | None = None
+    link: Share | None = None  # the share a link token stands for
+    via_session: bool = False
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user is None and self.link is None
+
+    @property
+    def name(self) -> str | None:
+        return self.user.display_name if self.user else None
+
+
+def bearer_token(authorization: str | None, query_token: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return query_token or None
+
+
+def resolve(engine: Engine, *, user_id: str | None, token: str | None) -> Principal:
+    """Blocking: run in a thread."""
+    user = link = None
+    if token and token.startswith(PERSONAL_PREFIX):
+        user = accounts.user_for_token(engine, token_hash=token_hash(token))
+    elif token and token.startswith(LINK_PREFIX):
+        link = shares.link_share(engine, token_hash=token_hash(token))
+    via_session = False
+    if user is None and user_id:
+        user = accounts.get_user(engine, user_id=user_id)
+        via_session = user is not None
+    return Principal(user=user, link=link, via_session=via_session)
+
+
+def role_on(engine: Engine, principal: Principal, doc: Document) -> str | None:
+    """The best role `principal` has on `doc`, or None. Blocking: run in a thread."""
+    roles: list[str] = []
+    if principal.user is not None:
+        if doc.owner_id == principal.user.id:
+            return "owner"
+        roles += shares.user_roles(engine, doc_id=doc.id, user_id=principal.user.id)
+    if principal.link is not None and principal.link.doc_id == doc.id:
+        if shares.is_active(principal.link):
+            roles.append(principal.link.role)
+    return max(roles, key=RANK.__getitem__, default=None)
+
+
+def at_least(role: str | None, needed: str) -> bool:
+    return role is not None and RANK[role] >= RANK[needed]
+
+
+# ---- FastAPI dependencies -------------------------------------------------------------------
+
+
+async def current_principal(request: Request) -> Principal:
+    state = request.app.state
+    if not state.settings.auth_required:
+        return Principal()
+    token = bearer_token(request.headers.get("authorization"), request.query_params.get("token"))
+    principal = await asyncio.to_thread(resolve, state.engine,
+                                        user_id=request.session.get("uid"), token=token)
+    if principal.via_session and request.method not in SAFE_METHODS:
+        if not csrf_matches(request.session.get("csrf"), request.headers.get("x-csrf-token")):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "Missing or wrong CSRF token: reload the page and try again")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def signed_in_user(request: Request, principal: PrincipalDep) -> User | None:
+    """The signed-in account (401 without one); None when auth is switched off."""
+    if not request.app.state.settings.auth_required:
+        return None
+    if principal.user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal.user
+
+
+UserDep = Annotated[User | None, Depends(signed_in_user)]
+
+
+@dataclass(frozen=True)
+class Access:
+    doc: Document
+    role: str
+    principal: Principal
+
+    @property
+    def author_name(self) -> str | None:
+        return self.principal.name
+
+
+async def document_access(request: Request, doc_id: str, principal: Principal,
+                          needed: str) -> Access:
+    engine = request.app.state.engine
+
+    def lookup() -> tuple[Document | None, str | None]:
+        doc = store_docs.get_document(engine, doc_id=doc_id)
+        if doc is None or not request.app.state.settings.auth_required:
+            return doc, "owner" if doc is not None else None
+        return doc, role_on(engine, principal, doc)
+
+    doc, role = await asyncio.to_thread(lookup)
+    if doc is None or role is None:
+        if principal.anonymous and request.app.state.settings.auth_required:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first",
+                                headers={"WWW-Authenticate": "Bearer"})
+        # no role: say "not found" so ids of others' documents cannot be probed
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
+    if not at_least(role, needed):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"You need {needed} access to do this (you have {role} access)")
+    return Access(doc=doc, role=role, principal=principal)
+
+
+def need(role: str):
+    async def dependency(request: Request, doc_id: str, principal: PrincipalDep) -> Access:
+        return await document_access(request, doc_id, principal, role)
+
+    return Depends(dependency)
+
+
+CanView = Annotated[Access, need("viewer")]
+CanComment = Annotated[Access, need("commenter")]
+CanEdit = Annotated[Access, need("editor")]
+IsOwner = Annotated[Access, need("owner")]

@@ -1,0 +1,100 @@
+"""Sharing: who may open a document, with which role (viewer, commenter, editor)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from storage.models import Document, Share, User, utcnow
+
+ROLES = ("viewer", "commenter", "editor")
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def is_active(share: Share, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    expires = _aware(share.expires_at)
+    return share.revoked_at is None and (expires is None or expires > now)
+
+
+def create_share(engine: Engine, *, doc_id: str, role: str, created_by: str | None,
+                 user_id: str | None = None, token_hash: str | None = None,
+                 label: str | None = None, expires_at: datetime | None = None) -> Share:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if (user_id is None) == (token_hash is None):
+        raise ValueError("a share is either for a user or a link")
+    with Session(engine) as session:
+        if user_id is not None:
+            # one invitation per person: a new role replaces the old one
+            for old in session.exec(select(Share).where(
+                    Share.doc_id == doc_id, Share.user_id == user_id,
+                    col(Share.revoked_at).is_(None))):
+                old.revoked_at = utcnow()
+                session.add(old)
+        share = Share(id=secrets.token_urlsafe(12), doc_id=doc_id, role=role, user_id=user_id,
+                      token_hash=token_hash, label=label, created_by=created_by,
+                      expires_at=expires_at)
+        session.add(share)
+        session.commit()
+        session.refresh(share)
+        return share
+
+
+def list_shares(engine: Engine, *, doc_id: str) -> list[tuple[Share, User | None]]:
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Share, User).join(User, col(User.id) == col(Share.user_id), isouter=True)
+            .where(Share.doc_id == doc_id, col(Share.revoked_at).is_(None))
+            .order_by(col(Share.created_at))
+        ).all()
+        return [(s, u) for s, u in rows]
+
+
+def get_share(engine: Engine, *, share_id: str) -> Share | None:
+    with Session(engine) as session:
+        return session.get(Share, share_id)
+
+
+def revoke_share(engine: Engine, *, doc_id: str, share_id: str) -> bool:
+    with Session(engine) as session:
+        share = session.get(Share, share_id)
+        if share is None or share.doc_id != doc_id or share.revoked_at is not None:
+            return False
+        share.revoked_at = utcnow()
+        session.add(share)
+        session.commit()
+        return True
+
+
+def link_share(engine: Engine, *, token_hash: str) -> Share | None:
+    """The active link share for a token hash, if any."""
+    with Session(engine) as session:
+        share = session.exec(select(Share).where(Share.token_hash == token_hash)).first()
+        return share if share is not None and is_active(share) else None
+
+
+def user_roles(engine: Engine, *, doc_id: str, user_id: str) -> list[str]:
+    """The roles active invitations give `user_id` on `doc_id`."""
+    with Session(engine) as session:
+        shares = session.exec(select(Share).where(Share.doc_id == doc_id,
+                                                  Share.user_id == user_id)).all()
+        return [s.role for s in shares if is_active(s)]
+
+
+def visible_document_ids_clause(user_id: str):
+    """A WHERE clause: documents the user owns or was invited to (for the dashboard)."""
+    invited = select(Share.doc_id).where(
+        Share.user_id == user_id, col(Share.revoked_at).is_(None),
+        or_(col(Share.expires_at).is_(None), col(Share.expires_at) > utcnow()),
+    )
+    return or_(col(Document.owner_id) == user_id, col(Document.id).in_(invited))
