@@ -104,16 +104,35 @@ def test_comment_reply_edit_resolve_live(quire, people):
     card.get_by_role("button", name="Reopen").click()
     ada.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'quick brown fox jumps'")
 
+    # Deleting a message that has replies leaves a tombstone in its place.
+    ada_card.click()
+    ada_card.locator(".message").first.get_by_role("button", name="Delete").click()
+    ada_card.get_by_role("group", name="Delete this comment?").get_by_role("button", name="Delete").click()
+    expect(ada_card.locator(".message-body").first).to_have_text("Comment deleted")
+    bea.page.locator("#comments").get_by_role("button", name=re.compile("^Open")).click()
+    expect(card.locator(".message.is-deleted")).to_have_count(1)
+    eventually(lambda: threads(quire, doc_id)[0]["messages"][0]["deleted"], message="tombstone on the server")
+
 
 def test_typing_inside_a_commented_passage_keeps_and_grows_it(quire, people):
     doc_id = quire.new_doc("Anchors")
-    ada, bea = people("Ada"), people("Bea")
+    ada, bea = people("Ada"), people("Bea", viewport={"width": 700, "height": 800})
     ada.open(doc_id)
     write(ada)
     bea.open(doc_id)
     bea.expect_text(TEXT)
     comment_on(ada, "brown fox", "Which fox?")
     bea.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'brown fox'")
+
+    # On Bea's narrow screen the threads are in a drawer, opened by a click on the highlight.
+    drawer = bea.page.locator("#comments")
+    expect(drawer).to_be_hidden()
+    expect(bea.page.locator("#comments-button .count-badge")).to_have_text("1")
+    bea.page.locator(".ProseMirror .comment-hl").first.click()
+    expect(drawer).to_be_visible()
+    expect(drawer.locator(".thread.is-active .message-body")).to_have_text("Which fox?")
+    drawer.get_by_role("button", name="Close comments").click()
+    expect(drawer).to_be_hidden()
 
     # Bea types inside the passage (after "brown ") and right after it.
     select_text(bea, "brown fox", caret=len("brown "))

@@ -47,18 +47,35 @@ export function threadRanges (doc) {
  * @typedef {{visible?: Set<string>, active?: string | null, pending?: Range | null}} AnchorMeta
  */
 
-/** @param {import('@tiptap/pm/model').Node} doc @param {AnchorState} s */
+/**
+ * Highlights as non-overlapping pieces, each knowing all the threads that cover it, so that
+ * overlapping passages read darker and the active thread lights up across the overlap.
+ * @param {import('@tiptap/pm/model').Node} doc @param {AnchorState} s
+ */
 function decorate (doc, s) {
-  const decorations = []
+  /** @type {Array<[number, string, 1 | -1]>} */
+  const edges = []
   for (const [id, list] of s.ranges) {
-    const active = id === s.active
-    if (!active && !s.visible.has(id)) continue
-    for (const { from, to } of list) {
-      decorations.push(Decoration.inline(from, to, {
-        class: active ? 'comment-hl is-active' : 'comment-hl',
-        'data-thread': id,
-      }))
+    if (id !== s.active && !s.visible.has(id)) continue
+    for (const { from, to } of list) edges.push([from, id, 1], [to, id, -1])
+  }
+  edges.sort((a, b) => a[0] - b[0])
+  const decorations = []
+  /** @type {Map<string, number>} */
+  const open = new Map()
+  let last = -1
+  for (const [at, id, step] of edges) {
+    if (at > last && open.size > 0) {
+      const ids = [...open.keys()]
+      let cls = 'comment-hl'
+      if (ids.length > 1) cls += ' is-overlap'
+      if (s.active && open.has(s.active)) cls += ' is-active'
+      decorations.push(Decoration.inline(last, at, { class: cls, 'data-threads': ids.join(' ') }))
     }
+    last = at
+    const count = (open.get(id) || 0) + step
+    if (count > 0) open.set(id, count)
+    else open.delete(id)
   }
   if (s.pending && s.pending.from < s.pending.to) {
     decorations.push(Decoration.inline(s.pending.from, s.pending.to, { class: 'comment-pending' }))

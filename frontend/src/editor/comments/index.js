@@ -3,13 +3,14 @@
 // crdt/comments.py); the passages carry the `comment` mark; anchors.js draws the highlights.
 import { TextSelection } from '@tiptap/pm/state'
 import { formatKeys, h, icon } from '../../shared/dom.js'
-import { anchorState, anchorsKey, setAnchors } from './anchors.js'
+import { anchorState, anchorsKey, setAnchors, threadAt } from './anchors.js'
 import { createComposer } from './composer.js'
 import { stackCards } from './layout.js'
 import * as store from './store.js'
 import { ThreadCard } from './thread-card.js'
 
 const CARD_GAP = 10
+const NAVIGATION_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown'])
 
 /**
  * @typedef {import('./store.js').Thread} Thread
@@ -24,9 +25,12 @@ const CARD_GAP = 10
  *   root: HTMLElement,
  *   headerButton: HTMLElement,
  *   panels: ReturnType<typeof import('../panels.js').createPanels>,
+ *   canComment?: () => boolean,
  * }} options
+ * canComment: whether this person may write comments; a commenter may while the text itself is
+ * read-only for them (the server accepts comment marks and the comments map from commenters).
  */
-export function mountComments ({ editor, doc, me, root, headerButton, panels }) {
+export function mountComments ({ editor, doc, me, root, headerButton, panels, canComment = () => editor.isEditable }) {
   const view = editor.view
   /** @type {'open' | 'resolved'} */
   let filter = 'open'
@@ -80,7 +84,8 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels }) 
   })
 
   // ---- who may do what ----
-  const editable = () => editor.isEditable
+  const editable = canComment
+  let wasEditable = editable()
   /** @param {Person | null} author */
   const isMine = (author) => !!author && author.name === me().name
 
@@ -189,7 +194,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels }) 
   // ---- active thread: the highlight and the card light up together ----
   /**
    * @param {string | null} id
-   * @param {{from?: 'editor' | 'card'}} [how]
+   * @param {{from?: 'editor' | 'card' | 'caret'}} [how]
    */
   function setActive (id, { from = 'editor' } = {}) {
     if (id === active) {
@@ -204,7 +209,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels }) 
       if (from === 'editor') panels.open('comments')
     }
     refresh()
-    if (id && from === 'editor') revealCard(id)
+    if (id && (from === 'editor' || (from === 'caret' && panels.isOpen('comments')))) revealCard(id)
     if (id && from === 'card') revealPassage(id)
   }
 
@@ -391,6 +396,22 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels }) 
   })
   editor.on('transaction', ({ transaction }) => {
     if (transaction.docChanged) scheduleSync()
+  })
+  editor.on('update', () => {
+    // setEditable() emits an update too: show or hide the reply boxes and buttons
+    if (editable() !== wasEditable) {
+      wasEditable = editable()
+      refresh()
+    }
+  })
+  // Moving the caret into a highlighted passage with the keyboard shows its thread, as a click
+  // does (on a narrow screen without opening the drawer over the text).
+  view.dom.addEventListener('keyup', (event) => {
+    if (!NAVIGATION_KEYS.has(event.key)) return
+    const { selection } = view.state
+    if (!selection.empty) return
+    const id = threadAt(anchorState(view), selection.from)
+    if (id && id !== active) setActive(id, { from: 'caret' })
   })
   window.addEventListener('resize', scheduleLayout)
   panels.onChange((current) => {

@@ -175,6 +175,7 @@ export class ThreadCard {
     this.quote = h('blockquote', { class: 'thread-quote' })
     this.note = h('p', { class: 'thread-note' }, 'The text this was about has been deleted.')
     this.list = h('ol', { class: 'messages' })
+    this.more = h('p', { class: 'thread-more' }) // "2 more replies" while the card is not active
     this.resolvedLine = h('p', { class: 'thread-resolved' })
     this.resolveButton = h('button', {
       type: 'button', class: 'btn-icon btn-small thread-resolve', 'aria-label': 'Resolve thread', 'data-tip': 'Resolve',
@@ -196,7 +197,7 @@ export class ThreadCard {
     this.reply.form.classList.add('thread-reply')
     this.el = h('article', { class: 'thread', tabindex: '0', 'data-thread-id': thread.id },
       h('div', { class: 'thread-tools' }, this.resolveButton, this.reopenButton),
-      this.quote, this.note, this.list, this.resolvedLine, this.reply.form)
+      this.quote, this.note, this.list, this.more, this.resolvedLine, this.reply.form)
 
     this.resolveButton.addEventListener('click', () => this.actions.resolve(this.thread.id))
     this.reopenButton.addEventListener('click', () => this.actions.reopen(this.thread.id))
@@ -246,6 +247,10 @@ export class ThreadCard {
         this.items.delete(id)
       }
     }
+
+    const hiddenReplies = view.active ? 0 : Math.max(0, thread.messages.length - 2)
+    setText(this.more, `${hiddenReplies} more repl${hiddenReplies === 1 ? 'y' : 'ies'}`)
+    this.more.hidden = hiddenReplies === 0
 
     if (thread.resolved) {
       const by = thread.resolvedBy?.name || 'someone'
