@@ -157,7 +157,7 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    if settings.secret_key is None:
+    if settings.secret_key is None and settings.data_dir == "./data":
         settings = settings.model_copy(update={"secret_key": "test-secret-" + "x" * 32})
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",

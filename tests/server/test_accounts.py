@@ -1,0 +1,110 @@
+"""Accounts: sign up, sign in, sign out, sessions with CSRF, throttling, headers, secrets."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import httpx
+import pytest
+
+from server.config import Settings
+from tests.conftest import TEST_PASSWORD, run_server
+
+
+async def test_signup_login_logout_with_json_and_csrf(server):
+    async with httpx.AsyncClient(base_url=server.http) as browser:
+        r = await browser.post("/api/auth/signup", json={
+            "username": "ada", "password": "analytical engine", "display_name": "Ada L."})
+        assert r.status_code == 201 and r.json()["display_name"] == "Ada L."
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        assert (await browser.get("/api/auth/me")).json()["username"] == "ada"
+        # a cookie-authenticated write without the session's CSRF token is refused
+        r = await browser.post("/api/docs", json={"title": "x"})
+        assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+        page = await browser.get("/")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        r = await browser.post("/api/docs", json={"title": "Mine"},
+                               headers={"X-CSRF-Token": token})
+        assert r.status_code == 201
+        # ... and its document is on that person's dashboard only
+        assert (await browser.get("/api/docs")).json()["total"] == 1
+        r = await browser.post("/api/auth/logout", headers={"X-CSRF-Token": token})
+        assert r.status_code == 204
+        assert (await browser.get("/api/auth/me")).status_code == 401
+        r = await browser.post("/api/auth/login",
+                               json={"username": "ADA", "password": "analytical engine"})
+        assert r.status_code == 200
+        r = await browser.post("/api/auth/signup",
+                               json={"username": "ada", "password": "another password"})
+        assert r.status_code == 409
+        r = await browser.post("/api/auth/signup", json={"username": "bob", "password": "short"})
+        assert r.status_code == 422
+
+
+async def test_html_forms_need_their_csrf_token(server):
+    async with httpx.AsyncClient(base_url=server.http, follow_redirects=False) as browser:
+        r = await browser.get("/")
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/"
+        form = await browser.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        r = await browser.post("/login", data={"username": server.username,
+                                               "password": TEST_PASSWORD, "csrf_token": "forged"})
+        assert r.status_code == 403 and "expired" in r.text
+        r = await browser.post("/login", data={"username": server.username,
+                                               "password": TEST_PASSWORD, "csrf_token": token,
+                                               "next": "https://evil.example/"})
+        assert r.status_code == 303 and r.headers["location"] == "/"  # no open redirect
+        assert (await browser.get("/")).status_code == 200
+        signup = await browser.get("/signup")
+        assert 'name="display_name"' in signup.text
+
+
+async def test_login_throttling_stops_password_guessing(server):
+    async with httpx.AsyncClient(base_url=server.http) as attacker:
+        for _ in range(5):
+            r = await attacker.post("/api/auth/login",
+                                    json={"username": server.username, "password": "guess"})
+            assert r.status_code == 401
+        r = await attacker.post("/api/auth/login",
+                                json={"username": server.username, "password": TEST_PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        # another account from the same address is throttled too (per address)
+        r = await attacker.post("/api/auth/login", json={"username": "someone", "password": "y"})
+        assert r.status_code == 429
+
+
+async def test_security_headers(server):
+    async with server.client() as http:
+        page = await http.get("/login")
+        api = await http.get("/api/docs")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    for response in (page, api):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_secret_key_generated_privately_and_never_logged(tmp_path, caplog):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", data_dir=str(tmp_path))
+    async with run_server(settings.model_copy(update={"secret_key": None})):
+        pass
+    path = tmp_path / "secret.key"
+    key = path.read_text()
+    assert len(key) >= 48 and (os.stat(path).st_mode & 0o777) == 0o600
+    assert key not in caplog.text and key not in repr(settings)
+    async with run_server(settings.model_copy(update={"secret_key": None})):
+        assert path.read_text() == key  # kept across restarts: sessions survive
+
+
+@pytest.mark.parametrize("flag", ["false"])
+async def test_auth_can_be_switched_off_for_a_private_instance(tmp_path, flag, monkeypatch):
+    monkeypatch.setenv("QUIRE_AUTH_REQUIRED", flag)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}")
+    assert settings.auth_required is False
+    async with run_server(settings) as live, live.client(token=None) as anonymous:
+        r = await anonymous.post("/api/docs", json={"title": "open"})
+        assert r.status_code == 201
