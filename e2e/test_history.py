@@ -24,7 +24,7 @@ def test_name_edit_compare_and_restore_a_version(quire, people):
     ada.expect_state("saved")
 
     # Name the current state from the History panel.
-    page.get_by_role("button", name="History").click()
+    page.get_by_role("button", name="History", exact=True).click()
     panel = page.get_by_role("complementary", name="Version history")
     expect(panel).to_be_visible()
     expect(page.locator("#comments")).to_be_hidden()  # one panel at a time

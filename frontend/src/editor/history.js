@@ -219,16 +219,30 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
       : `${stats.added} word${stats.added === 1 ? '' : 's'} only in this version, ${stats.removed} only in the current document.`
     const restore = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'restore' }, icon('rotate-ccw'), 'Restore this version')
     const back = h('button', { type: 'button', class: 'btn', 'data-action': 'back' }, icon('arrow-left'), 'Back to the document')
+    // On a narrow screen the list is a drawer hidden while a version is shown: a way back to it.
+    const list = h('button', { type: 'button', class: 'btn narrow-only', 'data-action': 'list' }, icon('history'), 'Versions')
     restore.addEventListener('click', () => confirmRestore(detail))
-    back.addEventListener('click', () => closePreview(true))
+    back.addEventListener('click', () => {
+      if (panels.wide) closePreview(true)
+      else {
+        panels.close('history') // closes the preview too
+        editor.commands.focus()
+      }
+    })
+    list.addEventListener('click', () => {
+      const current = panel.querySelector(`.version-item[data-version-id="${detail.id}"]`)
+      closePreview(false)
+      ;/** @type {HTMLElement | null} */ (current)?.focus()
+    })
     banner.replaceChildren(
       h('div', { class: 'version-banner-text' },
         h('h2', {}, versionTitle(detail)),
         h('p', {}, `${versionMeta(detail)} · read-only`),
         h('p', { class: 'version-legend' },
-          h('ins', { class: 'diff-ins' }, 'highlighted'), ' only in this version · ',
-          h('del', { class: 'diff-del' }, 'struck through'), ' only in the current document · ', summary)),
-      h('div', { class: 'row' }, back, restore))
+          h('ins', { class: 'diff-ins' }, 'Highlighted'), ': only in this version · ',
+          h('del', { class: 'diff-del' }, 'struck through'), ': only in the current document'),
+        h('p', { class: 'version-summary' }, summary)),
+      h('div', { class: 'row' }, list, back, restore))
   }
 
   /** @param {boolean} refocus */
