@@ -86,3 +86,17 @@ test('margin layout: cards keep their order without overlapping; the active one 
   assert.deepEqual(stackCards([{ desired: 0, height: 50 }, { desired: 20, height: 50 }], { active: 1, gap: 10 }), [0, 60])
   assert.deepEqual(stackCards([], { active: 0 }), [])
 })
+
+test('ids are UUIDs, with or without crypto.randomUUID', () => {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+  assert.match(store.newId(), uuid)
+  const original = crypto.randomUUID
+  try {
+    Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true })
+    const ids = new Set(Array.from({ length: 50 }, () => store.newId()))
+    assert.equal(ids.size, 50)
+    for (const id of ids) assert.match(id, uuid)
+  } finally {
+    Object.defineProperty(crypto, 'randomUUID', { value: original, configurable: true })
+  }
+})

@@ -170,7 +170,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     const state = view.state
     const pending = anchorState(view).pending
     if (!pending) throw new Error('The text you selected has been deleted. Select some text again.')
-    const id = crypto.randomUUID()
+    const id = store.newId()
     const mark = state.schema.marks.comment.create({ threadId: id })
     const tr = state.tr.addMark(pending.from, pending.to, mark)
     let marked = false

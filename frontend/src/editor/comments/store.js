@@ -44,6 +44,20 @@ export function counterText (text) {
   return length >= COUNTER_FROM ? `${length.toLocaleString('en')} / ${MAX_BODY.toLocaleString('en')}` : ''
 }
 
+/**
+ * A UUID for a thread or message. crypto.randomUUID() exists only in secure contexts; a page
+ * served over plain HTTP on a LAN address gets the same shape from getRandomValues.
+ * @returns {string}
+ */
+export function newId () {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  bytes[6] = (bytes[6] & 0x0f) | 0x40 // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80 // variant 10
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /** @param {Y.Doc} doc @returns {Y.Map<any>} */
 export function commentsMap (doc) {
   return doc.getMap('comments')
@@ -104,7 +118,7 @@ export function readThreads (doc) {
 /** @param {Person} author @param {string} body @param {number} now */
 function newMessage (author, body, now) {
   return new Y.Map(Object.entries({
-    id: crypto.randomUUID(),
+    id: newId(),
     author: { name: author.name, color: author.color },
     body,
     createdAt: now,
@@ -119,7 +133,7 @@ function newMessage (author, body, now) {
  * @param {{id?: string, author: Person, body: string, quote: string, now?: number}} thread
  * @returns {string} the thread id
  */
-export function createThread (doc, { id = crypto.randomUUID(), author, body, quote, now = Date.now() }) {
+export function createThread (doc, { id = newId(), author, body, quote, now = Date.now() }) {
   const problem = bodyProblem(body)
   if (problem) throw new Error(problem)
   doc.transact(() => {
