@@ -43,7 +43,7 @@ class YClient:
         self.closed.clear()
         self.ws = await websockets.connect(self.url, max_size=None, compression=None)
         self._reader = asyncio.create_task(self._read())
-        await self.ws.send(create_sync_message(self.doc))
+        await self._safe_send(create_sync_message(self.doc))  # the server may refuse at once
         if self.awareness.get_local_state() is not None:
             await self._send_awareness([self.doc.client_id])
         return self
