@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from crdt.markdown import document_text, fragment_to_json
 from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
-from server.access import CanEdit, CanView, IsOwner, UserDep
+from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
 from server.deps import EngineDep, RoomsDep
 from storage import documents as store_docs
 from storage.models import Document
+from storage.shares import user_roles
 from storage.updates import append_updates
 
 router = APIRouter(prefix="/api/docs", tags=["documents"])
@@ -34,6 +35,8 @@ class DocumentPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     online: int = 0
+    # the caller's role: viewer, commenter, editor or owner (what the page may let them do)
+    role: str = "owner"
 
 
 class DocumentPage(BaseModel):
@@ -51,9 +54,10 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def public(doc: Document, rooms) -> DocumentPublic:
+def public(doc: Document, rooms, role: str = "owner") -> DocumentPublic:
     return DocumentPublic(id=doc.id, title=doc.title, created_at=_utc(doc.created_at),
-                          updated_at=_utc(doc.updated_at), online=rooms.online(doc.id))
+                          updated_at=_utc(doc.updated_at), online=rooms.online(doc.id),
+                          role=role)
 
 
 async def get_or_404(engine, doc_id: str) -> Document:
@@ -92,12 +96,21 @@ async def list_documents(
     """The documents you own or were invited to, newest edited first."""
     docs, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
                                           offset=offset, visible_to=user.id if user else None)
-    return DocumentPage(items=[public(d, rooms) for d in docs], total=total)
+    items = [public(d, rooms, "owner" if user is None or d.owner_id == user.id else "invited")
+             for d in docs]
+    if user is not None:
+        # invited documents: look the role up (owners are known from the row)
+        for item, doc in zip(items, docs, strict=True):
+            if item.role == "invited":
+                roles = await asyncio.to_thread(user_roles, engine, doc_id=doc.id,
+                                                user_id=user.id)
+                item.role = max(roles, key=RANK.__getitem__, default="viewer")
+    return DocumentPage(items=items, total=total)
 
 
 @router.get("/{doc_id}", response_model=DocumentPublic)
 async def get_document(doc_id: str, access: CanView, rooms: RoomsDep):
-    return public(access.doc, rooms)
+    return public(access.doc, rooms, access.role)
 
 
 @router.patch("/{doc_id}", response_model=DocumentPublic)
@@ -111,7 +124,7 @@ async def rename_document(doc_id: str, body: DocumentRename, access: CanEdit, en
                                   title=body.title)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
-    return public(doc, rooms)
+    return public(doc, rooms, access.role)
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
