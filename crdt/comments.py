@@ -599,3 +599,46 @@ def get_thread(doc: Doc, thread_id: str) -> dict[str, Any]:
         thread = _thread(doc, thread_id)
         plain, runs = _walk(doc)
         return _read_thread(thread_id, thread, _anchors(runs), plain)
+
+
+# ---------------------------------------------------------------------------- authorship
+
+
+def misattributed(events: list[Any], name: str) -> list[Map]:
+    """The threads and messages that `events` (deep events of the "comments" map) added under
+    an author other than `name` — a signed-in person writing in someone else's name. Called
+    inside the transaction: it only reads."""
+    found: list[Map] = []
+
+    def check(item: Any) -> None:
+        if isinstance(item, Map):
+            author = item.get("author")
+            if not isinstance(author, dict) or author.get("name") != name:
+                found.append(item)
+
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        if not path:  # new threads, with their first message
+            for change in (getattr(event, "keys", None) or {}).values():
+                thread = change.get("newValue") if change.get("action") == "add" else None
+                if isinstance(thread, Map):
+                    check(thread)
+                    messages = thread.get("messages")
+                    if isinstance(messages, Array):
+                        for message in messages:
+                            check(message)
+        elif len(path) == 2 and path[1] == "messages":  # replies
+            for op in getattr(event, "delta", None) or []:
+                for message in op.get("insert", []) if isinstance(op, dict) else []:
+                    check(message)
+    return found
+
+
+def set_author_names(items: list[Map], name: str) -> None:
+    """Put `name` on these threads/messages (keeping each one's colour)."""
+    for item in items:
+        author = item.get("author")
+        color = author.get("color") if isinstance(author, dict) else None
+        item["author"] = {"name": name,
+                          "color": color if isinstance(color, str) and _COLOR.fullmatch(color)
+                          else "#6b7280"}

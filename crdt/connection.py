@@ -28,6 +28,7 @@ class Connection:
         label: str = "",
         role: str = "editor",
         identity: object = None,
+        verified_name: str | None = None,
         updates_per_second: float = 100.0,
         update_burst: int = 500,
     ) -> None:
@@ -35,6 +36,8 @@ class Connection:
         self.wants_persisted = wants_persisted
         self.role = role  # viewer, commenter, editor or owner (see crdt/permissions.py)
         self.identity = identity  # who this is, for the server's access re-checks
+        # a signed-in account's display name: its presence and comments carry this name only
+        self.verified_name = verified_name
         self.denied = False  # told once that its changes are refused
         self._rate = updates_per_second
         self._burst = float(update_burst)

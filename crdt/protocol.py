@@ -20,6 +20,7 @@ from pycrdt import (
     create_awareness_message,
     create_update_message,
     write_message,
+    write_var_uint,
 )
 
 MSG_QUERY_AWARENESS = 3
@@ -132,6 +133,38 @@ def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
     if decoder.length != 0:
         raise ProtocolError("trailing bytes in awareness update")
     return entries
+
+
+def encode_awareness_update(entries: list[tuple[int, int, dict | None]]) -> bytes:
+    """An awareness update from `(client_id, clock, state)` entries.
+
+    Written here rather than with `Awareness.encode_awareness_update`, whose string length
+    prefix counts characters: lib0 counts UTF-8 bytes, so a name like "Zoë" would corrupt the
+    frame for every JavaScript client."""
+    parts = [write_var_uint(len(entries))]
+    for client_id, clock, state in entries:
+        data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
+        parts += [write_var_uint(client_id), write_var_uint(clock), write_message(data)]
+    return b"".join(parts)
+
+
+def awareness_entries(awareness, client_ids: list[int]) -> list[tuple[int, int, dict | None]]:
+    """What `awareness` holds for these clients, as encodable entries."""
+    return [(cid, int(awareness.meta.get(cid, {}).get("clock", 0)), awareness.states.get(cid))
+            for cid in client_ids]
+
+
+def with_user_name(payload: bytes, entries: list[tuple[int, int, dict | None]],
+                   name: str) -> bytes:
+    """The awareness update with every state's `user.name` set to `name` (a signed-in account
+    shows under its own name only). Returns `payload` itself when nothing needs changing."""
+    if all(state is None or not isinstance(state.get("user"), dict)
+           or state["user"].get("name") == name for _, _, state in entries):
+        return payload
+    return encode_awareness_update([
+        (cid, clock, {**state, "user": {**state["user"], "name": name}}
+         if state is not None and isinstance(state.get("user"), dict) else state)
+        for cid, clock, state in entries])
 
 
 def sync_step1(state_vector: bytes) -> bytes:

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Awareness, Doc, merge_updates
+from pycrdt import Awareness, Doc, Map, merge_updates
 
-from crdt import protocol
+from crdt import comments, protocol
 from crdt.connection import Connection
 from crdt.permissions import WRITE_ROLES, Refused, check_commenter_update
 from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
@@ -75,6 +75,7 @@ class Room:
         self.failed = False
         self.update_observers: list[Callable[[bytes, Origin], None]] = []
         self.keepalive: list[Any] = []  # observers others attached to this room's doc
+        self._misattributed: list[Any] = []
         self._origin: Origin = SERVER
         self._pending: list[tuple[Origin, bytes]] = []
         self._deferred: list[tuple[int, Connection, bytes]] = []
@@ -101,6 +102,8 @@ class Room:
         self._since_compact = max(0, len(updates) - 1)
         self.doc.observe(self._on_doc_update)
         self.awareness.observe(self._on_awareness)
+        self._comments = self.doc.get("comments", type=Map)
+        self._comments.observe_deep(self._on_comments)
 
     async def run(self) -> None:
         """The room's one task: persist, then broadcast, whatever the clients sent."""
@@ -169,12 +172,16 @@ class Room:
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
             self._apply_from(conn, frame.payload)
         elif frame.kind is Kind.AWARENESS:
-            for client_id, _clock, state in protocol.validate_awareness(frame.payload):
+            entries = protocol.validate_awareness(frame.payload)
+            for client_id, _clock, state in entries:
                 if state is None:
                     conn.awareness_ids.discard(client_id)
                 else:
                     conn.awareness_ids.add(client_id)
-            self.awareness.apply_awareness_update(frame.payload, conn)
+            payload = frame.payload
+            if conn.verified_name:
+                payload = protocol.with_user_name(payload, entries, conn.verified_name)
+            self.awareness.apply_awareness_update(payload, conn)
         elif frame.kind is Kind.QUERY_AWARENESS:
             conn.send(self._awareness_frame(list(self.awareness.states)))
 
@@ -215,6 +222,18 @@ class Room:
             raise ProtocolError("update rejected by the CRDT decoder") from exc
         finally:
             self._origin = SERVER
+        if self._misattributed:
+            # a signed-in person wrote a comment under another name: put theirs on it, as a
+            # server change that everyone receives
+            items, self._misattributed = self._misattributed, []
+            assert isinstance(origin, Connection) and origin.verified_name
+            with self.doc.transaction():
+                comments.set_author_names(items, origin.verified_name)
+
+    def _on_comments(self, events: Any, *_: Any) -> None:
+        origin = self._origin
+        if isinstance(origin, Connection) and origin.verified_name:
+            self._misattributed += comments.misattributed(events, origin.verified_name)
 
     def _on_doc_update(self, event: Any) -> None:
         # Fires synchronously inside apply_update (or a server transaction) with the effective
@@ -335,8 +354,7 @@ class Room:
         ids, self._awareness_dirty = sorted(self._awareness_dirty), set()
         local, self._awareness_local = sorted(self._awareness_local), set()
         if self.relay is not None and local:
-            self.relay.publish(self.doc_id, RelayKind.AWARENESS,
-                               self.awareness.encode_awareness_update(local))
+            self.relay.publish(self.doc_id, RelayKind.AWARENESS, self._awareness_update(local))
         if not ids or not self.connections:
             return
         frame = self._awareness_frame(ids)
@@ -357,5 +375,9 @@ class Room:
         if stale:
             self.awareness.remove_awareness_states(stale, RELAY)
 
+    def _awareness_update(self, client_ids: list[int]) -> bytes:
+        return protocol.encode_awareness_update(
+            protocol.awareness_entries(self.awareness, client_ids))
+
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
-        return protocol.awareness_message(self.awareness.encode_awareness_update(client_ids))
+        return protocol.awareness_message(self._awareness_update(client_ids))

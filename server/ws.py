@@ -64,6 +64,7 @@ async def document_socket(websocket: WebSocket, doc_id: str) -> None:
             label=label,
             role=role,
             identity=principal,
+            verified_name=principal.user.display_name if principal.user else None,
         )
     except RuntimeError:  # shutting down
         await channel.close(CloseCode.GOING_AWAY, "server restarting")

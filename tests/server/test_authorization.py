@@ -280,3 +280,28 @@ async def test_downgrading_an_invitation_applies_on_the_wire_at_once(server, wor
     await eventually(lambda: any(m[0] == 2 for m in editor.received))
     assert stored(server, doc_id) == before
     await editor.close()
+
+
+async def test_comments_written_in_someone_elses_name_get_the_authors_own(server, world):
+    from crdt.comments import add_reply, create_thread, list_threads
+
+    doc_id, tokens, _ = world
+    editor = YClient(server.ws(doc_id, token=tokens["invited editor"]))
+    await editor.connect()
+    await editor.wait_synced()
+    forged = {"name": "The Owner", "color": "#aa3300"}
+    thread_id = create_thread(editor.doc, author=forged, body="Approved.", quote="plan")
+    add_reply(editor.doc, thread_id, author=forged, body="Really.")
+    room = server.rooms.open_room(doc_id)
+
+    def authors():
+        thread = next((t for t in list_threads(room.doc) if t["id"] == thread_id), None)
+        return thread and [thread["author"]["name"]] + [m["author"]["name"]
+                                                          for m in thread["messages"]]
+
+    await eventually(lambda: authors() == ["Editor-User"] * 3)
+    # the correction reaches the writer too, and keeps the colour it chose
+    await eventually(lambda: [m["author"] for m in next(
+        t for t in list_threads(editor.doc) if t["id"] == thread_id)["messages"]] == [
+        {"name": "Editor-User", "color": "#aa3300"}] * 2)
+    await editor.close()

@@ -68,7 +68,7 @@ async def test_two_processes_converge_and_share_awareness(db_url, redis_url):
         await eventually(lambda: text_of(a) == "from one and two")
         await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
         await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
-                         .get("name") == "Ada")
+                         .get("name") == one.username.title())  # the account's name
         # leaving removes the cursor on the other process too
         await a.close()
         await eventually(lambda: a.doc.client_id not in b.awareness.states)

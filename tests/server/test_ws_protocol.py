@@ -55,19 +55,33 @@ async def test_state_survives_room_unload(server):
 
 async def test_awareness_add_update_remove_and_echo(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    # a share-link holder has no account: it chooses its own name
+    link = await server.link(doc_id, "editor")
+    a = await connect(server, doc_id, token=link)
     b = await connect(server, doc_id)
-    await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    await a.set_user({"user": {"name": "Zoë", "color": "#aa3300"}})
     # relayed to the other client, and echoed to the sender (keeps its watchdog fed)
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
-                     .get("name") == "Ada")
+                     .get("name") == "Zoë")
     assert any(m[0] == 1 for m in a.received)
-    await a.set_user({"user": {"name": "Ada L.", "color": "#aa3300"}})
+    await a.set_user({"user": {"name": "Zoë L.", "color": "#aa3300", "cursor": None}})
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
-                     .get("name") == "Ada L.")
+                     .get("name") == "Zoë L.")
     # closing the connection removes the state it controlled: no ghost cursor
     await a.close()
     await eventually(lambda: a.doc.client_id not in b.awareness.states, timeout=2)
+    await b.close()
+
+
+async def test_signed_in_people_show_under_their_account_name(server):
+    doc_id = await server.new_doc()
+    a = await connect(server, doc_id)
+    b = await connect(server, doc_id)
+    await a.set_user({"user": {"name": "Somebody Else", "color": "#aa3300"}})
+    await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
+                     .get("name") == server.username.title())
+    assert b.awareness.states[a.doc.client_id]["user"]["color"] == "#aa3300"
+    await a.close()
     await b.close()
 
 
