@@ -32,12 +32,6 @@ SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
 
-try:  # pyo3 panics surface as this BaseException subclass
-    from pyo3_runtime import PanicException  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - name differs between pyo3 versions
-    PanicException = ValueError  # type: ignore[misc,assignment]
-
-
 def merge_to_state(updates: list[bytes]) -> bytes:
     """Combine updates into one equivalent update, garbage-collected (used by compaction)."""
     doc = Doc()
@@ -166,7 +160,7 @@ class Room:
         if frame.kind is Kind.SYNC_STEP1:
             try:
                 update = self.doc.get_update(frame.payload)
-            except (ValueError, PanicException) as exc:
+            except Exception as exc:  # noqa: BLE001 - ValueError, pyo3 panics
                 raise ProtocolError("malformed state vector") from exc
             self._send_when_persisted(conn, protocol.sync_step2(update))
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
@@ -218,8 +212,18 @@ class Room:
         self._origin = origin
         try:
             self.doc.apply_update(update)
-        except (ValueError, PanicException) as exc:
+        except ValueError as exc:  # refused while decoding: nothing was applied
             raise ProtocolError("update rejected by the CRDT decoder") from exc
+        except Exception as exc:  # noqa: BLE001 - RuntimeError, pyo3 panics
+            # Refused part-way: the in-memory doc may hold half of it. Only what was committed
+            # is trusted, so the room is discarded and everyone resyncs from the store; the
+            # sender is closed for good (its update would fail again).
+            log.error("doc %s: an update failed part-way (%r); discarding the room",
+                      self.doc_id, exc)
+            if isinstance(origin, Connection):
+                origin.close(CloseCode.INVALID_UPDATE, "this update cannot be applied")
+            self.fail()
+            raise ProtocolError("update could not be applied", CloseCode.INVALID_UPDATE) from exc
         finally:
             self._origin = SERVER
         if self._misattributed:

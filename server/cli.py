@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -25,6 +26,13 @@ def setup_logging(level: str) -> None:
 class QuireServer(uvicorn.Server):
     """On SIGTERM/SIGINT: persist and compact every open room and close its sockets with 1001
     *before* uvicorn tears connections down, so clients reconnect to the restarted server."""
+
+    def handle_exit(self, sig: int, frame) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises captured signals after shutting down, so the process would die
+        # "by SIGTERM"; a graceful stop on SIGTERM is a clean exit (status 0)
+        if sig == signal.SIGTERM and sig in self._captured_signals:
+            self._captured_signals.remove(sig)
 
     async def shutdown(self, sockets=None) -> None:
         rooms = getattr(self.config.loaded_app_state, "rooms", None)
