@@ -3,7 +3,8 @@
 // page shells (/ and /d/{id}) and the static files.
 //
 // Pages: network first, so nothing stale is shown while the server answers; only when the
-// request fails does the last good copy answer. Static files whose URL carries a version
+// request fails does the last good copy answer. Pages are kept under their path alone: the
+// query (a share link's ?token=, a search) never reaches the cache. Static files whose URL carries a version
 // (?v=...) are immutable: stored copy first. The API and the WebSocket are never touched.
 const CACHE = 'quire-offline-v1'
 
@@ -55,14 +56,15 @@ async function versionedFile (request, url) {
  */
 async function networkFirst (request, url, isPage, preload) {
   const cache = await caches.open(CACHE)
+  const key = isPage ? url.origin + url.pathname : request
   try {
     const response = (preload && await preload) || await fetch(request)
-    if (response.ok && isPage) {
-      await remember(cache, request, url, response.clone())
+    if (response.ok && isPage && !response.redirected) {
+      await remember(cache, key, url, response.clone())
     }
     return response
   } catch (err) {
-    const cached = await cache.match(request, { ignoreVary: true })
+    const cached = await cache.match(key, { ignoreVary: true })
     if (cached) return cached
     if (isPage) return offlinePage()
     throw err
@@ -70,7 +72,7 @@ async function networkFirst (request, url, isPage, preload) {
 }
 
 /** Keep one copy per path: a newer build's file replaces the older versions. */
-async function remember (cache, request, url, response) {
+async function remember (cache, /** @type {RequestInfo} */ request, url, response) {
   if (url.pathname.startsWith('/static/')) {
     for (const old of await cache.keys()) {
       const oldUrl = new URL(old.url)

@@ -92,12 +92,19 @@ async def dashboard(request: Request, principal: PrincipalDep) -> HTMLResponse:
 
 @router.get("/d/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
 async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> HTMLResponse:
-    """The editor for one document. Signed-in people and holders of a share link (`?token=`)
-    get the page; the WebSocket then enforces their role (unknown ids and lost access are
-    reported by the page itself)."""
+    """The editor for one document. Signed-in people and holders of a share link get the page;
+    the REST API and the WebSocket then enforce their role (unknown ids and lost access are
+    reported by the page itself).
+
+    A share link's page moves its token from the address bar to sessionStorage at once (so it
+    does not leak through screenshots or copied addresses), so a reload arrives without it: a
+    visitor whose browser already has a session cookie (it had a page from us before) gets the
+    shell, whose script sends them to sign in unless it holds a token for this document. A
+    first-time visitor without a token goes straight to the sign-in page."""
     from server.routes.auth import login_redirect
 
-    if request.app.state.settings.auth_required and principal.anonymous:
+    settings = request.app.state.settings
+    if settings.auth_required and principal.anonymous and not request.session:
         return login_redirect(request)
     context = {"doc_id": doc_id, **_session_context(request, principal)}
     return templates.TemplateResponse(request, "editor.html", context, headers=_HEADERS)

@@ -1,5 +1,6 @@
 // Entry point of the dashboard (/): list, search, create, rename, delete, import.
 import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../shared/api.js'
+import { loginUrl, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { fullTime, parseServerTime, relativeTime } from '../shared/time.js'
@@ -40,9 +41,13 @@ async function load ({ append = false } = {}) {
     render()
     if (message.dataset.kind === 'error') say('')
   } catch (err) {
-    if (seq === loadSeq) say(/** @type {Error} */ (err).message, 'error')
+    if (/** @type {any} */ (err).status === 401) location.assign(loginUrl('/'))
+    else if (seq === loadSeq) say(/** @type {Error} */ (err).message, 'error')
   }
 }
+
+/** Shared documents say how they are shared with you. */
+const SHARED_AS = { viewer: 'Shared with you · can view', commenter: 'Shared with you · can comment', editor: 'Shared with you · can edit' }
 
 function render () {
   if (busy) return
@@ -67,23 +72,28 @@ function row (doc) {
   const title = doc.title.trim() || UNTITLED
   const updated = parseServerTime(doc.updated_at)
   const menuId = `menu-${doc.id}`
-  return h('li', { class: 'doc-row', 'data-id': doc.id },
+  const role = doc.role || 'owner'
+  const canRename = role === 'owner' || role === 'editor'
+  const canDelete = role === 'owner'
+  const sharedAs = SHARED_AS[/** @type {keyof typeof SHARED_AS} */ (role)]
+  return h('li', { class: 'doc-row', 'data-id': doc.id, 'data-role': role },
     h('a', { class: 'doc-link', href: `/d/${encodeURIComponent(doc.id)}` },
-      icon('file-text'), h('span', { class: 'doc-title' }, title)),
+      icon('file-text'), h('span', { class: 'doc-title' }, title),
+      sharedAs ? h('span', { class: 'doc-shared' }, sharedAs) : null),
     doc.online > 0
       ? h('span', { class: 'doc-online', title: `${doc.online} ${doc.online === 1 ? 'person is' : 'people are'} editing now` },
         h('span', { class: 'dot', 'aria-hidden': 'true' }), `${doc.online} here now`)
       : h('span', { class: 'doc-online doc-online-empty' }),
     h('time', { class: 'doc-time', datetime: updated.toISOString(), title: `Last edited ${fullTime(updated)}` },
       `Edited ${relativeTime(updated)}`),
-    h('div', { class: 'row-menu' },
+    !canRename && !canDelete ? h('div', { class: 'row-menu' }) : h('div', { class: 'row-menu' },
       h('button', {
         type: 'button', class: 'btn btn-icon', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
         'aria-controls': menuId, 'aria-label': `More actions for ${title}`, 'data-action': 'menu',
       }, icon('ellipsis')),
       h('ul', { class: 'menu', role: 'menu', id: menuId, hidden: true },
-        h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', 'data-action': 'rename', tabindex: '-1' }, icon('pencil'), 'Rename')),
-        h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', class: 'danger', 'data-action': 'delete', tabindex: '-1' }, icon('trash-2'), 'Delete')))))
+        canRename ? h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', 'data-action': 'rename', tabindex: '-1' }, icon('pencil'), 'Rename')) : null,
+        canDelete ? h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', class: 'danger', 'data-action': 'delete', tabindex: '-1' }, icon('trash-2'), 'Delete')) : null)))
 }
 
 // ---- row menu ----
@@ -282,5 +292,6 @@ document.addEventListener('keydown', (event) => {
   search.focus()
 })
 
+wireSignOut()
 load()
 keepPageForOffline()

@@ -35,9 +35,12 @@ function versionMeta (version) {
  *   button: HTMLElement,
  *   panel: HTMLElement,
  *   preview: HTMLElement,
+ *   canEdit?: () => boolean,
  * }} options
+ * canEdit: whether this person may name and restore versions (editors and owners); others
+ * only look.
  */
-export function mountHistory ({ docId, doc, editor, panels, button, panel, preview }) {
+export function mountHistory ({ docId, doc, editor, panels, button, panel, preview, canEdit = () => true }) {
   /** @type {Version[]} */
   let versions = []
   let total = 0
@@ -147,7 +150,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
   })
   const closeNameForm = () => {
     nameForm.hidden = true
-    nameToggle.hidden = false
+    nameToggle.hidden = !canEdit()
   }
   nameForm.addEventListener('click', (event) => {
     if (/** @type {HTMLElement} */ (event.target).closest('[data-action="cancel"]')) {
@@ -217,7 +220,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     const summary = stats.same
       ? 'Same text as the current document.'
       : `${stats.added} word${stats.added === 1 ? '' : 's'} only in this version, ${stats.removed} only in the current document.`
-    const restore = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'restore' }, icon('rotate-ccw'), 'Restore this version')
+    const restore = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'restore', hidden: !canEdit() }, icon('rotate-ccw'), 'Restore this version')
     const back = h('button', { type: 'button', class: 'btn', 'data-action': 'back' }, icon('arrow-left'), 'Back to the document')
     // On a narrow screen the list is a drawer hidden while a version is shown: a way back to it.
     const list = h('button', { type: 'button', class: 'btn narrow-only', 'data-action': 'list' }, icon('history'), 'Versions')
@@ -303,9 +306,10 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     if (open && !panel.dataset.shown) {
       panel.dataset.shown = '1'
       say('')
+      closeNameForm() // shows "Name current version" to those who may
       load().then(() => {
         const first = /** @type {HTMLElement | null} */ (panel.querySelector('.version-item'))
-        ;(first || nameToggle).focus()
+        ;(first || (nameToggle.hidden ? closeButton : nameToggle)).focus()
       })
     }
     if (!open) {

@@ -1,7 +1,8 @@
 // Entry point of the editor page (/d/{id}). The template passes the document id as
 // <body data-doc-id>; nothing inline (Content-Security-Policy friendly).
 import { Editor } from '@tiptap/core'
-import { getDoc } from '../shared/api.js'
+import { getDoc, setAccessToken, withAccessToken } from '../shared/api.js'
+import { accountsRequired, captureLinkToken, forgetLinkToken, loginUrl, signedInAccount, wireSignOut } from '../shared/auth.js'
 import { h } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
@@ -12,7 +13,9 @@ import { mountHistory } from './history.js'
 import { createLinkUi } from './link.js'
 import { createPanels } from './panels.js'
 import { mountPresence } from './presence.js'
+import { canCommentAs, canEditAs, cachedRole, rememberRole, roleBanner } from './roles.js'
 import { DocSession } from './session.js'
+import { mountShare } from './share.js'
 import { createSaveStatus } from './status.js'
 import { mountTitle } from './title.js'
 import { mountToolbar } from './toolbar.js'
@@ -23,8 +26,28 @@ function main () {
   const docId = document.body.dataset.docId
   if (!docId) throw new Error('editor page without data-doc-id')
 
-  const identity = loadIdentity()
-  const session = new DocSession(docId)
+  // First of all: take a share link's token out of the address bar (see auth.js).
+  const token = captureLinkToken(docId)
+  const account = signedInAccount()
+  if (accountsRequired() && !account && !token) {
+    location.replace(loginUrl())
+    return
+  }
+  setAccessToken(token)
+  wireSignOut()
+
+  const identity = loadIdentity({ accountName: account?.name })
+  const session = new DocSession(docId, { token })
+
+  // What this person may do. Until the server says (GET /api/docs/{id}: `role`), the text is
+  // read-only, unless this device knows the role from an earlier visit: a viewer must never
+  // make a change the server would refuse (it would stay in this device's copy).
+  /** @type {import('./roles.js').Role | null} */
+  let role = null
+  const remembered = cachedRole(docId)
+  let closed = false
+  const mayEdit = () => !closed && canEditAs(role ?? remembered)
+  const mayComment = () => !closed && canCommentAs(role ?? remembered)
 
   /** @type {{open: () => void} | null} */
   let linkUi = null
@@ -32,6 +55,7 @@ function main () {
   let commentsUi = null
   const editor = new Editor({
     element: byId('editor'),
+    editable: canEditAs(remembered),
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
     extensions: buildExtensions({
       doc: session.doc,
@@ -54,10 +78,13 @@ function main () {
   performance.mark('quire:editor-ready')
   linkUi = createLinkUi(editor)
 
-  mountToolbar(byId('toolbar'), editor, {
+  const toolbar = mountToolbar(byId('toolbar'), editor, {
     openLink: () => linkUi?.open(),
     comment: () => commentsUi?.startComment(),
+    canComment: mayComment,
   })
+  const titleInput = /** @type {HTMLInputElement} */ (byId('doc-title'))
+  titleInput.readOnly = !mayEdit()
   const title = mountTitle({
     doc: session.doc,
     input: /** @type {HTMLInputElement} */ (byId('doc-title')),
@@ -87,6 +114,7 @@ function main () {
     root: byId('comments'),
     headerButton: byId('comments-button'),
     panels,
+    canComment: mayComment,
   })
   mountHistory({
     docId,
@@ -96,36 +124,130 @@ function main () {
     button: byId('history-button'),
     panel: byId('history-panel'),
     preview: byId('version-preview'),
+    canEdit: mayEdit,
   })
+  const share = mountShare({ docId, panels, button: byId('share-button'), panel: byId('share-panel') })
+
+  const exportLink = /** @type {HTMLAnchorElement} */ (byId('export-link'))
+  exportLink.href = withAccessToken(exportLink.getAttribute('href') || '')
+
+  const banner = byId('role-banner')
+  /** Let this person do what their role allows, and say so quietly. @param {import('./roles.js').Role} next */
+  function applyRole (next) {
+    role = next
+    rememberRole(docId, next)
+    document.body.dataset.role = next
+    session.setRole(next)
+    if (closed) return
+    if (editor.isEditable !== mayEdit()) editor.setEditable(mayEdit())
+    titleInput.readOnly = !mayEdit()
+    share.setAvailable(next === 'owner')
+    const text = roleBanner(next)
+    banner.textContent = text
+    banner.hidden = !text
+    toolbar.refresh()
+  }
+
+  /** Ask the server who we are here (also after it refused a change, or on reconnecting). */
+  function refreshRole () {
+    return getDoc(docId)
+      .then((doc) => {
+        title.setFallback(doc.title)
+        applyRole(doc.role || 'owner')
+      })
+      .catch((err) => {
+        if (err.status === 401) signedOut()
+        else if (err.status === 404 && !session.closeFrame) closeDocument('This document does not exist, or it was not shared with you.')
+        else if (err.status === 0 && role === null) {
+          // the server is out of reach (offline reload): what this device knew, or let the
+          // person write, as before accounts; the server checks every change anyway
+          applyRole(remembered ?? 'editor')
+        }
+      })
+  }
 
   const notice = byId('notice')
-  /** The document is gone (deleted, or never existed): say so and stop taking input. @param {string} message */
-  const closeDocument = (message) => {
+  /**
+   * Stop taking input and say why. keepReading: the text stays readable (access was removed
+   * while the page was open), so it is not dimmed.
+   * @param {string} message
+   * @param {{keepReading?: boolean, link?: {href: string, text: string}}} [options]
+   */
+  function closeDocument (message, { keepReading = false, link = { href: '/', text: 'Go to your documents' } } = {}) {
+    closed = true
     editor.setEditable(false)
     document.body.classList.add('is-closed')
-    const titleInput = /** @type {HTMLInputElement} */ (byId('doc-title'))
-    titleInput.disabled = true
+    document.body.classList.toggle('is-readable', keepReading)
+    titleInput.readOnly = true
     byId('name-card-slot').replaceChildren()
-    notice.replaceChildren(message, ' ', h('a', { href: '/' }, 'Go to your documents'))
+    banner.hidden = true
+    share.setAvailable(false)
+    toolbar.refresh()
+    notice.replaceChildren(message, ' ', h('a', { href: link.href }, link.text))
     notice.hidden = false
   }
+
+  /** The server does not know who this is (signed out, or the link stopped working). */
+  function signedOut () {
+    if (token && !account) {
+      forgetLinkToken(docId)
+      closeDocument('This link no longer works: it was revoked or it expired. Ask the owner for a new one.',
+        { keepReading: session.everSynced, link: { href: loginUrl(location.pathname), text: 'Sign in' } })
+    } else {
+      location.assign(loginUrl())
+    }
+  }
+
+  /** The server closed the connection for good. @param {{code: number, reason: string}} frame */
+  function onClosed (frame) {
+    if (frame.code === 4401) {
+      signedOut()
+    } else if (frame.code === 4403) {
+      if (token) forgetLinkToken(docId)
+      if (session.everSynced) {
+        closeDocument(role === 'viewer'
+          ? 'You can still read what is here, but your access was removed by the owner.'
+          : 'You can still read, but your access to edit was removed by the owner.', { keepReading: true })
+      } else {
+        closeDocument(`${session.closedReason} Ask its owner to share it with you.`)
+      }
+    } else {
+      closeDocument(session.closedReason || 'The server closed this document.', { keepReading: frame.code === 4413 })
+    }
+  }
+
   const showStatus = createSaveStatus(byId('save-state'))
   session.onState((state) => {
     showStatus(state)
-    if (state.kind === 'closed') closeDocument(state.detail)
+    if (state.kind === 'closed' && !closed && session.closeFrame) onClosed(session.closeFrame)
+  })
+  session.onDenied(() => {
+    // The server refused a change: our role must be lower than we thought. Stop writing now.
+    if (role === 'editor' || role === 'owner' || role === null) {
+      editor.setEditable(false)
+      titleInput.readOnly = true
+    }
+    refreshRole()
+  })
+  let syncs = 0
+  session.provider.on('sync', (synced) => { if (synced && ++syncs > 1) refreshRole() }) // back after a drop
+
+  // A commenter's text is not editable, so ProseMirror's keymap does not run: Ctrl/Cmd+Alt+M
+  // still starts a comment on the selection.
+  document.addEventListener('keydown', (event) => {
+    if (editor.isEditable || !mayComment() || !(event.ctrlKey || event.metaKey) || !event.altKey || event.code !== 'KeyM') return
+    if (/** @type {HTMLElement} */ (event.target).closest('input, textarea, select')) return
+    event.preventDefault()
+    commentsUi?.startComment()
   })
 
-  getDoc(docId)
-    .then((doc) => title.setFallback(doc.title))
-    .catch((err) => {
-      if (err.status === 404) closeDocument('This document does not exist. It may have been deleted.')
-    })
+  refreshRole()
 
   session.start()
   keepPageForOffline()
 
   // Handy for debugging and for the end-to-end tests; not an API.
-  Object.assign(window, { quire: { editor, session } })
+  Object.assign(window, { quire: { editor, session, role: () => role } })
 }
 
 main()

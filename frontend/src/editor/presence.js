@@ -57,9 +57,15 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
     const list = people()
     const shown = list.slice(0, MAX_AVATARS)
     const items = shown.map((person) => {
-      const label = person.self ? `${person.name} (you) — change your name` : `${person.name} — go to their cursor`
-      const button = h('button', {
-        type: 'button',
+      // Signed in, your name is your account's: your own avatar is a label, not a button.
+      const fixed = person.self && identity.account
+      const label = fixed
+        ? `${person.name} (you)`
+        : person.self ? `${person.name} (you) — change your name` : `${person.name} — go to their cursor`
+      const button = h(fixed ? 'span' : 'button', {
+        type: fixed ? null : 'button',
+        role: fixed ? 'img' : null,
+        tabindex: fixed ? '0' : null,
         class: person.self ? 'avatar avatar-self' : 'avatar',
         'aria-label': label,
         'data-tip': person.self ? `${person.name} (you)` : person.name,
@@ -160,5 +166,5 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
 
   announce()
   renderAvatars()
-  if (!identity.chosen && !sessionStorage.getItem('quire.nameCardDismissed')) showNameCard(true)
+  if (!identity.account && !identity.chosen && !sessionStorage.getItem('quire.nameCardDismissed')) showNameCard(true)
 }

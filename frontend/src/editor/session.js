@@ -4,40 +4,67 @@ import { WebsocketProvider } from 'y-websocket'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import * as decoding from 'lib0/decoding'
 import { messageYjsSyncStep1, messageYjsSyncStep2 } from 'y-protocols/sync'
+import { readAuthMessage } from 'y-protocols/auth'
 import { SaveTracker } from './save-tracker.js'
 
 /** Server -> client: "everything up to this state vector is durably stored" (contract). */
 export const MESSAGE_PERSISTED = 100
 
-/** Terminal close codes (the provider stops reconnecting) and what we tell the person. */
-const CLOSE_REASONS = {
-  4404: 'This document does not exist. Check the link.',
-  4410: 'This document was deleted.',
-}
+/** y-websocket's auth message: the server refused an update (`[2, 0, reason]`). */
+export const MESSAGE_AUTH = 2
 
 /**
- * @typedef {'connecting'|'saving'|'saved'|'offline'|'reconnecting'|'closed'} SaveKind
+ * Terminal close codes (the provider stops reconnecting) and what we tell the person. 4401 and
+ * 4403 usually get a better sentence from the page (it knows who is asking and what they saw).
+ */
+export const CLOSE_REASONS = {
+  4401: 'Sign in to open this document.',
+  4403: 'You do not have access to this document.',
+  4404: 'This document does not exist. Check the link.',
+  4410: 'This document was deleted.',
+  4413: 'This document has reached its size limit, so your latest change was not saved. Remove something, or start a new document.',
+}
+
+/** Close codes after which this device's copy of the document is no longer ours to keep. */
+const FORGET_LOCAL_COPY = new Set([4403, 4410])
+
+/**
+ * @typedef {'connecting'|'saving'|'saved'|'readonly'|'offline'|'reconnecting'|'closed'} SaveKind
  * @typedef {{kind: SaveKind, label: string, detail: string}} SaveState
  */
 
 export class DocSession {
-  /** @param {string} docId */
-  constructor (docId) {
+  /**
+   * @param {string} docId
+   * @param {{token?: string | null}} [options] token: a share link's, sent as the `token` param
+   */
+  constructor (docId, { token = null } = {}) {
     this.docId = docId
     this.doc = new Y.Doc()
     this.tracker = new SaveTracker(this.doc)
     /** @type {Set<(state: SaveState) => void>} */
     this.listeners = new Set()
     this.everSynced = false
-    /** @type {string | null} set when the server closed for good (deleted, unknown) */
+    /** @type {string | null} set when the server closed for good (deleted, unknown, no access) */
     this.closedReason = null
+    /** @type {{code: number, reason: string} | null} the terminal close frame */
+    this.closeFrame = null
+    /** @type {'viewer'|'commenter'|'editor'|'owner'|null} this person's role, once known */
+    this.role = null
+    /** @type {string | null} the server's reason when it refused one of our updates */
+    this.denied = null
+    /** @type {Set<(reason: string) => void>} */
+    this.deniedListeners = new Set()
     /** @type {IndexeddbPersistence | null} */
     this.local = null
 
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+    /** @type {Record<string, string>} */
+    const params = { saved: '1' }
+    if (token) params.token = token
     this.provider = new WebsocketProvider(`${scheme}//${location.host}/ws`, docId, this.doc, {
       connect: false,
-      params: { saved: '1' },
+      params,
     })
     this.awareness = this.provider.awareness
     this._listen()
@@ -65,16 +92,37 @@ export class DocSession {
     return () => this.listeners.delete(listener)
   }
 
+  /** What this person may do here; a viewer's page says "Read-only" instead of saving. @param {DocSession['role']} role */
+  setRole (role) {
+    if (role === this.role) return
+    this.role = role
+    if (role === 'editor' || role === 'owner') this.denied = null
+    this._emit()
+  }
+
+  /** The server refused an update of ours (our role is lower than the page thought). @param {(reason: string) => void} listener */
+  onDenied (listener) {
+    this.deniedListeners.add(listener)
+    return () => this.deniedListeners.delete(listener)
+  }
+
   /** @returns {SaveState} */
   state () {
     const provider = this.provider
-    if (this.closedReason) return { kind: 'closed', label: 'Unavailable', detail: this.closedReason }
+    if (this.closedReason) {
+      const code = this.closeFrame?.code
+      const label = code === 4403 ? 'No access' : code === 4401 ? 'Signed out' : code === 4413 ? 'Not saved' : 'Unavailable'
+      return { kind: 'closed', label, detail: this.closedReason }
+    }
     if (!navigator.onLine) {
       return {
         kind: 'offline',
         label: 'Offline — changes kept on this device',
         detail: 'Keep writing. Your changes are stored in this browser and sent when you are back online.',
       }
+    }
+    if (provider.synced && this.role === 'viewer') {
+      return { kind: 'readonly', label: 'Read-only', detail: 'You can read this document; you cannot edit it.' }
     }
     if (provider.synced) {
       return this.tracker.isSaved()
@@ -98,6 +146,15 @@ export class DocSession {
 
   _listen () {
     const provider = this.provider
+
+    // Instead of y-websocket's console warning: tell the page, which re-reads its role.
+    provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {
+      readAuthMessage(decoder, this.doc, (_doc, reason) => {
+        this.denied = reason || 'permission denied'
+        for (const listener of this.deniedListeners) listener(this.denied)
+        this._emit()
+      })
+    }
 
     provider.messageHandlers[MESSAGE_PERSISTED] = (_encoder, decoder) => {
       this.tracker.confirmPersisted(Y.decodeStateVector(decoding.readVarUint8Array(decoder)))
@@ -131,9 +188,10 @@ export class DocSession {
     })
     provider.on('status', () => this._emit())
     provider.on('connection-close', () => this._emit())
-    provider.on('closed', ({ code }) => {
-      this.closedReason = CLOSE_REASONS[code] || 'The server closed this document.'
-      if (code === 4410 && this.local) this.local.clearData().catch(() => {})
+    provider.on('closed', ({ code, reason }) => {
+      this.closeFrame = { code, reason: reason || '' }
+      this.closedReason = CLOSE_REASONS[code] || reason || 'The server closed this document.'
+      if (FORGET_LOCAL_COPY.has(code) && this.local) this.local.clearData().catch(() => {})
       this._emit()
     })
     this.doc.on('update', () => this._emit())

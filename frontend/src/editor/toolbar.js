@@ -22,9 +22,12 @@ function toolButton (tool) {
 /**
  * @param {HTMLElement} root the element with role=toolbar
  * @param {import('@tiptap/core').Editor} editor
- * @param {{openLink: () => void, comment: () => void}} hooks
+ * @param {{openLink: () => void, comment: () => void, canComment?: () => boolean}} hooks
+ * canComment: whether the Comment button works (a commenter comments while the text is read-only)
+ * @returns {{refresh: () => void}} call when what this person may do changed
  */
 export function mountToolbar (root, editor, hooks) {
+  const canComment = hooks.canComment || (() => editor.isEditable)
   /** @type {Array<{tool: import('./tools.js').Tool, button: HTMLElement}>} */
   const entries = []
 
@@ -97,7 +100,7 @@ export function mountToolbar (root, editor, hooks) {
     frame = 0
     for (const { tool, button } of entries) {
       if (tool.active) button.setAttribute('aria-pressed', String(tool.active(editor)))
-      const enabled = editor.isEditable && (!tool.enabled || tool.enabled(editor))
+      const enabled = tool.id === 'comment' ? canComment() : editor.isEditable && (!tool.enabled || tool.enabled(editor))
       button.setAttribute('aria-disabled', String(!enabled))
     }
     select.value = currentBlockStyle(editor)
@@ -107,5 +110,7 @@ export function mountToolbar (root, editor, hooks) {
   const schedule = () => { if (!frame) frame = requestAnimationFrame(refresh) }
   editor.on('transaction', schedule)
   editor.on('focus', schedule)
+  editor.on('update', schedule) // setEditable() emits one
   refresh()
+  return { refresh: schedule }
 }

@@ -8,6 +8,24 @@ export class ApiError extends Error {
   }
 }
 
+/** @type {string | null} */
+let accessToken = null
+
+/**
+ * A share link's token: from now on every call carries it (`Authorization: Bearer`), on top of
+ * the session cookie when there is one (the server takes the better of the two roles).
+ * @param {string | null} token
+ */
+export function setAccessToken (token) {
+  accessToken = token || null
+}
+
+/** `url` with the access token as `?token=`, for plain links (downloads) that cannot send headers. @param {string} url */
+export function withAccessToken (url) {
+  if (!accessToken) return url
+  return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(accessToken)}`
+}
+
 /**
  * @param {string} path
  * @param {RequestInit} [init]
@@ -19,6 +37,7 @@ async function request (path, init = {}) {
   // Signed-in pages carry a CSRF token that every state-changing request must echo.
   const csrf = init.method && init.method !== 'GET' ? document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') : null
   if (csrf) headers['X-CSRF-Token'] = csrf
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`
   try {
     response = await fetch(path, { ...init, headers })
   } catch {
@@ -27,10 +46,22 @@ async function request (path, init = {}) {
   if (response.status === 204) return null
   const body = await response.json().catch(() => null)
   if (!response.ok) {
-    const detail = body && typeof body.detail === 'string' ? body.detail : response.statusText
-    throw new ApiError(response.status, detail || `Request failed (${response.status})`)
+    throw new ApiError(response.status, problem(response.status, body) || response.statusText || `Request failed (${response.status})`)
   }
   return body
+}
+
+/**
+ * The server's explanation: FastAPI's `detail`, a sentence or a list of validation errors.
+ * @param {number} status @param {any} body
+ */
+function problem (status, body) {
+  const detail = body?.detail
+  if (typeof detail === 'string') return detail
+  if (Array.isArray(detail) && detail.length && typeof detail[0]?.msg === 'string') return detail[0].msg
+  if (status === 401) return 'Sign in to do this.'
+  if (status === 403) return 'You do not have permission to do this.'
+  return ''
 }
 
 /** @param {unknown} data */
@@ -39,7 +70,8 @@ function json (data) {
 }
 
 /**
- * @typedef {{id: string, title: string, created_at: string, updated_at: string, online: number}} Doc
+ * @typedef {'viewer' | 'commenter' | 'editor' | 'owner'} Role
+ * @typedef {{id: string, title: string, created_at: string, updated_at: string, online: number, role?: Role}} Doc
  */
 
 /** @param {{q?: string, limit?: number, offset?: number}} [query] @returns {Promise<{items: Doc[], total: number}>} */
@@ -102,4 +134,38 @@ export function getVersion (id, versionId) {
 /** @param {string} id @param {number} versionId @returns {Promise<{before: Version, restored: Version}>} */
 export function restoreVersion (id, versionId) {
   return request(`/api/docs/${encodeURIComponent(id)}/versions/${versionId}/restore`, { method: 'POST' })
+}
+
+/**
+ * @typedef {{id: string, kind: 'user' | 'link', role: Exclude<Role, 'owner'>, username: string | null,
+ *   display_name: string | null, label: string | null, created_at: string, expires_at: string | null}} Share
+ * @typedef {Share & {token: string, url: string}} CreatedLink
+ */
+
+/** Everyone the document is shared with: invited accounts and share links (owner only). @param {string} id @returns {Promise<Share[]>} */
+export function listShares (id) {
+  return request(`/api/docs/${encodeURIComponent(id)}/shares`)
+}
+
+/**
+ * Give an account a role on the document.
+ * @param {string} id @param {{username: string, role: string, expires_in_days?: number | null}} invite
+ * @returns {Promise<Share>}
+ */
+export function inviteToDoc (id, invite) {
+  return request(`/api/docs/${encodeURIComponent(id)}/shares`, { method: 'POST', ...json(invite) })
+}
+
+/**
+ * A new share link; its token is in the answer only (the server keeps a hash).
+ * @param {string} id @param {{role: string, expires_in_days?: number | null, label?: string | null}} link
+ * @returns {Promise<CreatedLink>}
+ */
+export function createShareLink (id, link) {
+  return request(`/api/docs/${encodeURIComponent(id)}/links`, { method: 'POST', ...json(link) })
+}
+
+/** Take back an invitation or a link: whoever used it loses access at once. @param {string} id @param {string} shareId */
+export function revokeShare (id, shareId) {
+  return request(`/api/docs/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`, { method: 'DELETE' })
 }

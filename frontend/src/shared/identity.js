@@ -20,12 +20,25 @@ export const PALETTE = [
 ]
 
 /**
- * @typedef {{name: string, color: string, chosen: boolean}} Identity
+ * @typedef {{name: string, color: string, chosen: boolean, account?: boolean}} Identity
  * `chosen` is false until the person typed a name (until then we show a guest name).
+ * `account`: the name is the signed-in account's display name (not asked, not changed here).
  */
 
+/**
+ * This browser's identity; signed in, the account's display name wins over a stored one
+ * (the colour stays this browser's).
+ * @param {{accountName?: string | null}} [options]
+ * @returns {Identity}
+ */
+export function loadIdentity ({ accountName = null } = {}) {
+  const identity = loadStored()
+  if (!accountName) return identity
+  return { name: accountName.replace(/\s+/g, ' ').trim().slice(0, 100), color: identity.color, chosen: true, account: true }
+}
+
 /** @returns {Identity} */
-export function loadIdentity () {
+function loadStored () {
   try {
     const saved = JSON.parse(localStorage.getItem(KEY) || 'null')
     if (saved && typeof saved.name === 'string' && saved.name.trim() && PALETTE.includes(saved.color)) {
