@@ -1,10 +1,13 @@
 """Browser end-to-end fixtures: a real `quire serve` subprocess and Chromium via Playwright.
 
-- `quire`: one server per test session on a free port with a temp SQLite database; it can be
-  killed and restarted on the same port and database mid-test.
+- `quire`: one server per test session on a free port with a temp SQLite database and the
+  default settings (accounts and roles on); it can be killed and restarted on the same port,
+  database and secret key (sessions survive) mid-test.
 - `people`: a factory of simulated people. Each person gets their own browser context (their own
-  storage, no BroadcastChannel shortcut between them), a display name preset in localStorage,
-  and a record of console errors and page errors that must stay empty.
+  cookies and storage, no BroadcastChannel shortcut between them) and a record of console
+  errors and page errors that must stay empty. By default a person signs up (an account whose
+  display name is their name; the session cookie lands in their context); `account=False`
+  makes a visitor who only has a share link.
 
 Chromium: Debian's /usr/bin/chromium (Playwright cannot download browsers here). Without it the
 tests skip, except under CI=true where they fail.
@@ -12,6 +15,7 @@ tests skip, except under CI=true where they fail.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -22,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -51,11 +56,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class QuireServer:
-    """`quire serve` as a subprocess; kill() and start() keep the same port and database."""
+PASSWORD = "correct horse battery"
 
-    def __init__(self, workdir: Path) -> None:
+
+class QuireServer:
+    """`quire serve` as a subprocess; kill() and start() keep the same port, database and
+    secret key. auth=False runs it as a private instance without accounts (measure.py)."""
+
+    def __init__(self, workdir: Path, *, auth: bool = True) -> None:
         self.port = free_port()
+        self.workdir = workdir
+        self.auth = auth
         self.database_url = f"sqlite:///{workdir / 'quire.db'}"
         self.log_path = workdir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -73,9 +84,9 @@ class QuireServer:
                 [*command, "--host", "127.0.0.1", "--port", str(self.port),
                  "--database-url", self.database_url],
                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                # One person per browser context, no accounts: these tests are about editing
-                # together, so the server runs as a private instance (everyone may do anything).
-                env={**os.environ, "QUIRE_LOG_LEVEL": "warning", "QUIRE_AUTH_REQUIRED": "false"},
+                # the generated secret key lives with the database, so it survives restarts
+                env={**os.environ, "QUIRE_LOG_LEVEL": "warning", "QUIRE_DATA_DIR": str(self.workdir),
+                     "QUIRE_AUTH_REQUIRED": "true" if self.auth else "false"},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -109,6 +120,7 @@ class QuireServer:
         return self.process is not None and self.process.poll() is None
 
     def new_doc(self, title: str = "E2E document") -> str:
+        """Accounts off only (measure.py); with accounts, a Person creates documents."""
         response = self.http.post("/api/docs", json={"title": title})
         response.raise_for_status()
         return response.json()["id"]
@@ -168,16 +180,31 @@ NETWORK_ERRORS = [
 ]
 
 
+_usernames = itertools.count(1)
+
+
+def username_for(name: str | None) -> str:
+    """A unique username (2–40 of [A-Za-z0-9_.-]) that still says whose it is."""
+    stem = re.sub(r"[^a-z0-9]", "", (name or "").lower())[:20] or "user"
+    return f"{stem}-{next(_usernames)}"
+
+
 class Person:
-    """One simulated person: their own browser context and page."""
+    """One simulated person: their own browser context and page, and (account=True) an account
+    signed in through the JSON API, with the session cookie in that context."""
 
     def __init__(self, browser, server: QuireServer, name: str | None, color: str,
-                 viewport: dict) -> None:
+                 viewport: dict, account: bool = True) -> None:
         self.name = name
         self.server = server
-        self.context = browser.new_context(viewport=viewport)
-        if name is not None:
-            identity = json.dumps({"name": name, "color": color, "chosen": True})
+        self.context = browser.new_context(viewport=viewport, base_url=server.url)
+        self.username: str | None = None
+        self._csrf: str | None = None
+        if account:
+            self.sign_up()
+        if name is not None or account:
+            # the colour (and, without an account, the name) this browser remembers
+            identity = json.dumps({"name": name or "Guest", "color": color, "chosen": name is not None})
             self.context.add_init_script(
                 f"try {{ localStorage.setItem('quire.user', {json.dumps(identity)}) }} catch (e) {{}}")
         self.page = self.context.new_page()
@@ -198,11 +225,70 @@ class Person:
     def allow_network_errors(self) -> None:
         self.allowed.extend(NETWORK_ERRORS)
 
+    # ---- the account and the REST API, as this person (their cookies) ----
+    def sign_up(self) -> None:
+        self.username = username_for(self.name)
+        response = self.context.request.post("/api/auth/signup", data={
+            "username": self.username, "password": PASSWORD, "display_name": self.name or self.username})
+        assert response.status == 201, response.text()
+        self._csrf = None
+
+    @property
+    def csrf(self) -> str:
+        """This session's CSRF token, read from a page as the browser code does."""
+        if self._csrf is None:
+            html = self.context.request.get("/").text()
+            match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+            assert match, "no CSRF token on the dashboard: not signed in?"
+            self._csrf = match.group(1)
+        return self._csrf
+
+    def api(self, method: str, path: str, json_body: dict | None = None, *, ok: bool = True):
+        """A REST call with this person's cookies (and CSRF token for writes). ok=True: must succeed."""
+        headers = {} if method == "GET" else {"X-CSRF-Token": self.csrf}
+        response = self.context.request.fetch(path, method=method, headers=headers,
+                                              data=json_body if json_body is not None else None)
+        if ok:
+            assert response.ok, f"{method} {path}: {response.status} {response.text()}"
+        return response
+
+    def new_doc(self, title: str = "E2E document", *, editors: tuple[Person, ...] = ()) -> str:
+        """A document this person owns, shared as editor with `editors`."""
+        doc_id = self.api("POST", "/api/docs", {"title": title}).json()["id"]
+        for other in editors:
+            self.invite(doc_id, other, "editor")
+        return doc_id
+
+    def invite(self, doc_id: str, other: Person, role: str) -> dict:
+        return self.api("POST", f"/api/docs/{doc_id}/shares", {"username": other.username, "role": role}).json()
+
+    def share_link(self, doc_id: str, role: str) -> dict:
+        """A new share link: {"id", "token", "url", ...}."""
+        return self.api("POST", f"/api/docs/{doc_id}/links", {"role": role}).json()
+
+    def content(self, doc_id: str) -> dict:
+        """The server's live copy (text and editor JSON), read with this person's access."""
+        return self.api("GET", f"/api/docs/{doc_id}/content").json()
+
+    def doc(self, doc_id: str) -> dict:
+        return self.api("GET", f"/api/docs/{doc_id}").json()
+
     # ---- the editor page ----
-    def open(self, doc_id: str) -> None:
-        self.page.goto(f"{self.server.url}/d/{doc_id}")
+    def open(self, doc_id: str, *, token: str | None = None, state: str = "saved") -> None:
+        """Open the editor (with a share link's token) and wait until it knows this person's
+        role and shows `state` ("saved"; "readonly" for a viewer)."""
+        self.page.goto(f"/d/{doc_id}" + (f"?token={token}" if token else ""))
         self.page.locator("#editor .ProseMirror").wait_for()
-        self.expect_state("saved")
+        self.page.locator("body[data-role]").wait_for(state="attached")
+        self.expect_state(state)
+
+    def open_link(self, url: str, *, state: str = "saved") -> None:
+        """Open a share link as the server made it."""
+        parts = urlsplit(url)
+        self.page.goto(f"{parts.path}?{parts.query}")
+        self.page.locator("#editor .ProseMirror").wait_for()
+        self.page.locator("body[data-role]").wait_for(state="attached")
+        self.expect_state(state)
 
     @property
     def editor(self):
@@ -238,12 +324,14 @@ class Person:
 
 @pytest.fixture
 def people(browser, quire: QuireServer) -> Iterator[Callable[..., Person]]:
-    """people("Ada") -> a Person with that display name (None: a first-time visitor)."""
+    """people("Ada") -> a signed-up Person with that display name; people("Vic", account=False)
+    -> a visitor with only share links (name None: a first-time visitor with no name yet)."""
     created: list[Person] = []
-    colors = iter(["#1d4ed8", "#b91c1c", "#15803d", "#7c3aed"])
+    colors = itertools.cycle(["#1d4ed8", "#b91c1c", "#15803d", "#7c3aed"])
 
-    def make(name: str | None = "Ada", *, viewport: dict | None = None) -> Person:
-        person = Person(browser, quire, name, next(colors), viewport or {"width": 1280, "height": 800})
+    def make(name: str | None = "Ada", *, viewport: dict | None = None, account: bool = True) -> Person:
+        person = Person(browser, quire, name, next(colors), viewport or {"width": 1280, "height": 800},
+                        account=account)
         created.append(person)
         return person
 

@@ -9,8 +9,8 @@ from e2e.normalize import same_document
 
 
 def test_two_people_type_into_the_same_paragraph_at_once(quire, people):
-    doc_id = quire.new_doc("Concurrent typing")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Concurrent typing", editors=(bea,))
     ada.open(doc_id)
     ada.editor.click()
     ada.page.keyboard.type("Hello world")
@@ -35,14 +35,14 @@ def test_two_people_type_into_the_same_paragraph_at_once(quire, people):
     bea.expect_state("saved")
     doc = converged(ada, bea)
 
-    server = quire.content(doc_id)
+    server = ada.content(doc_id)
     assert server["text"].strip() == expected
     assert same_document(doc, server["json"]), (doc, server["json"])
 
 
 def test_formatting_by_one_appears_for_the_other(quire, people):
-    doc_id = quire.new_doc("Formatting")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Formatting", editors=(bea,))
     ada.open(doc_id)
     bea.open(doc_id)
     page, keys = ada.page, ada.page.keyboard
@@ -100,14 +100,14 @@ def test_formatting_by_one_appears_for_the_other(quire, people):
     ada.expect_state("saved")
     bea.expect_state("saved")
     doc = converged(ada, bea)
-    server = eventually(lambda: (c := quire.content(doc_id)) and same_document(doc, c["json"]) and c,
+    server = eventually(lambda: (c := ada.content(doc_id)) and same_document(doc, c["json"]) and c,
                         message="server copy equal to the editors")
     assert "Quarterly report" in server["text"]
 
 
 def test_undo_takes_back_only_your_own_changes(quire, people):
-    doc_id = quire.new_doc("Undo")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Undo", editors=(bea,))
     ada.open(doc_id)
     bea.open(doc_id)
     ada.editor.click()

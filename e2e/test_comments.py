@@ -33,15 +33,14 @@ def comment_on(person, passage: str, body: str) -> None:
     expect(composer).to_be_hidden()
 
 
-def threads(quire, doc_id: str) -> list[dict]:
-    response = quire.http.get(f"/api/docs/{doc_id}/comments")
-    response.raise_for_status()
-    return response.json()["items"]
+def threads(person, doc_id: str) -> list[dict]:
+    """The server's view of the threads, read with `person`'s access."""
+    return person.api("GET", f"/api/docs/{doc_id}/comments").json()["items"]
 
 
 def test_comment_reply_edit_resolve_live(quire, people):
-    doc_id = quire.new_doc("Comments")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Comments", editors=(bea,))
     ada.open(doc_id)
     write(ada)
     bea.open(doc_id)
@@ -90,7 +89,7 @@ def test_comment_reply_edit_resolve_live(quire, people):
 
     # The server holds the same thread.
     def resolved_on_server():
-        items = threads(quire, doc_id)
+        items = threads(ada, doc_id)
         return items if items and items[0]["state"] == "resolved" else None
 
     (thread,) = eventually(resolved_on_server, message="thread resolved on the server")
@@ -111,12 +110,12 @@ def test_comment_reply_edit_resolve_live(quire, people):
     expect(ada_card.locator(".message-body").first).to_have_text("Comment deleted")
     bea.page.locator("#comments").get_by_role("button", name=re.compile("^Open")).click()
     expect(card.locator(".message.is-deleted")).to_have_count(1)
-    eventually(lambda: threads(quire, doc_id)[0]["messages"][0]["deleted"], message="tombstone on the server")
+    eventually(lambda: threads(ada, doc_id)[0]["messages"][0]["deleted"], message="tombstone on the server")
 
 
 def test_typing_inside_a_commented_passage_keeps_and_grows_it(quire, people):
-    doc_id = quire.new_doc("Anchors")
     ada, bea = people("Ada"), people("Bea", viewport={"width": 700, "height": 800})
+    doc_id = ada.new_doc("Anchors", editors=(bea,))
     ada.open(doc_id)
     write(ada)
     bea.open(doc_id)
@@ -144,13 +143,13 @@ def test_typing_inside_a_commented_passage_keeps_and_grows_it(quire, people):
     for person in (ada, bea):
         person.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'brown red fox'")
     bea.expect_state("saved")
-    (thread,) = threads(quire, doc_id)
+    (thread,) = threads(ada, doc_id)
     assert (thread["state"], thread["anchor_text"], thread["quote"]) == ("open", "brown red fox", "brown fox")
 
 
 def test_long_bodies_are_refused_and_deleted_passages_detach(quire, people):
-    doc_id = quire.new_doc("Limits")
     ada = people("Ada")
+    doc_id = ada.new_doc("Limits")
     ada.open(doc_id)
     write(ada)
     page = ada.page
@@ -167,7 +166,7 @@ def test_long_bodies_are_refused_and_deleted_passages_detach(quire, people):
     expect(composer.get_by_role("button", name="Comment")).to_be_disabled()  # aria-disabled
     page.keyboard.press("Control+Enter")
     expect(composer).to_be_visible()
-    assert threads(quire, doc_id) == []
+    assert threads(ada, doc_id) == []
     box.fill("Which dog?")
     composer.get_by_role("button", name="Comment").click()
     expect(composer).to_be_hidden()
@@ -180,7 +179,7 @@ def test_long_bodies_are_refused_and_deleted_passages_detach(quire, people):
     expect(card.locator(".thread-note")).to_be_visible()
     expect(card.locator(".thread-quote")).to_have_text("lazy dog")
     ada.expect_state("saved")
-    assert threads(quire, doc_id)[0]["state"] == "detached"
+    assert threads(ada, doc_id)[0]["state"] == "detached"
     # Undo brings the words back, and the highlight with them.
     page.keyboard.press("Control+z")
     page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'lazy dog'")
@@ -214,8 +213,8 @@ def guard(person, origin: str) -> list[str]:
 
 
 def test_untrusted_text_stays_text(quire, people):
-    doc_id = quire.new_doc(XSS_TITLE)
     mallory, bea = people(XSS_NAME), people("Bea")
+    doc_id = mallory.new_doc(XSS_TITLE, editors=(bea,))
     problems = [guard(mallory, quire.url), guard(bea, quire.url)]
     mallory.open(doc_id)
     write(mallory, "Plain words to comment on.")
@@ -242,7 +241,7 @@ def test_untrusted_text_stays_text(quire, people):
                             ".collaboration-carets__label img, header img").count() == 0
     expect(bea.page.locator(".collaboration-carets__label")).to_have_text(XSS_NAME)
 
-    threads_ = threads(quire, doc_id)
+    threads_ = threads(mallory, doc_id)
     assert [m["body"] for m in threads_[0]["messages"]] == [XSS_BODY, XSS_BODY]
     assert threads_[0]["author"]["name"] == XSS_NAME
     assert problems == [[], []], problems

@@ -22,9 +22,9 @@ def test_create_rename_search_and_delete(quire, people):
     page.locator("#doc-title").press("Enter")  # Enter moves into the text
     page.keyboard.type("High water at noon.")
     ada.expect_state("saved")
-    eventually(lambda: quire.http.get(f"/api/docs/{doc_id}").json()["title"] == "Field notes on tides",
-               message="title mirrored")
+    eventually(lambda: ada.doc(doc_id)["title"] == "Field notes on tides", message="title mirrored")
 
+    ada.invite(doc_id, bea, "editor")
     bea.open(doc_id)  # Bea stays in the document while Ada looks at the list
     page.goto(quire.url + "/")
     row = page.locator(f'.doc-row[data-id="{doc_id}"]')
@@ -38,7 +38,7 @@ def test_create_rename_search_and_delete(quire, people):
     page.get_by_label("New title").fill("Tide tables")
     page.get_by_label("New title").press("Enter")
     expect(row.locator(".doc-title")).to_have_text("Tide tables")
-    assert quire.http.get(f"/api/docs/{doc_id}").json()["title"] == "Tide tables"
+    assert ada.doc(doc_id)["title"] == "Tide tables"
     expect(bea.page.locator("#doc-title")).to_have_value("Tide tables")
 
     # search by title
@@ -61,7 +61,7 @@ def test_create_rename_search_and_delete(quire, people):
     page.get_by_role("menuitem", name="Delete").click()
     dialog.get_by_role("button", name="Delete").click()
     expect(row).to_have_count(0)
-    assert quire.http.get(f"/api/docs/{doc_id}").status_code == 404
+    assert ada.api("GET", f"/api/docs/{doc_id}", ok=False).status == 404
     # Bea is told plainly, and her editor stops taking input
     expect(bea.page.locator("#notice")).to_contain_text("was deleted")
     expect(bea.page.locator("#save-state")).to_have_attribute("data-kind", "closed")

@@ -8,8 +8,8 @@ from e2e.helpers import select_text
 
 
 def test_name_edit_compare_and_restore_a_version(quire, people):
-    doc_id = quire.new_doc("Proposal")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Proposal", editors=(bea,))
     ada.open(doc_id)
     bea.open(doc_id)
     page, keys = ada.page, ada.page.keyboard
@@ -59,4 +59,4 @@ def test_name_edit_compare_and_restore_a_version(quire, people):
     ada.expect_text(original)
     expect(panel.get_by_role("status")).to_contain_text("Restored “Sent to legal”")
     expect(panel.locator(".version-item.kind-restore")).to_have_count(1)
-    assert quire.content(doc_id)["text"].strip() == original
+    assert ada.content(doc_id)["text"].strip() == original

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 NOTES = """# Harbour notes
@@ -18,10 +17,6 @@ The *tide* turns at **noon**.
 
 
 def test_import_then_export_markdown(quire, people, tmp_path: Path):
-    probe = quire.http.post("/api/docs/import", content=b"# probe",
-                            headers={"Content-Type": "text/markdown"})
-    if probe.status_code in (404, 405):
-        pytest.skip("this server has no Markdown import yet")
     source = tmp_path / "harbour-notes.md"
     source.write_text(NOTES)
     ada = people("Ada")

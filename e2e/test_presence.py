@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 
 def test_carets_and_avatars_come_and_go(quire, people, artifacts):
-    doc_id = quire.new_doc("Presence")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Presence", editors=(bea,))
     ada.open(doc_id)
     ada.editor.click()
     ada.page.keyboard.type("A paragraph both of us are looking at, with room for two carets.")
@@ -46,9 +46,17 @@ def test_carets_and_avatars_come_and_go(quire, people, artifacts):
 
 
 def test_first_visit_asks_for_a_name_inline(quire, people):
-    doc_id = quire.new_doc("Names")
-    cleo = people(None)
-    cleo.open(doc_id)
+    """A link visitor without an account names themselves in a small card; signed-in people
+    appear under their account's name and are never asked."""
+    ada = people("Ada")
+    doc_id = ada.new_doc("Names")
+    ada.open(doc_id)
+    expect(ada.page.locator(".name-card")).to_have_count(0)
+    expect(ada.page.locator("#avatars .avatar-self")).to_have_attribute("data-name", "Ada")
+    link = ada.share_link(doc_id, "editor")
+    cleo = people(None, account=False)
+    cleo.open(doc_id, token=link["token"])
+    assert "token" not in cleo.page.url  # taken out of the address bar at once
     card = cleo.page.locator(".name-card")
     expect(card).to_be_visible()
     # the card does not block writing
@@ -59,7 +67,12 @@ def test_first_visit_asks_for_a_name_inline(quire, people):
     expect(card).to_have_count(0)
     expect(cleo.page.locator("#avatars .avatar-self")).to_have_attribute("data-name", "Cleo")
 
+    expect(ada.page.locator('#avatars .avatar[data-name="Cleo"]')).to_have_count(1)
+
+    # a reload (without the token in the address) still opens the document: this tab kept it
     cleo.page.reload()
     cleo.page.locator(".ProseMirror").wait_for()
+    cleo.expect_contains("Typing before choosing a name.")
     expect(cleo.page.locator("#avatars .avatar-self")).to_have_attribute("data-name", "Cleo")
     expect(cleo.page.locator(".name-card")).to_have_count(0)
+    cleo.expect_state("saved")

@@ -8,8 +8,8 @@ from e2e.helpers import converged, eventually
 
 
 def test_reload_keeps_everything(quire, people):
-    doc_id = quire.new_doc("Reload")
     ada = people("Ada")
+    doc_id = ada.new_doc("Reload")
     ada.open(doc_id)
     ada.editor.click()
     keys = ada.page.keyboard
@@ -29,13 +29,13 @@ def test_reload_keeps_everything(quire, people):
     assert converged(ada) == before
     expect(ada.page.locator("#doc-title")).to_have_value("Renamed in the header")
     # the server mirrors the title into the documents table (debounced)
-    eventually(lambda: quire.http.get(f"/api/docs/{doc_id}").json()["title"] == "Renamed in the header",
+    eventually(lambda: ada.doc(doc_id)["title"] == "Renamed in the header",
                message="title mirrored to the documents table")
 
 
 def test_server_killed_and_restarted_mid_session(quire, people):
-    doc_id = quire.new_doc("Outage")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Outage", editors=(bea,))
     for person in (ada, bea):
         person.allow_network_errors()
         person.open(doc_id)
@@ -60,14 +60,14 @@ def test_server_killed_and_restarted_mid_session(quire, people):
     doc = converged(ada, bea)
     text = ada.text()
     assert "Ada wrote during it." in text and "Bea wrote during it." in text, text
-    server = quire.content(doc_id)
+    server = ada.content(doc_id)
     assert "Ada wrote during it." in server["text"] and "Bea wrote during it." in server["text"]
     assert doc == bea.json()
 
 
 def test_offline_edits_merge_when_back_online(quire, people):
-    doc_id = quire.new_doc("Offline")
     ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Offline", editors=(bea,))
     for person in (ada, bea):
         person.allow_network_errors()
         person.open(doc_id)
@@ -92,13 +92,13 @@ def test_offline_edits_merge_when_back_online(quire, people):
     for person in (ada, bea):
         person.expect_contains("Written on the train.")
         person.expect_contains("Written at the office.")
-    server = quire.content(doc_id)
+    server = ada.content(doc_id)
     assert "Written on the train." in server["text"]
 
 
 def test_reload_while_the_server_is_down_shows_the_local_copy(quire, people):
-    doc_id = quire.new_doc("Reload while down")
     ada = people("Ada")
+    doc_id = ada.new_doc("Reload while down")
     ada.allow_network_errors()
     ada.open(doc_id)
     ada.editor.click()
@@ -121,5 +121,5 @@ def test_reload_while_the_server_is_down_shows_the_local_copy(quire, people):
 
     quire.start()
     ada.expect_state("saved", timeout=15_000)
-    server = quire.content(doc_id)
+    server = ada.content(doc_id)
     assert "Typed after reloading with the server down." in server["text"]
