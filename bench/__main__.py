@@ -73,16 +73,29 @@ def run_one(round_: int, scenario: str, key: str, sizes: dict[str, Any],
             workdir: Path) -> dict[str, Any]:
     label = f"r{round_}-{scenario}"
     record: dict[str, Any] = {"round": round_, "scenario": scenario, "server": key}
-    started = time.monotonic()
+    phases: dict[str, float] = {}
+    started = mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        phases[name] = round(now - mark, 2)
+        mark = now
+
     try:
         with launch(key, workdir, label) as server:
+            phase("start")
             rooms = server.rooms(room_count(scenario, sizes))
+            phase("rooms")
             config = load_config(scenario, sizes, server, rooms)
             result = run_load(config, server, timeout=TIMEOUT[scenario],
                               log_path=workdir / f"{label}.{key}.load.log")
+            phase("load")
+        phase("stop")
         record.update(result)
     except (LoadError, RuntimeError, OSError) as error:
         record["error"] = str(error).splitlines()[0] if str(error) else repr(error)
+    record["phases"] = phases
     record["seconds"] = round(time.monotonic() - started, 2)
     return record
 
