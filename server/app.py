@@ -21,7 +21,7 @@ from server.routes import versions as versions_routes
 from server.security import LoginThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
-from server.ws import router as ws_router
+from server.ws import DocumentSockets
 from storage.db import make_engine
 from storage.store import SqlStore
 
@@ -126,10 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              settings.login_window_seconds)
     app.state.connections_by_address = {}
     secret = load_secret_key(settings.secret_key, Path(settings.data_dir))
+    app.state.secret_key = secret
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="quire_session",
                        max_age=settings.session_max_age, same_site="lax",
                        https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(DocumentSockets)  # outermost: WebSockets skip the HTTP middleware
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(shares.router)
@@ -137,7 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(markdown.router)
     app.include_router(versions_routes.router)
-    app.include_router(ws_router)
     try:
         from server.routes import pages
     except ImportError:  # the editor pages are optional for API-only use and tests

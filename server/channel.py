@@ -1,24 +1,33 @@
-"""Starlette WebSocket -> crdt Channel: binary frames only, size-limited."""
+"""A raw ASGI WebSocket -> crdt Channel: binary frames only, size-limited.
+
+Raw ASGI rather than Starlette's WebSocket wrapper: every keystroke passes through here once
+per recipient, and a connection is held for hours, so the wrapper's per-message work and
+per-connection frames are worth saving.
+"""
 
 from __future__ import annotations
-
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode, ProtocolError
 
 
-class WebSocketChannel:
-    def __init__(self, websocket: WebSocket, *, max_message_bytes: int) -> None:
-        self.websocket = websocket
+class AsgiWebSocketChannel:
+    def __init__(self, receive, send, *, max_message_bytes: int) -> None:
+        self._receive = receive
+        self._send = send
         self.max_message_bytes = max_message_bytes
+        self.closed = False
+
+    async def accept(self) -> None:
+        message = await self._receive()
+        if message["type"] != "websocket.connect":
+            raise ChannelClosed()
+        await self._send({"type": "websocket.accept"})
 
     async def recv(self) -> bytes:
-        try:
-            message = await self.websocket.receive()
-        except (WebSocketDisconnect, RuntimeError) as exc:
-            raise ChannelClosed() from exc
+        message = await self._receive()
         if message["type"] == "websocket.disconnect":
+            self.closed = True
             raise ChannelClosed()
         data = message.get("bytes")
         if data is None:
@@ -30,15 +39,20 @@ class WebSocketChannel:
         return data
 
     async def send(self, message: bytes) -> None:
+        if self.closed:
+            raise ChannelClosed()
         try:
-            await self.websocket.send_bytes(message)
+            await self._send({"type": "websocket.send", "bytes": message})
         except Exception as exc:  # the ASGI server raises several kinds once the peer is gone
+            self.closed = True
             raise ChannelClosed() from exc
 
     async def close(self, code: int, reason: str) -> None:
-        if self.websocket.application_state == WebSocketState.DISCONNECTED:
+        if self.closed:
             return
+        self.closed = True
         try:
-            await self.websocket.close(code=code, reason=reason[:120])
+            await self._send({"type": "websocket.close", "code": code,
+                              "reason": reason.encode()[:120].decode(errors="ignore")})
         except Exception:  # already closed by the peer: nothing left to tell it
             pass

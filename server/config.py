@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     max_document_bytes: int = 32 * 1024 * 1024
     updates_per_second: float = 100.0  # per connection, sustained
     update_burst: int = 500  # per connection, short bursts (pastes, offline merges)
-    max_connections_per_address: int = 64
+    max_connections_per_address: int = 256  # offices share one address behind NAT
     login_attempts: int = 5  # failed sign-ins per username and per address ...
     login_window_seconds: float = 300.0  # ... within this window before sign-in is refused
     # several processes share documents through Redis when this is set (redis://host:port/0)

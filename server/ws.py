@@ -1,34 +1,84 @@
-"""WebSocket endpoint /ws/{doc_id}: the y-websocket protocol, one room per document."""
+"""WebSocket /ws/{doc_id}: the y-websocket protocol, one room per document.
+
+Served as raw ASGI in front of the FastAPI app (see `DocumentSockets`): the connection skips
+the HTTP middleware stack, so it reads the session cookie itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+from base64 import b64decode
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, WebSocket
+import itsdangerous
 
+from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
-from server.channel import WebSocketChannel
+from server.channel import AsgiWebSocketChannel
 from storage.documents import get_document
 
 log = logging.getLogger("quire.ws")
-router = APIRouter()
+PATH = re.compile(r"^/ws/([A-Za-z0-9_-]{1,200})$")
+SESSION_COOKIE = "quire_session"
 
 
-@router.websocket("/ws/{doc_id}")
-async def document_socket(websocket: WebSocket, doc_id: str) -> None:
-    state = websocket.app.state
+def session_user_id(headers: dict[str, str], secret: str, max_age: int) -> str | None:
+    """The account id in the signed session cookie (as SessionMiddleware wrote it), if any."""
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    try:
+        morsel = SimpleCookie(raw).get(SESSION_COOKIE)
+        if morsel is None:
+            return None
+        data = itsdangerous.TimestampSigner(secret).unsign(morsel.value, max_age=max_age)
+        uid = json.loads(b64decode(data)).get("uid")
+        return uid if isinstance(uid, str) else None
+    except (itsdangerous.BadSignature, ValueError, TypeError):
+        return None
+
+
+class DocumentSockets:
+    """ASGI middleware: WebSocket connections to /ws/{doc_id} are served here, everything else
+    goes on to the app."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":
+            match = PATH.match(scope["path"])
+            if match is not None:
+                await serve_document_socket(scope, receive, send, match.group(1))
+                return
+        await self.app(scope, receive, send)
+
+
+async def serve_document_socket(scope, receive, send, doc_id: str) -> None:
+    state = scope["app"].state
     settings = state.settings
-    await websocket.accept()
-    address = websocket.client.host if websocket.client else "?"
+    channel = AsgiWebSocketChannel(receive, send, max_message_bytes=settings.max_message_bytes)
+    try:
+        await channel.accept()
+    except ChannelClosed:
+        return
+    client = scope.get("client")
+    address = client[0] if client else "?"
     counts = state.connections_by_address
     if counts.get(address, 0) >= settings.max_connections_per_address:
-        await websocket.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
+        await channel.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
         return
-    token = bearer_token(websocket.headers.get("authorization"),
-                         websocket.query_params.get("token"))
-    user_id = websocket.session.get("uid") if "session" in websocket.scope else None
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    token = bearer_token(headers.get("authorization"), (query.get("token") or [None])[0])
+    user_id = session_user_id(headers, state.secret_key, settings.session_max_age)
+    wants_persisted = (query.get("saved") or [""])[0] == "1"
+    del headers, query  # a connection lives for hours: keep only what it needs
 
     def authorise() -> tuple[bool, Principal, str | None]:
         doc = get_document(state.engine, doc_id=doc_id)
@@ -41,26 +91,24 @@ async def document_socket(websocket: WebSocket, doc_id: str) -> None:
         exists, principal, role = await asyncio.to_thread(authorise)
     except Exception as exc:
         log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
-        await websocket.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
+        await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
         return
     if role is None and principal.anonymous:
-        await websocket.close(CloseCode.UNAUTHORIZED, "sign in to open this document")
+        await channel.close(CloseCode.UNAUTHORIZED, "sign in to open this document")
         return
     if not exists:
-        await websocket.close(CloseCode.NOT_FOUND, "unknown document")
+        await channel.close(CloseCode.NOT_FOUND, "unknown document")
         return
     if role is None:
-        await websocket.close(CloseCode.FORBIDDEN, "you do not have access to this document")
+        await channel.close(CloseCode.FORBIDDEN, "you do not have access to this document")
         return
-    channel = WebSocketChannel(websocket, max_message_bytes=state.settings.max_message_bytes)
-    client = websocket.client
-    label = f"{client.host}:{client.port}" if client else "?"
+    label = f"{client[0]}:{client[1]}" if client else "?"
     counts[address] = counts.get(address, 0) + 1
     try:
         await state.rooms.join(
             doc_id,
             channel,
-            wants_persisted=websocket.query_params.get("saved") == "1",
+            wants_persisted=wants_persisted,
             label=label,
             role=role,
             identity=principal,

@@ -108,3 +108,26 @@ async def test_auth_can_be_switched_off_for_a_private_instance(tmp_path, flag, m
     async with run_server(settings) as live, live.client(token=None) as anonymous:
         r = await anonymous.post("/api/docs", json={"title": "open"})
         assert r.status_code == 201
+
+
+async def test_websocket_uses_the_session_cookie(server):
+    import asyncio
+
+    from tests.support.yclient import YClient
+
+    async with httpx.AsyncClient(base_url=server.http) as browser:
+        await browser.post("/api/auth/signup", json={"username": "cookie-user",
+                                                      "password": "a long password"})
+        page = await browser.get("/")
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        doc_id = (await browser.post("/api/docs", json={"title": "t"},
+                                     headers={"X-CSRF-Token": csrf})).json()["id"]
+        cookie = f"quire_session={browser.cookies['quire_session']}"
+    signed_in = YClient(server.ws(doc_id, token=None), headers={"Cookie": cookie})
+    await signed_in.connect()
+    await signed_in.wait_synced()
+    await signed_in.close()
+    tampered = YClient(server.ws(doc_id, token=None), headers={"Cookie": cookie[:-3] + "abc"})
+    await tampered.connect()
+    await asyncio.wait_for(tampered.closed.wait(), 5)
+    assert tampered.close_code == 4401

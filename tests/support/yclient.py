@@ -21,8 +21,10 @@ from pycrdt import (
 
 
 class YClient:
-    def __init__(self, url: str, doc: Doc | None = None) -> None:
+    def __init__(self, url: str, doc: Doc | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.url = url
+        self.headers = headers or {}
         self.doc = doc or Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)
@@ -41,7 +43,8 @@ class YClient:
     async def connect(self, timeout: float = 5) -> YClient:
         self.synced.clear()
         self.closed.clear()
-        self.ws = await websockets.connect(self.url, max_size=None, compression=None)
+        self.ws = await websockets.connect(self.url, max_size=None, compression=None,
+                                           additional_headers=self.headers)
         self._reader = asyncio.create_task(self._read())
         await self._safe_send(create_sync_message(self.doc))  # the server may refuse at once
         if self.awareness.get_local_state() is not None:
