@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 QUIRE = Path(sys.executable).with_name("quire")
+ACCOUNT = "interop"  # the account the tests sign in as (its display name is the same)
 
 
 def free_port() -> int:
@@ -55,8 +56,8 @@ class QuireServer:
             done = subprocess.run([str(QUIRE), "user", *args, "--database-url", self.database_url],
                                   capture_output=True, text=True, timeout=60, check=True)
             return done.stdout.strip().splitlines()[-1]
-        cli("create", "interop", "--password", "interop-password")
-        self.token = cli("token", "interop")
+        cli("create", ACCOUNT, "--password", "interop-password")
+        self.token = cli("token", ACCOUNT)
 
     def room_url(self, doc_id: str) -> str:
         """The document's WebSocket URL for a client that is not y-websocket (token in query)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Text, XmlElement, XmlFragment, XmlText
 
-from .conftest import QuireServer, require_node
+from .conftest import ACCOUNT, QuireServer, require_node
 from .node_client import node_client
 from .ypy_client import yclient
 
@@ -77,18 +77,24 @@ async def test_concurrent_edits_converge(quire_server: QuireServer) -> None:
 
 
 async def test_awareness_both_ways(quire_server: QuireServer) -> None:
+    """Presence flows both ways; a signed-in person shows under the account's name (the server
+    rewrites `user.name`), everything else in the state arrives as sent."""
     doc_id = quire_server.create_doc()
-    node_user = {"user": {"name": "Node", "color": "#112233"}}
+    node_user = {"user": {"name": "Node", "color": "#112233"}, "cursor": None}
     py_user = {"user": {"name": "Python", "color": "#445566"}}
+
+    def as_account(state: dict) -> dict:
+        return {**state, "user": {**state["user"], "name": ACCOUNT}}
+
     async with node_client() as node:
         node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         async with yclient(quire_server.room_url(doc_id)) as py:
             await node.set_awareness(node_user)
-            await py.wait_until(lambda: py.remote_states().get(node_id) == node_user)
+            await py.wait_until(lambda: py.remote_states().get(node_id) == as_account(node_user))
 
             py.set_awareness(py_user)
             py_id = str(py.awareness.client_id)
-            await node.wait_state(lambda s: s["awareness"].get(py_id) == py_user)
+            await node.wait_state(lambda s: s["awareness"].get(py_id) == as_account(py_user))
         # The pycrdt client left: its state is gone for the Node client.
         await node.wait_state(lambda s: py_id not in s["awareness"])
 
