@@ -55,7 +55,7 @@ test-fast: install
 lint: venv
 	$(VENV)/bin/ruff check .
 
-bench: install
+bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -11,16 +11,9 @@ import sys
 import uvicorn
 
 from server.config import Settings
+from server.logs import redact_server_logs, setup_logging
 
 log = logging.getLogger("quire")
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
 
 
 class QuireServer(uvicorn.Server):
@@ -63,6 +56,7 @@ def serve(args: argparse.Namespace) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    redact_server_logs()  # after uvicorn.Config configured its loggers
     config.loaded_app_state = app.state  # type: ignore[attr-defined]
     QuireServer(config).run()
 
