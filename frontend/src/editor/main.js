@@ -3,7 +3,7 @@
 import { Editor } from '@tiptap/core'
 import { getDoc, setAccessToken, withAccessToken } from '../shared/api.js'
 import { accountsRequired, captureLinkToken, forgetLinkToken, loginUrl, signedInAccount, wireSignOut } from '../shared/auth.js'
-import { h } from '../shared/dom.js'
+import { h, icon } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { buildExtensions } from './extensions.js'
@@ -143,7 +143,7 @@ function main () {
     titleInput.readOnly = !mayEdit()
     share.setAvailable(next === 'owner')
     const text = roleBanner(next)
-    banner.textContent = text
+    banner.replaceChildren(icon(next === 'viewer' ? 'eye' : 'message-square'), text)
     banner.hidden = !text
     toolbar.refresh()
   }
@@ -173,7 +173,7 @@ function main () {
    * @param {string} message
    * @param {{keepReading?: boolean, link?: {href: string, text: string}}} [options]
    */
-  function closeDocument (message, { keepReading = false, link = { href: '/', text: 'Go to your documents' } } = {}) {
+  function closeDocument (message, { keepReading = false, link = account || !accountsRequired() ? { href: '/', text: 'Go to your documents' } : { href: loginUrl('/'), text: 'Sign in' } } = {}) {
     closed = true
     editor.setEditable(false)
     document.body.classList.add('is-closed')
@@ -217,9 +217,14 @@ function main () {
   }
 
   const showStatus = createSaveStatus(byId('save-state'))
+  let closeHandled = false
   session.onState((state) => {
     showStatus(state)
-    if (state.kind === 'closed' && !closed && session.closeFrame) onClosed(session.closeFrame)
+    // the socket's reason is the more precise one: it replaces what a REST error said
+    if (state.kind === 'closed' && !closeHandled && session.closeFrame) {
+      closeHandled = true
+      onClosed(session.closeFrame)
+    }
   })
   session.onDenied(() => {
     // The server refused a change: our role must be lower than we thought. Stop writing now.

@@ -107,8 +107,8 @@ export function mountShare ({ docId, panels, button, panel }) {
     h('div', { class: 'side-head' }, h('h2', { id: 'share-title' }, 'Share'), closeButton),
     status,
     inviteForm,
-    linkForm,
-    h('section', { class: 'share-access' }, h('h3', { id: 'share-access-title' }, 'Who has access'), empty, list))
+    h('section', { class: 'share-access' }, h('h3', { id: 'share-access-title' }, 'Who has access'), empty, list),
+    linkForm)
 
   /** @param {string} text @param {'ok' | 'error'} [kind] */
   function say (text, kind = 'ok') {

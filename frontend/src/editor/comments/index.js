@@ -313,9 +313,11 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     toolbarButton?.setAttribute('aria-label', open ? `Comment (${open} open)` : 'Comment')
 
     empty.hidden = shown.length > 0
-    empty.textContent = filter === 'open'
-      ? `No open comments. Select some text and press Comment (${formatKeys('Mod-Alt-m')}) to start one.`
-      : 'No resolved comments.'
+    empty.textContent = filter !== 'open'
+      ? 'No resolved comments.'
+      : editable()
+        ? `No open comments. Select some text and press Comment (${formatKeys('Mod-Alt-m')}) to start one.`
+        : 'No open comments.'
     scheduleLayout()
   }
 
