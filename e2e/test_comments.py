@@ -212,9 +212,14 @@ def guard(person, origin: str) -> list[str]:
     return problems
 
 
+INJECTED = "img, script:not([src]), iframe, object, embed, a[href^='javascript:']"
+
+
 def test_untrusted_text_stays_text(quire, people):
+    """A display name, a title and comments full of markup show as text everywhere: the header,
+    avatars, carets, comments, the Share panel, the dashboard. No dialog, no element, no request."""
     mallory, bea = people(XSS_NAME), people("Bea")
-    doc_id = mallory.new_doc(XSS_TITLE, editors=(bea,))
+    doc_id = bea.new_doc(XSS_TITLE, editors=(mallory,))
     problems = [guard(mallory, quire.url), guard(bea, quire.url)]
     mallory.open(doc_id)
     write(mallory, "Plain words to comment on.")
@@ -231,17 +236,32 @@ def test_untrusted_text_stays_text(quire, people):
     mallory_card = mallory.page.locator("#comments .thread")
     expect(mallory_card.locator(".message-body").nth(1)).to_have_text(XSS_BODY)
 
+    # Bea, the owner, sees Mallory's name in the Share panel as text.
+    bea.page.get_by_role("button", name="Share").click()
+    expect(bea.page.locator(".share-list .share-name")).to_have_text(XSS_NAME)
+
+    # Mallory's own name in the header (and the page's meta tag) is text too.
+    expect(mallory.page.locator("header .account-name")).to_have_text(f"Signed in as {XSS_NAME}")
+    assert mallory.page.locator('meta[name="quire-user"]').get_attribute("content") == XSS_NAME
+
     for person in (mallory, bea):
         page = person.page
         expect(page.locator("#doc-title")).to_have_value(XSS_TITLE)
         assert page.title() == f"{XSS_TITLE} — Quire"
         expect(page.locator("#avatars [data-name]")).to_have_count(2)
         # nothing from the untrusted text became markup anywhere on the page
-        assert page.locator("#comments img, #comments script, #comments a, #avatars img, "
-                            ".collaboration-carets__label img, header img").count() == 0
+        assert page.locator(INJECTED).count() == 0
     expect(bea.page.locator(".collaboration-carets__label")).to_have_text(XSS_NAME)
 
-    threads_ = threads(mallory, doc_id)
+    # The dashboard lists the title as text (shared with Mallory).
+    mallory.page.goto("/")
+    row = mallory.page.locator(f'.doc-row[data-id="{doc_id}"]')
+    expect(row.locator(".doc-title")).to_have_text(XSS_TITLE)
+    expect(row.locator(".doc-shared")).to_have_text("Shared with you · can edit")
+    expect(mallory.page.locator("header .account-name")).to_have_text(f"Signed in as {XSS_NAME}")
+    assert mallory.page.locator(INJECTED).count() == 0
+
+    threads_ = threads(bea, doc_id)
     assert [m["body"] for m in threads_[0]["messages"]] == [XSS_BODY, XSS_BODY]
     assert threads_[0]["author"]["name"] == XSS_NAME
     assert problems == [[], []], problems
