@@ -179,3 +179,30 @@ def test_commenter_comments_but_cannot_type(quire, people):
     card.get_by_role("textbox", name="Reply").fill("The brown one.")
     page.keyboard.press("Control+Enter")
     expect(ada_threads.first.locator(".message-body").nth(1)).to_have_text("The brown one.")
+
+
+def test_editor_lowered_to_viewer_while_writing_starts_again_from_the_server(quire, people):
+    """The owner makes an editor a viewer while their page is open. Their next keystroke is
+    refused by the server; the page stops, drops its local copy, reloads read-only and says why."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Lowered", editors=(bea,))
+    ada.open(doc_id)
+    bea.open(doc_id)
+    bea.editor.click()
+    bea.page.keyboard.type("Bea writes.")
+    ada.expect_text("Bea writes.")
+    bea.expect_state("saved")
+
+    ada.invite(doc_id, bea, "viewer")  # a new role replaces the invitation; Bea's page is not told
+    bea.page.keyboard.type("!")
+    banner = bea.page.locator("#role-banner")
+    expect(banner).to_contain_text("The owner changed your access while you were writing")
+    expect(banner).to_contain_text("You can read this document; you cannot edit it.")
+    bea.expect_state("readonly")
+    bea.expect_text("Bea writes.")
+    ada.editor.click()  # Ada's own page never noticed a thing
+    ada.page.keyboard.press("Control+End")
+    ada.page.keyboard.type(" Ada goes on.")
+    bea.expect_text("Bea writes. Ada goes on.")
+    ada.expect_state("saved")
+    assert ada.content(doc_id)["text"].strip() == "Bea writes. Ada goes on."

@@ -20,6 +20,9 @@ import { createSaveStatus } from './status.js'
 import { mountTitle } from './title.js'
 import { mountToolbar } from './toolbar.js'
 
+/** Set before reloading because the server refused our changes (see onDenied below). */
+const ROLE_CHANGED_KEY = 'quire.roleChanged'
+
 const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
 
 function main () {
@@ -132,6 +135,13 @@ function main () {
   exportLink.href = withAccessToken(exportLink.getAttribute('href') || '')
 
   const banner = byId('role-banner')
+  let roleChangedBefore = false
+  try {
+    roleChangedBefore = sessionStorage.getItem(ROLE_CHANGED_KEY) === docId
+    sessionStorage.removeItem(ROLE_CHANGED_KEY)
+  } catch {
+    // storage blocked
+  }
   /** Let this person do what their role allows, and say so quietly. @param {import('./roles.js').Role} next */
   function applyRole (next) {
     role = next
@@ -142,7 +152,8 @@ function main () {
     if (editor.isEditable !== mayEdit()) editor.setEditable(mayEdit())
     titleInput.readOnly = !mayEdit()
     share.setAvailable(next === 'owner')
-    const text = roleBanner(next)
+    let text = roleBanner(next)
+    if (roleChangedBefore && text) text = `The owner changed your access while you were writing, so your latest changes were not saved. ${text}`
     banner.replaceChildren(icon(next === 'viewer' ? 'eye' : 'message-square'), text)
     banner.hidden = !text
     toolbar.refresh()
@@ -226,16 +237,35 @@ function main () {
       onClosed(session.closeFrame)
     }
   })
-  session.onDenied(() => {
-    // The server refused a change: our role must be lower than we thought. Stop writing now.
-    if (role === 'editor' || role === 'owner' || role === null) {
-      editor.setEditable(false)
-      titleInput.readOnly = true
+  session.onDenied(async () => {
+    // The server refused a change: the owner lowered our role while we were writing. Stop now,
+    // ask for the role, and if we may no longer write, start again from the server's copy: the
+    // refused change sits in this device's copy and would be offered (and refused) forever.
+    editor.setEditable(false)
+    titleInput.readOnly = true
+    const previous = role
+    role = null
+    await refreshRole()
+    if (role === null) role = previous // the server is out of reach: try again later
+    else if (!canEditAs(role)) {
+      await session.forgetLocalCopy()
+      try {
+        sessionStorage.setItem(ROLE_CHANGED_KEY, docId)
+      } catch {
+        // the reloaded page just will not explain
+      }
+      location.reload()
     }
-    refreshRole()
   })
   let syncs = 0
   session.provider.on('sync', (synced) => { if (synced && ++syncs > 1) refreshRole() }) // back after a drop
+  // The owner may change our role at any time: look again when the person comes back to the tab.
+  let lastLook = Date.now()
+  window.addEventListener('focus', () => {
+    if (closed || Date.now() - lastLook < 5000) return
+    lastLook = Date.now()
+    refreshRole()
+  })
 
   // A commenter's text is not editable, so ProseMirror's keymap does not run: Ctrl/Cmd+Alt+M
   // still starts a comment on the selection.

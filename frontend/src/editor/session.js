@@ -85,6 +85,13 @@ export class DocSession {
     this._emit()
   }
 
+  /** Delete this device's copy of the document (IndexedDB); the page keeps what it shows. */
+  async forgetLocalCopy () {
+    const local = this.local
+    this.local = null
+    if (local) await local.clearData().catch(() => {})
+  }
+
   /** @param {(state: SaveState) => void} listener */
   onState (listener) {
     this.listeners.add(listener)
