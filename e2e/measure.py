@@ -60,7 +60,7 @@ def main() -> None:
                         help="load pages without the offline service worker (for comparison)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        server = QuireServer(Path(tmp))
+        server = QuireServer(Path(tmp), auth=False)  # a private instance: no accounts to set up
         server.start()
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
