@@ -33,6 +33,7 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     panel = share_panel(ada)
     expect(panel.get_by_label("Username")).to_be_focused()
     links = panel.get_by_role("form", name="Share a link")
+    links.get_by_label("Name (optional)").fill("Reviewers")
     links.get_by_label("Role").select_option("viewer")
     links.get_by_role("button", name="Create link").click()
     new_link = links.get_by_label("New link")
@@ -44,7 +45,7 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     assert ada.page.evaluate("navigator.clipboard.readText()") == url
     rows = panel.locator(".share-item")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("Share link")
+    expect(rows.first).to_contain_text("Link: Reviewers")
     expect(rows.first).to_contain_text("Can view · No end date")
 
     # Vic has no account, only the link. The token leaves the address bar at once.
@@ -86,7 +87,7 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     assert page.evaluate("window.quire.session.denied") is None  # it never even tried
 
     # Ada revokes the link (after confirming): Vic's page says so at once and stops.
-    panel.get_by_role("button", name="Revoke share link (can view)").click()
+    panel.get_by_role("button", name="Revoke the link “Reviewers” (can view)").click()
     confirm = ada.page.get_by_role("dialog", name="Revoke this link?")
     expect(confirm).to_be_visible()
     confirm.get_by_role("button", name="Revoke link").click()

@@ -151,7 +151,7 @@ function main () {
     if (closed) return
     if (editor.isEditable !== mayEdit()) editor.setEditable(mayEdit())
     titleInput.readOnly = !mayEdit()
-    share.setAvailable(next === 'owner')
+    share.setAvailable(next === 'owner' && accountsRequired()) // nobody to share with otherwise
     let text = roleBanner(next)
     if (roleChangedBefore && text) text = `The owner changed your access while you were writing, so your latest changes were not saved. ${text}`
     banner.replaceChildren(icon(next === 'viewer' ? 'eye' : 'message-square'), text)

@@ -88,8 +88,12 @@ export function mountShare ({ docId, panels, button, panel }) {
     h('p', { class: 'share-note', id: 'share-new-link-note' }, 'Copy it now: for safety it is shown only once. Anyone who has it can open this document with its role.'),
     h('div', { class: 'row' }, copyButton))
   const linkError = h('p', { class: 'field-error', role: 'alert' })
+  const labelInput = /** @type {HTMLInputElement} */ (h('input', {
+    id: 'share-link-label', name: 'label', type: 'text', maxlength: '100', autocomplete: 'off', placeholder: 'e.g. Legal team',
+  }))
   const linkForm = /** @type {HTMLFormElement} */ (h('form', { class: 'share-form', 'aria-labelledby': 'share-link-title', novalidate: true },
     h('h3', { id: 'share-link-title' }, 'Share a link'),
+    h('div', { class: 'field' }, h('label', { for: 'share-link-label' }, 'Name (optional)'), labelInput),
     h('div', { class: 'share-row' },
       selectField('Role', 'role', ROLES, 'viewer'),
       selectField('Link stops working', 'expires', EXPIRIES, '')),
@@ -149,7 +153,9 @@ export function mountShare ({ docId, panels, button, panel }) {
     event.preventDefault()
     linkError.textContent = ''
     try {
-      const link = await createShareLink(docId, choices(linkForm))
+      const label = labelInput.value.replace(/\s+/g, ' ').trim() || null
+      const link = await createShareLink(docId, { ...choices(linkForm), label })
+      labelInput.value = ''
       linkOutput.value = link.url
       newLink.hidden = false
       linkOutput.focus()
@@ -192,7 +198,9 @@ export function mountShare ({ docId, panels, button, panel }) {
       type: 'button',
       class: 'btn btn-quiet btn-small share-remove',
       'data-share-id': share.id,
-      'aria-label': share.kind === 'user' ? `Remove access for ${person.title}` : `Revoke ${person.title.toLowerCase()} (${roleLabel(share.role).toLowerCase()})`,
+      'aria-label': share.kind === 'user'
+        ? `Remove access for ${person.title}`
+        : `Revoke the link ${share.label ? `“${share.label}”` : person.sub} (${roleLabel(share.role).toLowerCase()})`,
     }, share.kind === 'user' ? 'Remove' : 'Revoke')
     return h('li', { class: `share-item kind-${share.kind}${expired ? ' is-expired' : ''}`, 'data-share-id': share.id },
       icon(person.icon),
