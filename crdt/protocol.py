@@ -10,6 +10,7 @@ Frame layout (y-protocols): `[0, 0, varBytes(state vector)]` sync step 1,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -106,6 +107,19 @@ def parse_frame(message: bytes) -> Frame:
     raise ProtocolError(f"unknown message type {msg_type}")
 
 
+def _not_json(name: str) -> None:
+    # Python reads NaN/Infinity; a browser's JSON.parse throws on them and y-protocols then
+    # drops the whole awareness frame, everyone's cursors with it
+    raise ProtocolError(f"awareness state holds {name}, which is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError("awareness state holds a number out of range")
+    return value
+
+
 def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
     """Decode an awareness update fully: [(client_id, clock, state or None)]."""
     decoder = Decoder(payload)
@@ -121,7 +135,8 @@ def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
             if raw is None or len(raw) < 0:
                 raise ProtocolError("truncated awareness entry")
             text = bytes(raw).decode("utf-8")
-            state = json.loads(text) if text else None
+            state = json.loads(text, parse_constant=_not_json,
+                               parse_float=_finite_float) if text else None
             if state is not None and not isinstance(state, dict):
                 raise ProtocolError("awareness state is not an object")
             if client_id >= 2**53 or clock >= 2**53:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Awareness, Doc, Map, merge_updates
+from pycrdt import Awareness, Doc, Map, get_state, get_update, merge_updates
 
 from crdt import comments, protocol
 from crdt.connection import Connection
@@ -84,23 +84,57 @@ class Room:
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
         self.relay: Relay | None = None
         self._awareness_scheduled = False
+        self._boot: bytes | None = None  # the stored state, while the doc is being built
+        self.ready = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Fill the doc from the store (snapshot + tail), then start observing changes."""
+        """Fetch the stored state and fill the doc from it (both off the event loop)."""
+        await self.fetch()
+        await self.fill()
+
+    async def fetch(self) -> None:
+        """Read the stored updates (snapshot + tail) and merge them, in a worker thread.
+
+        Until `fill` finishes, the room answers newcomers' sync requests from this merged state
+        (it is all persisted), so a client need not wait for the doc to be built."""
         updates = await self.store.load(self.doc_id)
         self.size = sum(len(u) for u in updates)
-        if updates:
-            self.doc.apply_update(updates[0] if len(updates) == 1 else merge_updates(*updates))
         self._since_compact = max(0, len(updates) - 1)
-        self.doc.observe(self._on_doc_update)
-        self.awareness.observe(self._on_awareness)
-        self._comments = self.doc.get("comments", type=Map)
-        self._comments.observe_deep(self._on_comments)
+        if not updates:
+            self._boot = b"\x00\x00"
+        elif len(updates) == 1:
+            self._boot = updates[0]
+        else:
+            self._boot = await asyncio.to_thread(merge_updates, *updates)
+
+    async def fill(self) -> None:
+        """Build the doc from the fetched state in a worker thread (nobody else can touch this
+        Doc yet), then start observing changes. Sets `ready`."""
+        try:
+            if self._boot and self._boot != b"\x00\x00":
+                await asyncio.to_thread(self.doc.apply_update, self._boot)
+            self.doc.observe(self._on_doc_update)
+            self.awareness.observe(self._on_awareness)
+            self._comments = self.doc.get("comments", type=Map)
+            self._comments.observe_deep(self._on_comments)
+        except Exception:
+            log.exception("doc %s: the stored state could not be loaded", self.doc_id)
+            self.fail()
+            raise
+        finally:
+            self._boot = None
+            self.ready.set()
 
     async def run(self) -> None:
-        """The room's one task: persist, then broadcast, whatever the clients sent."""
+        """The room's one task: fill the doc, then persist and broadcast whatever the clients
+        sent."""
+        if not self.ready.is_set():
+            try:
+                await self.fill()
+            except Exception:
+                return
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -108,6 +142,7 @@ class Room:
 
     async def drain(self) -> None:
         """Wait until everything applied so far is persisted (or the room failed)."""
+        await self.ready.wait()
         while (self._pending or not self._idle.is_set()) and not self.failed:
             self._wake.set()
             await asyncio.sleep(0)
@@ -129,11 +164,19 @@ class Room:
         self.connections.add(conn)
         writer = asyncio.ensure_future(conn.run_writer())
         try:
-            conn.send(protocol.sync_step1(self.doc.get_state()))
+            boot = self._boot
+            state = self.doc.get_state() if boot is None else get_state(boot)
+            conn.send(protocol.sync_step1(state))
             if self.awareness.states:
                 conn.send(self._awareness_frame(list(self.awareness.states)))
             while not conn.closing:
                 message = await conn.channel.recv()
+                if not self.ready.is_set():
+                    if self._handle_early(conn, message):
+                        continue
+                    await self.ready.wait()
+                    if self.failed:
+                        return
                 self.handle(conn, message)
         except ChannelClosed:
             pass
@@ -152,6 +195,25 @@ class Room:
             except (TimeoutError, asyncio.CancelledError):
                 writer.cancel()
                 raise
+
+    def _handle_early(self, conn: Connection, message: bytes) -> bool:
+        """While the doc is being built: answer a sync request from the stored state (all of it
+        persisted) and take awareness; True if the frame was handled."""
+        boot = self._boot
+        if boot is None:
+            return False
+        frame = protocol.parse_frame(message)
+        if frame.kind is Kind.SYNC_STEP1:
+            self.stats.bytes_in += len(message)
+            try:
+                conn.send(protocol.sync_step2(get_update(boot, frame.payload)))
+            except Exception as exc:  # noqa: BLE001 - a malformed state vector
+                raise ProtocolError("malformed state vector") from exc
+            return True
+        if frame.kind is Kind.AWARENESS or frame.kind is Kind.QUERY_AWARENESS:
+            self.handle(conn, message)
+            return True
+        return False
 
     def handle(self, conn: Connection, message: bytes) -> None:
         """Apply one frame from `conn`. Raises ProtocolError for frames we refuse."""

@@ -56,10 +56,13 @@ class Rooms:
     def __len__(self) -> int:
         return len(self._rooms)
 
-    def open_room(self, doc_id: str) -> Room | None:
-        """The live room of a document, if it is open (and not being unloaded)."""
+    def open_room(self, doc_id: str, *, booting: bool = False) -> Room | None:
+        """The live room of a document, if it is open (not being unloaded) and its doc built
+        (or still being built, with `booting`)."""
         room = self._rooms.get(doc_id)
-        return room if room is not None and not room.closing else None
+        if room is None or room.closing or not (booting or room.ready.is_set()):
+            return None
+        return room
 
     def open_doc_ids(self) -> list[str]:
         return [doc_id for doc_id, room in self._rooms.items() if not room.closing]
@@ -74,8 +77,17 @@ class Rooms:
 
     # ---- get or load -----------------------------------------------------------------------
 
-    async def get(self, doc_id: str) -> Room:
-        """The open room for `doc_id`, loading it from the store if needed (once)."""
+    async def get(self, doc_id: str, *, ready: bool = True) -> Room:
+        """The open room for `doc_id`, loading it from the store if needed (once). With
+        `ready=False` the room may still be building its doc (enough to serve a client)."""
+        room = await self._get(doc_id)
+        if ready and not room.ready.is_set():
+            await room.ready.wait()
+            if room.failed:
+                raise RuntimeError("the document could not be loaded")
+        return room
+
+    async def _get(self, doc_id: str) -> Room:
         while True:
             if self._closed:
                 raise RuntimeError("server shutting down")
@@ -101,7 +113,7 @@ class Rooms:
         try:
             room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every,
                         max_bytes=self.max_document_bytes)
-            await room.load()
+            await room.fetch()  # the doc itself is built by the room's task
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters retry through get()
@@ -128,7 +140,7 @@ class Rooms:
                    label: str = "", role: str = "editor", identity: object = None,
                    verified_name: str | None = None) -> None:
         """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
-        room = await self.get(doc_id)
+        room = await self.get(doc_id, ready=False)
         conn = Connection(channel, wants_persisted=wants_persisted,
                           max_backlog=self.max_backlog, stats=self.stats, label=label,
                           role=role, identity=identity, verified_name=verified_name,

@@ -176,8 +176,11 @@ class RedisRelay:
         self._seen[key] = seq
         if len(self._seen) > 100_000:
             self._seen.popitem(last=False)
-        room = self.rooms.open_room(doc_id)
+        room = self.rooms.open_room(doc_id, booting=True)
         if room is None:
+            return
+        if not room.ready.is_set():
+            self.request_catchup(doc_id)  # it is in the database; apply once the doc is built
             return
         for observer in self.stats.lag_observers:
             observer(max(0.0, time.time() - sent_ms / 1000))
@@ -202,9 +205,10 @@ class RedisRelay:
             self._catchup_wake.clear()
             docs, self._catchup = self._catchup, set()
             for doc_id in docs:
-                room = self.rooms.open_room(doc_id)
+                room = self.rooms.open_room(doc_id, booting=True)
                 if room is None:
                     continue
+                await room.ready.wait()
                 try:
                     stored = await self.store.load(doc_id)
                 except Exception as exc:

@@ -33,7 +33,10 @@ async def quire(db_url: str, **overrides):
 
 
 async def join(live, doc_id: str, name: str | None = None) -> YClient:
-    client = YClient(live.ws(doc_id))
+    # a named person joins through a share link: without an account, the name is theirs to
+    # choose (accounts always show under their own name)
+    token = await live.link(doc_id, "editor") if name else ""
+    client = YClient(live.ws(doc_id, token=token))
     if name:
         await client.set_user({"user": {"name": name, "color": "#336699"}})
     await client.connect()
