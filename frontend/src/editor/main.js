@@ -87,7 +87,13 @@ function main () {
     canComment: mayComment,
   })
   const titleInput = /** @type {HTMLInputElement} */ (byId('doc-title'))
-  titleInput.readOnly = !mayEdit()
+  // The title is one value (Y.Map "meta"): set before this copy has the server's, it could lose
+  // to the title the document already has. So it waits for the first sync (or a local copy).
+  const titleReady = () => session.everSynced || session.doc.getMap('meta').has('title')
+  const lockTitle = () => { titleInput.readOnly = closed || !mayEdit() || !titleReady() }
+  lockTitle()
+  session.provider.on('sync', lockTitle)
+  session.doc.getMap('meta').observe(lockTitle)
   const title = mountTitle({
     doc: session.doc,
     input: /** @type {HTMLInputElement} */ (byId('doc-title')),
@@ -150,7 +156,7 @@ function main () {
     session.setRole(next)
     if (closed) return
     if (editor.isEditable !== mayEdit()) editor.setEditable(mayEdit())
-    titleInput.readOnly = !mayEdit()
+    lockTitle()
     share.setAvailable(next === 'owner' && accountsRequired()) // nobody to share with otherwise
     let text = roleBanner(next)
     if (roleChangedBefore && text) text = `The owner changed your access while you were writing, so your latest changes were not saved. ${text}`
