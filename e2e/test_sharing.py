@@ -4,6 +4,7 @@ change anything, revoking access live, a commenter who comments but cannot type.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -85,6 +86,16 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     assert ada.content(doc_id)["text"].strip() == expected
     assert ada.doc(doc_id)["title"] == "Watched"
     assert page.evaluate("window.quire.session.denied") is None  # it never even tried
+
+    # Reading works everywhere, with the token on every call: history, and the Markdown export.
+    page.get_by_role("button", name="History").click()
+    history = page.get_by_role("complementary", name="Version history")
+    expect(history).to_be_visible()
+    expect(history.get_by_role("button", name="Name current version")).to_be_hidden()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export Markdown").click()
+    assert download.value.failure() is None
+    assert "Ada adds a line." in Path(download.value.path()).read_text()
 
     # Ada revokes the link (after confirming): Vic's page says so at once and stops.
     panel.get_by_role("button", name="Revoke the link “Reviewers” (can view)").click()
