@@ -28,6 +28,9 @@ from crdt.stats import Stats
 
 log = logging.getLogger("quire.room")
 
+# never swallowed; everything else pycrdt raises (pyo3 panics are BaseExceptions) is handled
+FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+
 SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
@@ -222,7 +225,9 @@ class Room:
         if frame.kind is Kind.SYNC_STEP1:
             try:
                 update = self.doc.get_update(frame.payload)
-            except Exception as exc:  # noqa: BLE001 - ValueError, pyo3 panics
+            except FATAL:
+                raise
+            except BaseException as exc:  # ValueError, and pyo3 panics (a BaseException)
                 raise ProtocolError("malformed state vector") from exc
             self._send_when_persisted(conn, protocol.sync_step2(update))
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
@@ -276,7 +281,9 @@ class Room:
             self.doc.apply_update(update)
         except ValueError as exc:  # refused while decoding: nothing was applied
             raise ProtocolError("update rejected by the CRDT decoder") from exc
-        except Exception as exc:  # noqa: BLE001 - RuntimeError, pyo3 panics
+        except FATAL:
+            raise
+        except BaseException as exc:  # RuntimeError, and pyo3 panics (a BaseException)
             # Refused part-way: the in-memory doc may hold half of it. Only what was committed
             # is trusted, so the room is discarded and everyone resyncs from the store; the
             # sender is closed for good (its update would fail again).

@@ -781,12 +781,8 @@ async def test_update_that_fails_part_way_leaves_no_trace(server):
     await bystander.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pyo3's PanicException derives from BaseException, not Exception: Room.apply's "
-    "`except Exception` misses it, so the sender is closed 1000 (y-websocket reconnects and "
-    "resends), the panic escapes to uvicorn ('Exception in ASGI application') and the room "
-    "keeps a doc that failed mid-transaction"))
 async def test_update_that_panics_in_pycrdt_is_contained(server):
+    """pyo3's PanicException derives from BaseException: the room must contain it too."""
     doc_id = await server.new_doc()
     bystander = await synced_client(server, doc_id)
     ws = await raw_socket(server, doc_id)
