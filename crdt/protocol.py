@@ -32,6 +32,7 @@ class CloseCode(IntEnum):
     """Close codes Quire uses. 4400–4499 are terminal for y-websocket clients (no reconnect)."""
 
     NORMAL = 1000
+    ROLE_CHANGED = 3001  # the owner changed this person's role: reconnect and re-read it
     GOING_AWAY = 1001  # server shutting down: reconnect to the restarted server
     UNSUPPORTED_DATA = 1003  # a text frame
     INVALID_DATA = 1007  # a malformed binary frame

@@ -120,9 +120,9 @@ async def recheck_connections(engine, rooms, doc) -> None:
         if role is None:
             conn.close(CloseCode.FORBIDDEN,
                        "Your access to this document was removed by the owner")
-        else:
-            conn.role = role
-            conn.denied = False
+        elif role != conn.role:
+            # reconnect (not a terminal code): the page reads its new role and shows it
+            conn.close(CloseCode.ROLE_CHANGED, "your role on this document changed")
 
 
 def _fresh_role(engine, principal: Principal, doc) -> str | None:

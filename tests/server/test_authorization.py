@@ -275,11 +275,17 @@ async def test_downgrading_an_invitation_applies_on_the_wire_at_once(server, wor
         r = await http.post(f"/api/docs/{doc_id}/shares",
                             json={"username": "editor-user", "role": "viewer"})
         assert r.status_code == 201
+    # told at once (a non-terminal code: the page reconnects and reads its new role)
+    await asyncio.wait_for(editor.closed.wait(), 2)
+    assert editor.close_code == 3001
     before = stored(server, doc_id)
+    again = YClient(server.ws(doc_id, token=tokens["invited editor"]), doc=editor.doc)
+    await again.connect()
+    await again.wait_synced()
     editor.doc.get("default", type=XmlFragment).children[0].children[0].insert(0, "late ")
-    await eventually(lambda: any(m[0] == 2 for m in editor.received))
+    await eventually(lambda: any(m[0] == 2 for m in again.received))
     assert stored(server, doc_id) == before
-    await editor.close()
+    await again.close()
 
 
 async def test_comments_written_in_someone_elses_name_get_the_authors_own(server, world):
