@@ -76,6 +76,7 @@ def test_expected_differences_name_real_cases() -> None:
 
 def test_report(capsys: pytest.CaptureFixture[str]) -> None:
     exact = sum(1 for name, _ in CASES if name not in EXPECTED)
+    assert exact + len(EXPECTED) == len(CASES) and exact >= 100
     with capsys.disabled():
         print(
             f"\nmarkdown corpus: {exact}/{len(CASES)} round-trip to identical HTML, "

@@ -96,7 +96,8 @@ async def test_awareness_both_ways(quire_server: QuireServer) -> None:
             py_id = str(py.awareness.client_id)
             await node.wait_state(lambda s: s["awareness"].get(py_id) == as_account(py_user))
         # The pycrdt client left: its state is gone for the Node client.
-        await node.wait_state(lambda s: py_id not in s["awareness"])
+        state = await node.wait_state(lambda s: py_id not in s["awareness"])
+        assert py_id not in state["awareness"]
 
 
 async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireServer) -> None:
@@ -109,6 +110,7 @@ async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireSe
             await py.wait_until(lambda: node_id in py.remote_states())
             node._process.kill()  # no awareness-null message, the socket just drops
         await py.wait_until(lambda: node_id not in py.remote_states(), timeout=10)
+        assert node_id not in py.remote_states()
 
 
 async def test_saved_confirmation_reaches_node(quire_server: QuireServer) -> None:

@@ -53,7 +53,7 @@ async def test_update_rate_limit(tight):
     calm = await joined(tight, doc_id)
     flood = await joined(tight, doc_id)
     text = flood.doc.get("t", type=Text)
-    for i in range(60):  # far past the burst of 20, far faster than 5/s
+    for _ in range(60):  # far past the burst of 20, far faster than 5/s
         text.insert(0, "f")
         await asyncio.sleep(0)
     await asyncio.wait_for(flood.closed.wait(), 5)

@@ -92,6 +92,7 @@ async def test_newcomer_receives_existing_awareness(server):
     await eventually(lambda: a.doc.client_id in server.rooms.open_room(doc_id).awareness.states)
     b = await connect(server, doc_id)
     await eventually(lambda: a.doc.client_id in b.awareness.states)
+    assert b.awareness.states[a.doc.client_id]["user"]["color"] == "#aa3300"
     await a.close()
     await b.close()
 
@@ -105,6 +106,14 @@ async def test_query_awareness_is_answered(server):
     before = sum(1 for m in b.received if m[0] == 1)
     await b.send_raw(bytes([3]))
     await eventually(lambda: sum(1 for m in b.received if m[0] == 1) > before)
+    answer = [m for m in b.received if m[0] == 1][-1]
+    from pycrdt import Decoder
+
+    from crdt.protocol import validate_awareness
+
+    # the answer carries every known state, Ada's included
+    entries = validate_awareness(Decoder(answer[1:]).read_message())
+    assert a.doc.client_id in {client_id for client_id, _, _ in entries}
     await a.close()
     await b.close()
 
