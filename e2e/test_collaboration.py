@@ -125,3 +125,5 @@ def test_undo_takes_back_only_your_own_changes(quire, people):
         person.page.wait_for_function("() => !window.quire.editor.getText().includes(\"Ada's\")")
     ada.page.keyboard.press("Control+Shift+z")
     bea.expect_contains("Ada's sentence.")
+    # redo brings Ada's words back, and Bea's were never touched
+    assert "Ada's sentence." in bea.text() and "Bea's sentence." in bea.text()
