@@ -16,8 +16,9 @@ and the doc reloaded from the database must all equal it.
 Some frames are held back (counted, not sent), recognised *before* sending on a `shadow`
 replica kept in lockstep with the oracle: updates that fail part-way inside pycrdt (by design
 the room is then discarded and every client resyncs, which test_update_that_fails_part_way_*
-covers on its own), updates on which pycrdt panics and accepted forged updates that split
-replicas (both known bugs, pinned by the xfail tests at the bottom). The shadow is a good but
+covers on its own), updates on which pycrdt panics (contained the same way; pinned by
+test_update_that_panics_in_pycrdt_is_contained) and accepted forged updates that split replicas
+(a known pycrdt bug, pinned by the strict xfail at the bottom). The shadow is a good but
 not a perfect predictor (it never sees the refused frames, and pycrdt's own iteration order is
 not fixed): a panic or part-way failure it missed is counted and the run goes on with a new
 document.
