@@ -104,13 +104,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # FastAPI's interactive API docs load Swagger UI from its CDN: no API CSP on them
+        strict = scope["path"] not in ("/docs", "/redoc", "/docs/oauth2-redirect")
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in self.raw if k not in present]
-                if b"content-security-policy" not in present:
+                if strict and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", API_CSP.encode()))
                 message = {**message, "headers": headers}
             await send(message)

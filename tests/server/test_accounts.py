@@ -75,6 +75,16 @@ async def test_login_throttling_stops_password_guessing(server):
         assert r.status_code == 429
 
 
+async def test_openapi_docs(server):
+    async with server.client(token=None) as http:
+        schema = (await http.get("/openapi.json")).json()
+        page = await http.get("/docs")
+    assert "/api/docs/{doc_id}/export.md" in schema["paths"]
+    assert "/api/docs/{doc_id}/links" in schema["paths"]
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert "content-security-policy" not in page.headers  # Swagger UI comes from its CDN
+
+
 async def test_security_headers(server):
     async with server.client() as http:
         page = await http.get("/login")
