@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pycrdt import Text, XmlElement, XmlFragment, XmlText
 
+from tests.support.yclient import open_client as yclient
+
 from .conftest import ACCOUNT, QuireServer, require_node
 from .node_client import node_client
-from .ypy_client import yclient
 
 HERE = Path(__file__).resolve().parent
 

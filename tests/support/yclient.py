@@ -68,6 +68,18 @@ class YClient:
     async def set_user(self, state: dict | None) -> None:
         self.awareness.set_local_state(state)
 
+    def set_awareness(self, state: dict | None) -> None:
+        """Set this client's awareness state; it is sent to the server at once."""
+        self.awareness.set_local_state(state)
+
+    def remote_states(self) -> dict[int, dict[str, Any]]:
+        """Awareness states of the other clients."""
+        return {k: v for k, v in self.awareness.states.items() if k != self.doc.client_id}
+
+    async def wait_until(self, predicate, timeout: float = 10.0) -> None:
+        """Wait until `predicate()` holds or fail the test."""
+        await eventually(predicate, timeout=timeout)
+
     def _on_local(self, event) -> None:
         if self._remote or self.ws is None:
             return
@@ -115,6 +127,22 @@ class YClient:
                 self.close_code = self.ws.close_code
                 self.close_reason = self.ws.close_reason or ""
             self.closed.set()
+
+
+@contextlib.asynccontextmanager
+async def open_client(url: str, *, sync_timeout: float = 10.0):
+    """A synced client for the block; on leaving it withdraws its awareness, as a browser
+    does, then closes."""
+    client = YClient(url)
+    await client.connect()
+    await client.wait_synced(sync_timeout)
+    try:
+        yield client
+    finally:
+        if client.awareness.get_local_state() is not None and not client.closed.is_set():
+            client.awareness.set_local_state(None)
+            await asyncio.sleep(0.05)  # let the withdrawal go out before the socket closes
+        await client.close()
 
 
 def decode_state_vector(data: bytes) -> dict[int, int]:
