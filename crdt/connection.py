@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from crdt.ports import Channel, ChannelClosed
 from crdt.protocol import CloseCode
@@ -50,6 +51,7 @@ class Connection:
         self._max_backlog = max_backlog
         self._wake = asyncio.Event()
         self._closing: tuple[int, str] | None = None
+        self._flushed: list[Callable[[], object]] | None = None
         self._stats = stats or Stats()
 
     def send(self, message: bytes) -> None:
@@ -62,6 +64,13 @@ class Connection:
         if self._backlog > self._max_backlog:
             # Its backlog is dropped: the client resyncs from the document when it reconnects.
             self.close(CloseCode.TRY_AGAIN_LATER, "client too slow to keep up", drop=True)
+
+    def when_flushed(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once every frame queued so far is handed to the network."""
+        if self._flushed is None:
+            self._flushed = []
+        self._flushed.append(callback)
+        self._wake.set()
 
     def close(self, code: int, reason: str, *, drop: bool = False) -> None:
         """Ask the writer to close the connection once the frames queued so far are out
@@ -101,6 +110,10 @@ class Connection:
                         await self.channel.send(message)
                         stats.bytes_out += len(message)
                     stats.messages_out += len(batch)
+                if self._flushed:
+                    callbacks, self._flushed = self._flushed, None
+                    for callback in callbacks:
+                        callback()
                 if self._closing is not None:
                     code, reason = self._closing
                     await self.channel.close(code, reason)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Awareness, Doc, Map, get_state, get_update, merge_updates
+from pycrdt import Awareness, Doc, Map, merge_updates
 
 from crdt import comments, protocol
 from crdt.connection import Connection
@@ -31,6 +31,7 @@ log = logging.getLogger("quire.room")
 # never swallowed; everything else pycrdt raises (pyo3 panics are BaseExceptions) is handled
 FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
 
+EMPTY_STATE_VECTOR = b"\x00"
 SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
@@ -42,6 +43,13 @@ def merge_to_state(updates: list[bytes]) -> bytes:
         for update in updates:
             doc.apply_update(update)
     return doc.get_update()
+
+
+# A stored state at least this big is sent to a fresh client as it is, and the doc is built only
+# once that answer is out (building holds the GIL: it would hold the answer back).
+EARLY_ANSWER_BYTES = 64 * 1024
+# Without anything asking for it sooner, a booting room builds its doc after this long.
+BUILD_AFTER = 0.2
 
 
 class RoomFailed(Exception):
@@ -67,6 +75,7 @@ class Room:
         self.doc = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)  # the server is not a user
+        self.awareness.observe(self._on_awareness)
         self.connections: set[Connection] = set()
         self.closing = False  # no new joins; the registry loads a fresh room instead
         self.failed = False
@@ -88,6 +97,8 @@ class Room:
         self.relay: Relay | None = None
         self._awareness_scheduled = False
         self._boot: bytes | None = None  # the stored state, while the doc is being built
+        self._build_now = asyncio.Event()  # something needs the doc: build it now
+        self._step1_waiting: list[Connection] = []  # joined while booting: step 1 once built
         self.ready = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -100,8 +111,8 @@ class Room:
     async def fetch(self) -> None:
         """Read the stored updates (snapshot + tail) and merge them, in a worker thread.
 
-        Until `fill` finishes, the room answers newcomers' sync requests from this merged state
-        (it is all persisted), so a client need not wait for the doc to be built."""
+        When this state is big, fresh clients are sent it as it is (all of it is persisted)
+        before the doc is built: see `_handle_early`."""
         updates = await self.store.load(self.doc_id)
         self.size = sum(len(u) for u in updates)
         self._since_compact = max(0, len(updates) - 1)
@@ -113,27 +124,48 @@ class Room:
             self._boot = await asyncio.to_thread(merge_updates, *updates)
 
     async def fill(self) -> None:
-        """Build the doc from the fetched state in a worker thread (nobody else can touch this
-        Doc yet), then start observing changes. Sets `ready`."""
+        """Build the doc from the fetched state (a big one in a worker thread: nobody else can
+        touch this Doc yet), then start observing changes, set `ready` and send the sync
+        request of every client that joined meanwhile."""
         try:
-            if self._boot and self._boot != b"\x00\x00":
+            if self._early_answers():
                 await asyncio.to_thread(self.doc.apply_update, self._boot)
+            elif self._boot and self._boot != b"\x00\x00":
+                self.doc.apply_update(self._boot)  # small: quicker than a thread hop
             self.doc.observe(self._on_doc_update)
-            self.awareness.observe(self._on_awareness)
             self._comments = self.doc.get("comments", type=Map)
             self._comments.observe_deep(self._on_comments)
-        except Exception:
+        except FATAL:
+            raise
+        except BaseException as exc:  # pyo3 panics are BaseExceptions
             log.exception("doc %s: the stored state could not be loaded", self.doc_id)
             self.fail()
-            raise
+            raise RoomFailed("the stored state could not be loaded") from exc
         finally:
             self._boot = None
             self.ready.set()
+        waiting, self._step1_waiting = self._step1_waiting, []
+        if waiting:
+            step1 = protocol.sync_step1(self.doc.get_state())
+            for conn in waiting:
+                if conn in self.connections:
+                    conn.send(step1)
+
+    async def built(self) -> None:
+        """Wait until the doc is built (asking for it to be built now)."""
+        self._build_now.set()
+        await self.ready.wait()
 
     async def run(self) -> None:
         """The room's one task: fill the doc, then persist and broadcast whatever the clients
         sent."""
         if not self.ready.is_set():
+            if self._early_answers():
+                # fresh clients are answered from the stored bytes first (see _handle_early)
+                try:
+                    await asyncio.wait_for(self._build_now.wait(), BUILD_AFTER)
+                except TimeoutError:
+                    pass
             try:
                 await self.fill()
             except Exception:
@@ -145,7 +177,7 @@ class Room:
 
     async def drain(self) -> None:
         """Wait until everything applied so far is persisted (or the room failed)."""
-        await self.ready.wait()
+        await self.built()
         while (self._pending or not self._idle.is_set()) and not self.failed:
             self._wake.set()
             await asyncio.sleep(0)
@@ -167,9 +199,10 @@ class Room:
         self.connections.add(conn)
         writer = asyncio.ensure_future(conn.run_writer())
         try:
-            boot = self._boot
-            state = self.doc.get_state() if boot is None else get_state(boot)
-            conn.send(protocol.sync_step1(state))
+            if self.ready.is_set():
+                conn.send(protocol.sync_step1(self.doc.get_state()))
+            else:
+                self._step1_waiting.append(conn)  # our state vector is known once built
             if self.awareness.states:
                 conn.send(self._awareness_frame(list(self.awareness.states)))
             while not conn.closing:
@@ -177,7 +210,7 @@ class Room:
                 if not self.ready.is_set():
                     if self._handle_early(conn, message):
                         continue
-                    await self.ready.wait()
+                    await self.built()
                     if self.failed:
                         return
                 self.handle(conn, message)
@@ -200,23 +233,26 @@ class Room:
                 raise
 
     def _handle_early(self, conn: Connection, message: bytes) -> bool:
-        """While the doc is being built: answer a sync request from the stored state (all of it
-        persisted) and take awareness; True if the frame was handled."""
-        boot = self._boot
-        if boot is None:
+        """While the doc is being built: answer a fresh client's sync request with the stored
+        state as it is (all of it persisted, nothing to decode), then build the doc once that
+        answer is out; take awareness. True if the frame was handled."""
+        if not self._early_answers():
             return False
+        boot = self._boot
         frame = protocol.parse_frame(message)
-        if frame.kind is Kind.SYNC_STEP1:
+        if frame.kind is Kind.SYNC_STEP1 and frame.payload == EMPTY_STATE_VECTOR:
             self.stats.bytes_in += len(message)
-            try:
-                conn.send(protocol.sync_step2(get_update(boot, frame.payload)))
-            except Exception as exc:  # noqa: BLE001 - a malformed state vector
-                raise ProtocolError("malformed state vector") from exc
+            conn.send(protocol.sync_step2(boot))
+            conn.when_flushed(self._build_now.set)
             return True
         if frame.kind is Kind.AWARENESS or frame.kind is Kind.QUERY_AWARENESS:
             self.handle(conn, message)
             return True
         return False
+
+    def _early_answers(self) -> bool:
+        """Whether fresh clients are answered from the stored bytes while the doc is built."""
+        return self._boot is not None and len(self._boot) >= EARLY_ANSWER_BYTES
 
     def handle(self, conn: Connection, message: bytes) -> None:
         """Apply one frame from `conn`. Raises ProtocolError for frames we refuse."""

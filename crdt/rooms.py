@@ -82,7 +82,7 @@ class Rooms:
         `ready=False` the room may still be building its doc (enough to serve a client)."""
         room = await self._get(doc_id)
         if ready and not room.ready.is_set():
-            await room.ready.wait()
+            await room.built()
             if room.failed:
                 raise RuntimeError("the document could not be loaded")
         return room

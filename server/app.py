@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pycrdt import Doc
 from starlette.middleware.sessions import SessionMiddleware
 
 from crdt.rooms import Rooms
@@ -21,7 +22,7 @@ from server.routes import versions as versions_routes
 from server.security import LoginThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
-from server.ws import DocumentSockets
+from server.ws import DocumentSockets, warm_up
 from storage.db import make_engine
 from storage.store import SqlStore
 
@@ -65,6 +66,13 @@ async def lifespan(app: FastAPI):
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
         app.state.metrics = make_registry(rooms, relay)
+        # the first connection after a restart should not pay for compiling queries, opening
+        # database connections or importing pycrdt's async backend
+        try:
+            await asyncio.to_thread(warm_up, engine)
+        except Exception as exc:  # the database may come back later; connections retry
+            log.warning("warm-up query failed: %s", exc)
+        Doc()
         log.info("quire ready (database %s)", engine.url.render_as_string(hide_password=True))
         try:
             yield

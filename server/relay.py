@@ -208,7 +208,7 @@ class RedisRelay:
                 room = self.rooms.open_room(doc_id, booting=True)
                 if room is None:
                     continue
-                await room.ready.wait()
+                await room.built()
                 try:
                     stored = await self.store.load(doc_id)
                 except Exception as exc:

@@ -20,7 +20,10 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
+from storage.accounts import get_user
+from storage.db import sample_ids
 from storage.documents import get_document
+from storage.updates import load_updates
 
 log = logging.getLogger("quire.ws")
 PATH = re.compile(r"^/ws/([A-Za-z0-9_-]{1,200})$")
@@ -41,6 +44,18 @@ def session_user_id(headers: dict[str, str], secret: str, max_age: int) -> str |
         return uid if isinstance(uid, str) else None
     except (itsdangerous.BadSignature, ValueError, TypeError):
         return None
+
+
+def warm_up(engine) -> None:
+    """Blocking (run in a thread, at start-up): run the queries of a connection once, so the
+    first person to open a document after a restart does not pay for compiling them."""
+    missing = "-warm-up-"
+    some = sample_ids(engine)
+    get_document(engine, doc_id=some.get("document", missing))
+    get_user(engine, user_id=some.get("user", missing))
+    resolve(engine, user_id=missing, token="qp_" + missing)
+    resolve(engine, user_id=None, token="qs_" + missing)
+    load_updates(engine, doc_id=some.get("document", missing))
 
 
 class DocumentSockets:

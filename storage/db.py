@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import Session, SQLModel, create_engine, select
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -55,3 +55,14 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
+
+
+def sample_ids(engine: Engine) -> dict[str, str]:
+    """An existing id of a document and of a user, where there is one (to warm caches with)."""
+    found: dict[str, str] = {}
+    with Session(engine) as session:
+        for key, column in (("document", models.Document.id), ("user", models.User.id)):
+            value = session.exec(select(column).limit(1)).first()
+            if value is not None:
+                found[key] = value
+    return found
