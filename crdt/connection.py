@@ -15,9 +15,16 @@ log = logging.getLogger("quire.connection")
 
 
 class Connection:
-    """Frames to one client go through an outbox drained by one writer task, so a slow client
-    never blocks the room; one whose backlog passes `max_backlog` bytes is disconnected (it
-    resyncs on reconnect)."""
+    """Frames to one client go through an outbox, drained by a writer task that runs only while
+    there is something to send (an idle connection holds no task), so a slow client never
+    blocks the room; one whose backlog passes `max_backlog` bytes is disconnected (it resyncs
+    on reconnect)."""
+
+    __slots__ = (
+        "channel", "wants_persisted", "role", "identity", "verified_name", "denied", "_rate",
+        "_burst", "_tokens", "_refilled", "awareness_ids", "label", "_outbox", "_backlog",
+        "_max_backlog", "_writer", "_closing", "_closed", "_flushed", "_stats", "__weakref__",
+    )
 
     def __init__(
         self,
@@ -49,8 +56,9 @@ class Connection:
         self._outbox: list[bytes] = []
         self._backlog = 0
         self._max_backlog = max_backlog
-        self._wake = asyncio.Event()
+        self._writer: asyncio.Task | None = None
         self._closing: tuple[int, str] | None = None
+        self._closed = False  # the close frame went out (or the peer was gone)
         self._flushed: list[Callable[[], object]] | None = None
         self._stats = stats or Stats()
 
@@ -60,27 +68,40 @@ class Connection:
             return
         self._outbox.append(message)
         self._backlog += len(message)
-        self._wake.set()
         if self._backlog > self._max_backlog:
             # Its backlog is dropped: the client resyncs from the document when it reconnects.
             self.close(CloseCode.TRY_AGAIN_LATER, "client too slow to keep up", drop=True)
+            return
+        self._start_writer()
 
     def when_flushed(self, callback: Callable[[], object]) -> None:
         """Call `callback` once every frame queued so far is handed to the network."""
         if self._flushed is None:
             self._flushed = []
         self._flushed.append(callback)
-        self._wake.set()
+        self._start_writer()
 
     def close(self, code: int, reason: str, *, drop: bool = False) -> None:
-        """Ask the writer to close the connection once the frames queued so far are out
-        (or at once, dropping them, with `drop`)."""
+        """Close the connection once the frames queued so far are out (or at once, dropping
+        them, with `drop`)."""
         if self._closing is None:
             self._closing = (code, reason)
             if drop:
                 self._outbox = []
                 self._backlog = 0
-            self._wake.set()
+            self._start_writer()
+
+    async def finish(self, timeout: float = 5.0) -> None:
+        """Close (normally, unless a reason was given before) and wait until the close frame is
+        out; a client that does not read for `timeout` seconds is cut off."""
+        self.close(CloseCode.NORMAL, "")
+        writer = self._writer
+        if writer is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), timeout=timeout)
+        except TimeoutError:
+            writer.cancel()
 
     def take_update_token(self) -> bool:
         """Token bucket: False when this client sends updates faster than allowed."""
@@ -96,27 +117,30 @@ class Connection:
     def closing(self) -> bool:
         return self._closing is not None
 
-    async def run_writer(self) -> None:
-        """Send queued frames until closed; then close the channel with the recorded reason."""
+    def _start_writer(self) -> None:
+        if self._writer is None and not self._closed:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        """Send queued frames until the outbox is empty; close the channel once asked to."""
         stats = self._stats
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._outbox:
-                    batch, self._outbox = self._outbox, []
-                    self._backlog = 0
-                    for message in batch:
-                        await self.channel.send(message)
-                        stats.bytes_out += len(message)
-                    stats.messages_out += len(batch)
-                if self._flushed:
-                    callbacks, self._flushed = self._flushed, None
-                    for callback in callbacks:
-                        callback()
-                if self._closing is not None:
-                    code, reason = self._closing
-                    await self.channel.close(code, reason)
-                    return
+            while self._outbox:
+                batch, self._outbox = self._outbox, []
+                self._backlog = 0
+                for message in batch:
+                    await self.channel.send(message)
+                    stats.bytes_out += len(message)
+                stats.messages_out += len(batch)
+            if self._flushed:
+                callbacks, self._flushed = self._flushed, None
+                for callback in callbacks:
+                    callback()
+            if self._closing is not None:
+                self._closed = True
+                code, reason = self._closing
+                await self.channel.close(code, reason)
         except ChannelClosed:
-            return
+            self._closed = True
+        finally:
+            self._writer = None

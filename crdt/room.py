@@ -52,11 +52,50 @@ EARLY_ANSWER_BYTES = 64 * 1024
 BUILD_AFTER = 0.2
 
 
+class Flag:
+    """A one-way asyncio flag: like asyncio.Event, but it holds no waiter queue until someone
+    waits (a server holds thousands of rooms; an Event costs about 0.7 KiB)."""
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if self._set:
+            return
+        self._set = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        self._waiter = None
+
+    async def wait(self) -> None:
+        if self._set:
+            return
+        if self._waiter is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._waiter)  # one waiter's cancellation leaves the others
+
+
 class RoomFailed(Exception):
     """The room lost its store and was discarded; connect again to get a fresh one."""
 
 
 class Room:
+    # a server holds thousands of rooms: no per-instance dict
+    __slots__ = (
+        "doc_id", "max_bytes", "size", "store", "stats", "compact_every", "doc", "awareness",
+        "connections", "closing", "failed", "update_observers", "keepalive", "relay",
+        "relay_awareness_ids", "ready", "_misattributed", "_origin", "_pending", "_deferred",
+        "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
+        "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
+        "_step1_waiting", "_comments", "__weakref__",
+    )
+
     def __init__(
         self,
         doc_id: str,
@@ -88,18 +127,17 @@ class Room:
         self._applied_seq = 0
         self._persisted_seq = 0
         self._since_compact = 0
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._flusher: asyncio.Task | None = None  # runs only while there is something to store
+        self._builder: asyncio.Task | None = None
         self._awareness_dirty: set[int] = set()
         self._awareness_local: set[int] = set()  # changed by our own clients: published
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
         self.relay: Relay | None = None
         self._awareness_scheduled = False
         self._boot: bytes | None = None  # the stored state, while the doc is being built
-        self._build_now = asyncio.Event()  # something needs the doc: build it now
+        self._build_now = Flag()  # something needs the doc: build it now
         self._step1_waiting: list[Connection] = []  # joined while booting: step 1 once built
-        self.ready = asyncio.Event()
+        self.ready = Flag()  # the doc is built
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -156,32 +194,56 @@ class Room:
         self._build_now.set()
         await self.ready.wait()
 
-    async def run(self) -> None:
-        """The room's one task: fill the doc, then persist and broadcast whatever the clients
-        sent."""
-        if not self.ready.is_set():
-            if self._early_answers():
-                # fresh clients are answered from the stored bytes first (see _handle_early)
-                try:
-                    await asyncio.wait_for(self._build_now.wait(), BUILD_AFTER)
-                except TimeoutError:
-                    pass
+    async def start(self) -> None:
+        """After `fetch`: build a small doc now; a big one in a task, once the fresh clients
+        that came meanwhile were answered from the stored bytes (see `_handle_early`)."""
+        if not self._early_answers():
+            await self.fill()
+            return
+        self._builder = asyncio.get_running_loop().create_task(self._build(),
+                                                               name=f"build {self.doc_id}")
+
+    async def _build(self) -> None:
+        try:
             try:
-                await self.fill()
-            except Exception:
-                return
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._flush()
+                await asyncio.wait_for(self._build_now.wait(), BUILD_AFTER)
+            except TimeoutError:
+                pass
+            await self.fill()
+        except RoomFailed:
+            pass
+        finally:
+            self._builder = None
+
+    async def stop(self) -> None:
+        """Cancel the room's tasks (it is being forgotten)."""
+        for task in (self._builder, self._flusher):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     async def drain(self) -> None:
         """Wait until everything applied so far is persisted (or the room failed)."""
         await self.built()
-        while (self._pending or not self._idle.is_set()) and not self.failed:
-            self._wake.set()
-            await asyncio.sleep(0)
-            await self._idle.wait()
+        while (self._pending or self._flusher is not None) and not self.failed:
+            self._schedule_flush()
+            if self._flusher is not None:
+                await asyncio.shield(self._flusher)
+
+    def _schedule_flush(self) -> None:
+        if self._flusher is None and self._pending and not self.failed:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())
+
+    async def _flush_all(self) -> None:
+        """Persist and broadcast until nothing is pending (the task then ends)."""
+        try:
+            while self._pending and not self.failed:
+                await self._flush()
+        finally:
+            self._flusher = None
 
     async def compact(self) -> None:
         self._since_compact = 0
@@ -197,7 +259,6 @@ class Room:
     async def serve(self, conn: Connection) -> None:
         """Run one client until it leaves or is closed. Bad frames close only this client."""
         self.connections.add(conn)
-        writer = asyncio.ensure_future(conn.run_writer())
         try:
             if self.ready.is_set():
                 conn.send(protocol.sync_step1(self.doc.get_state()))
@@ -225,12 +286,7 @@ class Room:
             self.connections.discard(conn)
             if conn.awareness_ids:
                 self.awareness.remove_awareness_states(sorted(conn.awareness_ids), conn)
-            conn.close(CloseCode.NORMAL, "")
-            try:
-                await asyncio.wait_for(writer, timeout=5)
-            except (TimeoutError, asyncio.CancelledError):
-                writer.cancel()
-                raise
+            await conn.finish(timeout=5)
 
     def _handle_early(self, conn: Connection, message: bytes) -> bool:
         """While the doc is being built: answer a fresh client's sync request with the stored
@@ -353,8 +409,7 @@ class Room:
         self._pending.append((origin, update))
         self._applied_seq += 1
         self.stats.updates_applied += 1
-        self._idle.clear()
-        self._wake.set()
+        self._schedule_flush()
         for observer in self.update_observers:
             observer(update, origin)
 
@@ -365,10 +420,6 @@ class Room:
             self._deferred.append((self._applied_seq, conn, message))
 
     async def _flush(self) -> None:
-        if not self._pending:
-            self._release_deferred()
-            self._idle.set()
-            return
         batch, self._pending = self._pending, []
         seq = self._applied_seq
         to_store = [update for origin, update in batch if origin != RELAY]
@@ -402,10 +453,6 @@ class Room:
                 await self.compact()
             except Exception:
                 log.exception("doc %s: compaction failed (the log is intact)", self.doc_id)
-        if not self._pending:
-            self._idle.set()
-        else:
-            self._wake.set()
 
     def _broadcast(self, batch: list[tuple[Origin, bytes]]) -> None:
         origins = {origin for origin, _ in batch}
@@ -437,7 +484,6 @@ class Room:
         self.closing = True
         self._pending.clear()
         self._deferred.clear()
-        self._idle.set()
         self.close_all(CloseCode.TRY_AGAIN_LATER, "storage unavailable, reconnect to resync")
 
     # ---- awareness -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from crdt.connection import Connection
 from crdt.ports import Channel, UpdateStore
 from crdt.protocol import CloseCode
-from crdt.room import Room
+from crdt.room import Flag, Room
 from crdt.stats import Stats
 
 log = logging.getLogger("quire.rooms")
@@ -46,9 +46,8 @@ class Rooms:
         self.unload_observers: list[Callable[[Room], Awaitable[None]]] = []
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
-        self._tasks: dict[Room, asyncio.Task] = {}
         self._unloaders: dict[Room, asyncio.Task] = {}
-        self._unloaded: dict[Room, asyncio.Event] = {}
+        self._unloaded: dict[Room, Flag] = {}
         self._closed = False
 
     # ---- queries ---------------------------------------------------------------------------
@@ -113,7 +112,8 @@ class Rooms:
         try:
             room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every,
                         max_bytes=self.max_document_bytes)
-            await room.fetch()  # the doc itself is built by the room's task
+            await room.fetch()
+            await room.start()  # builds the doc (a big one in a task, see Room.start)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters retry through get()
@@ -121,8 +121,7 @@ class Rooms:
         finally:
             del self._loading[doc_id]
         self._rooms[doc_id] = room
-        self._unloaded[room] = asyncio.Event()
-        self._tasks[room] = asyncio.create_task(room.run(), name=f"room {doc_id}")
+        self._unloaded[room] = Flag()
         for observer in self.room_observers:
             observer(room)
         future.set_result(room)
@@ -193,13 +192,7 @@ class Rooms:
             await self._forget(room)
 
     async def _forget(self, room: Room) -> None:
-        task = self._tasks.pop(room, None)
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await room.stop()
         if self._rooms.get(room.doc_id) is room:
             del self._rooms[room.doc_id]
         self._cancel_unload(room)

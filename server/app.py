@@ -22,7 +22,7 @@ from server.routes import versions as versions_routes
 from server.security import LoginThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
-from server.ws import DocumentSockets, warm_up
+from server.ws import document_socket, serve_document_socket, warm_up
 from storage.db import make_engine
 from storage.store import SqlStore
 
@@ -128,9 +128,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class QuireApp(FastAPI):
+    """FastAPI, with document WebSockets served before its middleware stack: a connection is
+    held for hours, and each layer would keep its frame alive for all that time."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        doc_id = document_socket(scope)
+        if doc_id is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await serve_document_socket(self, scope, receive, send, doc_id)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Quire", version="0.1.0", lifespan=lifespan)
+    app = QuireApp(title="Quire", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle(settings.login_attempts,
                                              settings.login_window_seconds)
@@ -141,7 +153,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_age=settings.session_max_age, same_site="lax",
                        https_only=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(DocumentSockets)  # outermost: WebSockets skip the HTTP middleware
     app.include_router(ops.router)
     app.include_router(auth.router)
     app.include_router(shares.router)

@@ -1,7 +1,7 @@
 """WebSocket /ws/{doc_id}: the y-websocket protocol, one room per document.
 
-Served as raw ASGI in front of the FastAPI app (see `DocumentSockets`): the connection skips
-the HTTP middleware stack, so it reads the session cookie itself.
+Served as raw ASGI before the FastAPI app's own stack (see `server.app.QuireApp`): the
+connection skips the HTTP middleware, so it reads the session cookie itself.
 """
 
 from __future__ import annotations
@@ -58,25 +58,25 @@ def warm_up(engine) -> None:
     load_updates(engine, doc_id=some.get("document", missing))
 
 
-class DocumentSockets:
-    """ASGI middleware: WebSocket connections to /ws/{doc_id} are served here, everything else
-    goes on to the app."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "websocket":
-            match = PATH.match(scope["path"])
-            if match is not None:
-                await serve_document_socket(scope, receive, send, match.group(1))
-                return
-        await self.app(scope, receive, send)
+def document_socket(scope) -> str | None:
+    """The document id when `scope` is a WebSocket to /ws/{doc_id}, else None."""
+    if scope["type"] != "websocket":
+        return None
+    match = PATH.match(scope["path"])
+    return match.group(1) if match is not None else None
 
 
-async def serve_document_socket(scope, receive, send, doc_id: str) -> None:
-    state = scope["app"].state
+async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
+    state = app.state
     settings = state.settings
+    # read before accepting: the server may drop the handshake's headers once it is done
+    # (server/websocket_protocol.py); a connection lives for hours, keep only what it needs
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    token = bearer_token(headers.get("authorization"), (query.get("token") or [None])[0])
+    user_id = session_user_id(headers, state.secret_key, settings.session_max_age)
+    wants_persisted = (query.get("saved") or [""])[0] == "1"
+    del headers, query
     channel = AsgiWebSocketChannel(receive, send, max_message_bytes=settings.max_message_bytes)
     try:
         await channel.accept()
@@ -88,12 +88,6 @@ async def serve_document_socket(scope, receive, send, doc_id: str) -> None:
     if counts.get(address, 0) >= settings.max_connections_per_address:
         await channel.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
         return
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    token = bearer_token(headers.get("authorization"), (query.get("token") or [None])[0])
-    user_id = session_user_id(headers, state.secret_key, settings.session_max_age)
-    wants_persisted = (query.get("saved") or [""])[0] == "1"
-    del headers, query  # a connection lives for hours: keep only what it needs
 
     def authorise() -> tuple[bool, Principal, str | None]:
         doc = get_document(state.engine, doc_id=doc_id)

@@ -18,6 +18,7 @@ import uvicorn
 
 from server.app import create_app
 from server.config import Settings
+from server.websocket_protocol import WebSocketProtocol
 
 PG_ADMIN_URL = os.environ.get("QUIRE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"
@@ -161,7 +162,7 @@ async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
         settings = settings.model_copy(update={"secret_key": "test-secret-" + "x" * 32})
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            ws="websockets-sansio", lifespan="on",
+                            ws=WebSocketProtocol, lifespan="on",
                             ws_max_size=settings.max_message_bytes + 1024 * 1024,
                             ws_per_message_deflate=False)
     server = uvicorn.Server(config)
