@@ -15,9 +15,9 @@ log = logging.getLogger("quire.connection")
 
 
 class Connection:
-    """Frames to one client go through an outbox, drained by a writer task that runs only while
-    there is something to send (an idle connection holds no task), so a slow client never
-    blocks the room; one whose backlog passes `max_backlog` bytes is disconnected (it resyncs
+    """A frame to one client is written at once when that cannot block; otherwise it goes
+    through an outbox, drained by a writer task that runs only while there is something to send
+    (an idle connection holds no task), so a slow client never blocks the room; one whose backlog passes `max_backlog` bytes is disconnected (it resyncs
     on reconnect)."""
 
     __slots__ = (
@@ -66,6 +66,10 @@ class Connection:
         """Queue a frame (never blocks)."""
         if self._closing is not None:
             return
+        if self._writer is None and not self._outbox and self.channel.send_nowait(message):
+            self._stats.bytes_out += len(message)  # written at once: no task needed
+            self._stats.messages_out += 1
+            return
         self._outbox.append(message)
         self._backlog += len(message)
         if self._backlog > self._max_backlog:
@@ -83,12 +87,15 @@ class Connection:
 
     def close(self, code: int, reason: str, *, drop: bool = False) -> None:
         """Close the connection once the frames queued so far are out (or at once, dropping
-        them, with `drop`)."""
+        them and without a closing handshake where the channel can, with `drop`)."""
         if self._closing is None:
             self._closing = (code, reason)
             if drop:
                 self._outbox = []
                 self._backlog = 0
+                if self.channel.abort():  # it may not be reading at all: no handshake
+                    self._closed = True
+                    return
             self._start_writer()
 
     async def finish(self, timeout: float = 5.0) -> None:

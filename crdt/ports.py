@@ -27,8 +27,18 @@ class Channel(Protocol):
         """Send one frame. Raises ChannelClosed if the peer is gone."""
         ...
 
+    def send_nowait(self, message: bytes) -> bool:
+        """Send one frame at once if that cannot block; False if nothing was sent (then use
+        `send`)."""
+        ...
+
     async def close(self, code: int, reason: str) -> None:
         """Close the connection with a WebSocket close code and a human-readable reason."""
+        ...
+
+    def abort(self) -> bool:
+        """Drop the connection at once, without a closing handshake (for a client that stopped
+        reading); False if this channel cannot."""
         ...
 
 

@@ -7,14 +7,20 @@ per-connection frames are worth saving.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode, ProtocolError
 
 
 class AsgiWebSocketChannel:
-    def __init__(self, receive, send, *, max_message_bytes: int) -> None:
+    def __init__(self, receive, send, *, max_message_bytes: int,
+                 send_nowait: Callable[[bytes], bool] | None = None,
+                 abort: Callable[[], None] | None = None) -> None:
         self._receive = receive
         self._send = send
+        self._send_nowait = send_nowait  # the server's SEND_NOWAIT and ABORT extensions, if any
+        self._abort = abort
         self.max_message_bytes = max_message_bytes
         self.closed = False
 
@@ -46,6 +52,18 @@ class AsgiWebSocketChannel:
         except Exception as exc:  # the ASGI server raises several kinds once the peer is gone
             self.closed = True
             raise ChannelClosed() from exc
+
+    def send_nowait(self, message: bytes) -> bool:
+        if self.closed or self._send_nowait is None:
+            return False
+        return self._send_nowait(message)
+
+    def abort(self) -> bool:
+        if self._abort is None:
+            return False
+        self.closed = True
+        self._abort()
+        return True
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:

@@ -5,6 +5,7 @@ Storage is synchronous SQLModel; callers run it off the event loop (see `writer.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import event
@@ -49,6 +50,30 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def sqlite_nowait_connection(engine: Engine) -> sqlite3.Connection | None:
+    """For a SQLite file: a connection of its own that never waits for a lock (busy timeout 0)
+    and never checkpoints by itself, so a commit on it takes a bounded, short time (the WAL
+    append; with synchronous=NORMAL nothing is fsynced at commit). None for other databases."""
+    if engine.dialect.name != "sqlite":
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return None
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy what the WAL holds into the database file, as far as readers allow."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def ping(engine: Engine) -> None:

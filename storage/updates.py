@@ -6,6 +6,7 @@ that turns a list of updates into one equivalent update.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,29 +38,53 @@ def append_updates(engine: Engine, rows: Sequence[tuple[str, bytes]]) -> None:
     if not rows:
         return
     sqlite = engine.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    now = utcnow()
-    # stored as SQLAlchemy stores DateTime on each backend (naive UTC)
-    stamp: object = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now.replace(tzinfo=None)
-    doc_ids = sorted({d for d, _ in rows})
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        cursor.executemany(
-            f'INSERT INTO "update" (doc_id, data, created_at) VALUES ({mark}, {mark}, {mark})',
-            [(d, u, stamp) for d, u in rows],
-        )
-        cursor.execute(
-            f"UPDATE document SET updated_at = {mark} WHERE id IN "
-            f"({', '.join([mark] * len(doc_ids))})",
-            (stamp, *doc_ids),
-        )
+        _write_rows(raw.cursor(), rows, sqlite=sqlite)
         raw.commit()
     except BaseException:
         raw.rollback()
         raise
     finally:
         raw.close()
+
+
+def append_updates_now(conn: sqlite3.Connection, rows: Sequence[tuple[str, bytes]]) -> bool:
+    """SQLite, on a connection from `storage.db.sqlite_nowait_connection`: append like
+    `append_updates`, but never wait for the write lock. False, and nothing written, when
+    another connection holds it."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) in (sqlite3.SQLITE_BUSY,
+                                                                    sqlite3.SQLITE_LOCKED):
+            return False
+        raise
+    try:
+        _write_rows(conn.cursor(), rows, sqlite=True)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+def _write_rows(cursor, rows: Sequence[tuple[str, bytes]], *, sqlite: bool) -> None:
+    mark = "?" if sqlite else "%s"
+    now = utcnow()
+    # stored as SQLAlchemy stores DateTime on each backend (naive UTC)
+    stamp: object = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now.replace(tzinfo=None)
+    doc_ids = sorted({d for d, _ in rows})
+    cursor.executemany(
+        f'INSERT INTO "update" (doc_id, data, created_at) VALUES ({mark}, {mark}, {mark})',
+        [(d, u, stamp) for d, u in rows],
+    )
+    cursor.execute(
+        f"UPDATE document SET updated_at = {mark} WHERE id IN "
+        f"({', '.join([mark] * len(doc_ids))})",
+        (stamp, *doc_ids),
+    )
 
 
 def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:

@@ -1,0 +1,71 @@
+"""SqlStore on SQLite: a keystroke's commit runs on the event loop only when it cannot wait for
+anything; when another connection holds the write lock it goes through the writer thread, the
+loop stays free and the order of appends is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from storage import documents, updates
+from storage.db import make_engine
+from storage.store import SqlStore
+
+
+def stored(engine, doc_id: str) -> list[bytes]:
+    return updates.load_updates(engine, doc_id=doc_id).updates
+
+
+async def test_append_commits_at_once_when_the_database_is_free(sqlite_url):
+    engine = make_engine(sqlite_url)
+    doc = documents.create_document(engine, title="t")
+    async with SqlStore(engine) as store:
+        await store.append(doc.id, [b"one", b"two"])
+        # durable before append returned: another engine (another process) reads it
+        assert stored(make_engine(sqlite_url), doc.id) == [b"one", b"two"]
+
+
+async def test_locked_database_waits_in_the_writer_thread_and_keeps_order(sqlite_url):
+    engine = make_engine(sqlite_url)
+    doc = documents.create_document(engine, title="t")
+    path = engine.url.database
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async with SqlStore(engine) as store:
+        beat = asyncio.create_task(heartbeat())
+        first = asyncio.create_task(store.append(doc.id, [b"first"]))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(store.append(doc.id, [b"second"]))
+        await asyncio.sleep(0.25)
+        assert not first.done() and not second.done()  # nothing committed under the lock
+        assert ticks >= 20  # and the loop kept running meanwhile
+        blocker.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        # once the lock is free, appends commit on the loop again
+        await store.append(doc.id, [b"third"])
+        beat.cancel()
+    blocker.close()
+    assert stored(engine, doc.id) == [b"first", b"second", b"third"]
+
+
+async def test_a_refused_commit_raises_and_writes_nothing(sqlite_url):
+    engine = make_engine(sqlite_url)
+    doc = documents.create_document(engine, title="t")
+    async with SqlStore(engine) as store:
+        try:
+            await store.append("no-such-document", [b"orphan"])  # foreign key refuses it
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            raise AssertionError("an update of an unknown document was stored")
+        await store.append(doc.id, [b"kept"])
+    assert stored(engine, doc.id) == [b"kept"]
+    assert stored(engine, "no-such-document") == []
