@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", default=",".join(SERVERS),
                         help=f"comma-separated subset of {','.join(SERVERS)}")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds of the cheap scenarios (default 3, 1 with --tiny)")
+                        help="rounds of fanout, throughput and connections (default 3, 1 with --tiny)")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="results folder")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when any run fails, peers included (default: Quire only)")

@@ -8,8 +8,9 @@ from typing import Any
 from .servers import QUIRE_SERVERS, ServerProcess
 
 SCENARIOS = ("fanout", "throughput", "manydocs", "cold", "connections")
-# Cheap scenarios run every round; the heavy ones once per run (cold takes 5 samples itself).
-EVERY_ROUND = ("fanout", "throughput")
+# These run every round (their tail figures are noisy); manydocs and cold once per run (cold
+# takes 5 samples itself).
+EVERY_ROUND = ("fanout", "throughput", "connections")
 
 FULL: dict[str, dict[str, Any]] = {
     "fanout": {"sizes": [2, 10, 50],
