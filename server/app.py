@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -74,10 +73,6 @@ async def lifespan(app: FastAPI):
         except Exception as exc:  # the database may come back later; connections retry
             log.warning("warm-up query failed: %s", exc)
         Doc()
-        # everything allocated so far lives as long as the server: keep it out of the
-        # collector's full passes, which would otherwise walk it (pauses felt by keystrokes)
-        gc.collect()
-        gc.freeze()
         log.info("quire ready (database %s)", engine.url.render_as_string(hide_password=True))
         try:
             yield
