@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+import websockets
 from pycrdt import Text, YMessageType, YSyncMessageType
 
-from crdt.room import EARLY_ANSWER_BYTES
+from crdt.room import BUILD_AFTER, EARLY_ANSWER_BYTES
 from tests.support.yclient import YClient, eventually
 
 BIG = "".join(chr(97 + i % 26) for i in range(EARLY_ANSWER_BYTES + 40_000))
@@ -87,3 +88,23 @@ async def test_several_fresh_clients_at_once_all_get_everything(server):
         await eventually(lambda c=client: str(c.doc.get("t", type=Text)).startswith("seen by all"))
     for client in clients:
         await client.close()
+
+
+async def test_a_booting_room_builds_its_doc_even_if_nobody_asks(server):
+    doc_id = await stored_big_doc(server)
+    # a socket that joins and says nothing: no sync request to answer first
+    silent = await websockets.connect(server.ws(doc_id), compression=None, max_size=None)
+    await eventually(lambda: server.rooms.open_room(doc_id) is not None,
+                     timeout=BUILD_AFTER + 2)
+    assert str(server.rooms.open_room(doc_id).doc.get("t", type=Text)) == BIG
+    await silent.close()
+
+
+async def test_server_side_changes_wait_for_a_booting_room(server):
+    doc_id = await stored_big_doc(server)
+    silent = await websockets.connect(server.ws(doc_id), compression=None, max_size=None)
+    await eventually(lambda: server.rooms.open_room(doc_id, booting=True) is not None)
+    # what REST, restore and import use: it asks for the build now and waits for it
+    room = await asyncio.wait_for(server.rooms.get(doc_id), BUILD_AFTER / 2)
+    assert room.ready.is_set() and str(room.doc.get("t", type=Text)) == BIG
+    await silent.close()
