@@ -14,8 +14,12 @@ from storage.models import Document, Share, Snapshot, Update, utcnow
 
 
 def new_id() -> str:
-    """An unguessable document id (128 random bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
+    """An unguessable document id (128 random bits, URL-safe), never starting with "-": a
+    command line (`quire export ID`) would take that for an option."""
+    while True:
+        doc_id = secrets.token_urlsafe(16)
+        if not doc_id.startswith("-"):
+            return doc_id
 
 
 def create_document(engine: Engine, *, title: str, doc_id: str | None = None,

@@ -118,3 +118,11 @@ def test_documents_crud_and_search(db_url):
     assert not documents.delete_document(engine, doc_id=a.id)
     assert len(a.id) >= 20  # unguessable
     engine.dispose()
+
+
+def test_document_ids_never_look_like_command_line_options():
+    # 1 in 64 URL-safe ids would start with "-", and `quire export ID` would refuse them
+    ids = {documents.new_id() for _ in range(3000)}
+    assert len(ids) == 3000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
