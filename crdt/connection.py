@@ -79,7 +79,8 @@ class Connection:
         self._start_writer()
 
     def when_flushed(self, callback: Callable[[], object]) -> None:
-        """Call `callback` once every frame queued so far is handed to the network."""
+        """Call `callback` once every frame queued so far has left this process (is with the
+        operating system)."""
         if self._flushed is None:
             self._flushed = []
         self._flushed.append(callback)
@@ -132,17 +133,21 @@ class Connection:
         """Send queued frames until the outbox is empty; close the channel once asked to."""
         stats = self._stats
         try:
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
-                self._backlog = 0
-                for message in batch:
-                    await self.channel.send(message)
-                    stats.bytes_out += len(message)
-                stats.messages_out += len(batch)
-            if self._flushed:
-                callbacks, self._flushed = self._flushed, None
-                for callback in callbacks:
-                    callback()
+            while self._outbox or self._flushed:
+                while self._outbox:
+                    batch, self._outbox = self._outbox, []
+                    self._backlog = 0
+                    for message in batch:
+                        await self.channel.send(message)
+                        stats.bytes_out += len(message)
+                    stats.messages_out += len(batch)
+                if self._flushed:
+                    await self.channel.drained()
+                    if self._outbox:
+                        continue  # more was queued meanwhile: that goes out first
+                    callbacks, self._flushed = self._flushed, None
+                    for callback in callbacks:
+                        callback()
             if self._closing is not None:
                 self._closed = True
                 code, reason = self._closing

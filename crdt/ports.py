@@ -36,6 +36,11 @@ class Channel(Protocol):
         """Close the connection with a WebSocket close code and a human-readable reason."""
         ...
 
+    async def drained(self) -> None:
+        """Return once every frame sent so far has left this process (is with the operating
+        system), or as soon as that cannot be known."""
+        ...
+
     def abort(self) -> bool:
         """Drop the connection at once, without a closing handshake (for a client that stopped
         reading); False if this channel cannot."""

@@ -7,6 +7,7 @@ per-connection frames are worth saving.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from crdt.ports import ChannelClosed
@@ -16,11 +17,14 @@ from crdt.protocol import CloseCode, ProtocolError
 class AsgiWebSocketChannel:
     def __init__(self, receive, send, *, max_message_bytes: int,
                  send_nowait: Callable[[bytes], bool] | None = None,
-                 abort: Callable[[], None] | None = None) -> None:
+                 abort: Callable[[], None] | None = None,
+                 write_buffer_size: Callable[[], int] | None = None) -> None:
         self._receive = receive
         self._send = send
-        self._send_nowait = send_nowait  # the server's SEND_NOWAIT and ABORT extensions, if any
+        # the server's SEND_NOWAIT, ABORT and WRITE_BUFFER_SIZE extensions, where it has them
+        self._send_nowait = send_nowait
         self._abort = abort
+        self._write_buffer_size = write_buffer_size
         self.max_message_bytes = max_message_bytes
         self.closed = False
 
@@ -57,6 +61,14 @@ class AsgiWebSocketChannel:
         if self.closed or self._send_nowait is None:
             return False
         return self._send_nowait(message)
+
+    async def drained(self, timeout: float = 1.0) -> None:
+        if self._write_buffer_size is None:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (self._write_buffer_size() and not self.closed
+               and asyncio.get_running_loop().time() < deadline):
+            await asyncio.sleep(0.001)
 
     def abort(self) -> bool:
         if self._abort is None:

@@ -10,6 +10,9 @@
   paused); otherwise the caller uses the ASGI `send`.
 - It can abort a socket (the ASGI extension `ABORT`): a client that stopped reading cannot be
   sent a close frame, so the graceful close would wait on it forever.
+- It tells how much is still waiting in the socket's write buffer (`WRITE_BUFFER_SIZE`): a room
+  that answered a newcomer with a big stored document builds its own copy (which holds the GIL,
+  so the loop cannot write meanwhile) only once that answer is out of the process.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from websockets.protocol import State
 
 SEND_NOWAIT = "quire.websocket.send_nowait"
 ABORT = "quire.websocket.abort"
+WRITE_BUFFER_SIZE = "quire.websocket.write_buffer_size"
 # Frames up to this size are encoded once for all recipients of a broadcast.
 SHARED_FRAME_BYTES = 64 * 1024
 
@@ -54,6 +58,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][SEND_NOWAIT] = self.send_nowait
             scope["extensions"][ABORT] = self.abort
+            scope["extensions"][WRITE_BUFFER_SIZE] = self.write_buffer_size
 
     def send_nowait(self, data: bytes) -> bool:
         """Write one binary frame now; False (nothing written) if that could block or the
@@ -71,6 +76,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         else:
             self.transport.write(shared_frame(data))
         return True
+
+    def write_buffer_size(self) -> int:
+        """Bytes written to the socket that the operating system has not taken yet."""
+        return 0 if self.disconnected else self.transport.get_write_buffer_size()
 
     def abort(self) -> None:
         """Close the socket now, dropping whatever it still had to send (a client that stopped

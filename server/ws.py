@@ -20,7 +20,7 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
-from server.websocket_protocol import ABORT, SEND_NOWAIT
+from server.websocket_protocol import ABORT, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
 from storage.db import sample_ids
 from storage.documents import get_document
@@ -78,10 +78,11 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
     user_id = session_user_id(headers, state.secret_key, settings.session_max_age)
     wants_persisted = (query.get("saved") or [""])[0] == "1"
     del headers, query
+    extensions = scope.get("extensions") or {}
     channel = AsgiWebSocketChannel(
         receive, send, max_message_bytes=settings.max_message_bytes,
-        send_nowait=scope.get("extensions", {}).get(SEND_NOWAIT),
-        abort=scope.get("extensions", {}).get(ABORT))
+        send_nowait=extensions.get(SEND_NOWAIT), abort=extensions.get(ABORT),
+        write_buffer_size=extensions.get(WRITE_BUFFER_SIZE))
     try:
         await channel.accept()
     except ChannelClosed:
