@@ -141,11 +141,6 @@ class Room:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    async def load(self) -> None:
-        """Fetch the stored state and fill the doc from it (both off the event loop)."""
-        await self.fetch()
-        await self.fill()
-
     async def fetch(self) -> None:
         """Read the stored updates (snapshot + tail) and merge them, in a worker thread.
 

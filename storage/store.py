@@ -31,11 +31,9 @@ CHECKPOINT_EVERY = 1000
 
 
 class SqlStore:
-    def __init__(self, engine: Engine, *, max_batch_rows: int = 5000,
-                 commit_on_loop: bool = True) -> None:
+    def __init__(self, engine: Engine, *, max_batch_rows: int = 5000) -> None:
         self.engine = engine
         self.max_batch_rows = max_batch_rows
-        self.commit_on_loop = commit_on_loop
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-db-writer")
         self._queue: list[tuple[str, list[bytes], asyncio.Future[None]]] = []
         self._committing = False  # the writer thread is committing a batch
@@ -45,8 +43,7 @@ class SqlStore:
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> SqlStore:
-        if self.commit_on_loop:
-            self._nowait = await asyncio.to_thread(sqlite_nowait_connection, self.engine)
+        self._nowait = await asyncio.to_thread(sqlite_nowait_connection, self.engine)
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="quire-db-writer")
         return self
