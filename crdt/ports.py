@@ -32,6 +32,13 @@ class Channel(Protocol):
         `send`)."""
         ...
 
+    def deliver_to(self, callback: Callable[[bytes], None] | None) -> bool:
+        """From now on, call `callback` with each frame as it arrives, in order, instead of
+        returning it from `recv` (None: back to `recv`). If the callback raises, `recv` raises
+        that error in its place and delivery goes back to `recv`. False if this channel cannot
+        (then use `recv`)."""
+        ...
+
     async def close(self, code: int, reason: str) -> None:
         """Close the connection with a WebSocket close code and a human-readable reason."""
         ...
@@ -56,6 +63,12 @@ class UpdateStore(Protocol):
 
     async def append(self, doc_id: str, updates: list[bytes]) -> None:
         """Persist `updates`; returns only once they are durably committed."""
+        ...
+
+    def append_now(self, doc_id: str, updates: list[bytes]) -> bool:
+        """Persist `updates` at once if that cannot wait on anything (no lock, no queue ahead
+        of them): True once durably committed; False, with nothing written, otherwise (then
+        use `append`). Raises if the commit failed."""
         ...
 
     async def compact(self, doc_id: str, merge: Merge) -> None:

@@ -12,6 +12,7 @@ broadcasts and sync-step-2 replies to newcomers wait for the commit that covers 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -93,7 +94,7 @@ class Room:
         "relay_awareness_ids", "ready", "_misattributed", "_origin", "_pending", "_deferred",
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
-        "_step1_waiting", "_comments", "__weakref__",
+        "_step1_waiting", "_comments", "_applying", "__weakref__",
     )
 
     def __init__(
@@ -128,6 +129,7 @@ class Room:
         self._persisted_seq = 0
         self._since_compact = 0
         self._flusher: asyncio.Task | None = None  # runs only while there is something to store
+        self._applying = False  # inside `apply`: it persists what it applied itself
         self._builder: asyncio.Task | None = None
         self._awareness_dirty: set[int] = set()
         self._awareness_local: set[int] = set()  # changed by our own clients: published
@@ -254,6 +256,7 @@ class Room:
     async def serve(self, conn: Connection) -> None:
         """Run one client until it leaves or is closed. Bad frames close only this client."""
         self.connections.add(conn)
+        delivered = False  # frames come to `_deliver` as they arrive, once the doc is built
         try:
             if self.ready.is_set():
                 conn.send(protocol.sync_step1(self.doc.get_state()))
@@ -262,6 +265,8 @@ class Room:
             if self.awareness.states:
                 conn.send(self._awareness_frame(list(self.awareness.states)))
             while not conn.closing:
+                if not delivered and self.ready.is_set():
+                    delivered = conn.channel.deliver_to(functools.partial(self._deliver, conn))
                 message = await conn.channel.recv()
                 if not self.ready.is_set():
                     if self._handle_early(conn, message):
@@ -278,10 +283,18 @@ class Room:
                         exc.reason)
             conn.close(exc.code, exc.reason)
         finally:
+            if delivered:
+                conn.channel.deliver_to(None)
             self.connections.discard(conn)
             if conn.awareness_ids:
                 self.awareness.remove_awareness_states(sorted(conn.awareness_ids), conn)
             await conn.finish(timeout=5)
+
+    def _deliver(self, conn: Connection, message: bytes) -> None:
+        """A frame as it arrives (see `Channel.deliver_to`); what it raises, `recv` raises in
+        `serve`."""
+        if not conn.closing:
+            self.handle(conn, message)
 
     def _handle_early(self, conn: Connection, message: bytes) -> bool:
         """While the doc is being built: answer a fresh client's sync request with the stored
@@ -360,9 +373,18 @@ class Room:
     # ---- document changes ------------------------------------------------------------------
 
     def apply(self, update: bytes, origin: Origin) -> None:
-        """Apply an update from `origin`; it is persisted and broadcast by the room task."""
+        """Apply an update from `origin`; it is persisted, then broadcast, before this returns
+        when the store can commit at once, else by the room's flusher task."""
         if update == b"\x00\x00":
             return
+        self._applying = True
+        try:
+            self._apply(update, origin)
+        finally:
+            self._applying = False
+            self._persist_soon()
+
+    def _apply(self, update: bytes, origin: Origin) -> None:
         self._origin = origin
         try:
             self.doc.apply_update(update)
@@ -404,7 +426,8 @@ class Room:
         self._pending.append((origin, update))
         self._applied_seq += 1
         self.stats.updates_applied += 1
-        self._schedule_flush()
+        if not self._applying:
+            self._schedule_flush()
         for observer in self.update_observers:
             observer(update, origin)
 
@@ -414,22 +437,62 @@ class Room:
         else:
             self._deferred.append((self._applied_seq, conn, message))
 
+    def _persist_soon(self) -> None:
+        """Persist and broadcast what is pending: at once if the store can commit without
+        waiting (one keystroke then reaches everyone within the frame that carried it),
+        otherwise in the flusher task. Either way nobody sees an update before it is stored."""
+        if self._flusher is not None or not self._pending or self.failed:
+            return  # a running flusher takes whatever is pending when its commit is done
+        if self._since_compact + len(self._pending) < self.compact_every:
+            to_store = [update for origin, update in self._pending if origin != RELAY]
+            started = time.perf_counter()
+            try:
+                stored = not to_store or self.store.append_now(self.doc_id, to_store)
+            except Exception:
+                self._persist_failed(len(to_store))
+                return
+            if stored:
+                batch, self._pending = self._pending, []
+                self._persisted(batch, self._applied_seq, to_store, started,
+                                self._confirm_state(batch))
+                return
+        self._schedule_flush()
+
     async def _flush(self) -> None:
         batch, self._pending = self._pending, []
         seq = self._applied_seq
         to_store = [update for origin, update in batch if origin != RELAY]
-        confirm = {o for o, _ in batch if isinstance(o, Connection) and o.wants_persisted}
-        state_vector = self.doc.get_state() if confirm else b""
+        state = self._confirm_state(batch)  # what this batch covers, before more is applied
+        started = time.perf_counter()
         if to_store:
-            started = time.perf_counter()
             try:
                 await self.store.append(self.doc_id, to_store)
             except Exception:
-                self.stats.persist_failures += 1
-                log.exception("doc %s: persisting %d updates failed; discarding the room so "
-                              "clients resync from the store", self.doc_id, len(to_store))
-                self.fail()
+                self._persist_failed(len(to_store))
                 return
+        self._persisted(batch, seq, to_store, started, state)
+        if self._since_compact >= self.compact_every:
+            try:
+                await self.compact()
+            except Exception:
+                log.exception("doc %s: compaction failed (the log is intact)", self.doc_id)
+
+    def _persist_failed(self, count: int) -> None:
+        self.stats.persist_failures += 1
+        log.exception("doc %s: persisting %d updates failed; discarding the room so clients "
+                      "resync from the store", self.doc_id, count)
+        self.fail()
+
+    def _confirm_state(self, batch: list[tuple[Origin, bytes]]) -> bytes | None:
+        """The state vector to confirm as persisted, if a sender in `batch` asked for that."""
+        if any(isinstance(o, Connection) and o.wants_persisted for o, _ in batch):
+            return self.doc.get_state()
+        return None
+
+    def _persisted(self, batch: list[tuple[Origin, bytes]], seq: int, to_store: list[bytes],
+                   started: float, state: bytes | None) -> None:
+        """`batch` (applied up to `seq`, covering `state`) is durable: tell everyone."""
+        if to_store:
             self.stats.observe_persist(time.perf_counter() - started)
             self.stats.updates_persisted += len(to_store)
         self._persisted_seq = seq
@@ -439,15 +502,12 @@ class Room:
             # database whatever it missed on the wire
             self.relay.publish(self.doc_id, RelayKind.UPDATE,
                                to_store[0] if len(to_store) == 1 else merge_updates(*to_store))
-        for conn in confirm:
-            conn.send(protocol.persisted_message(state_vector))
+        if state is not None:
+            message = protocol.persisted_message(state)
+            for conn in {o for o, _ in batch if isinstance(o, Connection) and o.wants_persisted}:
+                conn.send(message)
         self._release_deferred()
         self._since_compact += len(to_store)
-        if self._since_compact >= self.compact_every:
-            try:
-                await self.compact()
-            except Exception:
-                log.exception("doc %s: compaction failed (the log is intact)", self.doc_id)
 
     def _broadcast(self, batch: list[tuple[Origin, bytes]]) -> None:
         origins = {origin for origin, _ in batch}

@@ -12,19 +12,24 @@ from collections.abc import Callable
 
 from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode, ProtocolError
+from server.websocket_protocol import DELIVERY_ERROR
 
 
 class AsgiWebSocketChannel:
     def __init__(self, receive, send, *, max_message_bytes: int,
                  send_nowait: Callable[[bytes], bool] | None = None,
                  abort: Callable[[], None] | None = None,
-                 write_buffer_size: Callable[[], int] | None = None) -> None:
+                 write_buffer_size: Callable[[], int] | None = None,
+                 on_message: Callable[[Callable[[bytes], None] | None], None] | None = None,
+                 ) -> None:
         self._receive = receive
         self._send = send
-        # the server's SEND_NOWAIT, ABORT and WRITE_BUFFER_SIZE extensions, where it has them
+        # the server's SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE and ON_MESSAGE extensions, where
+        # it has them
         self._send_nowait = send_nowait
         self._abort = abort
         self._write_buffer_size = write_buffer_size
+        self._on_message = on_message
         self.max_message_bytes = max_message_bytes
         self.closed = False
 
@@ -39,14 +44,35 @@ class AsgiWebSocketChannel:
         if message["type"] == "websocket.disconnect":
             self.closed = True
             raise ChannelClosed()
+        error = message.get(DELIVERY_ERROR)
+        if error is not None:  # raised by a delivered message (see `deliver_to`)
+            raise error
         data = message.get("bytes")
         if data is None:
             raise ProtocolError("text frames are not part of the protocol",
                                 CloseCode.UNSUPPORTED_DATA)
+        self._check_size(data)
+        return data
+
+    def _check_size(self, data: bytes) -> None:
         if len(data) > self.max_message_bytes:
             raise ProtocolError(f"frame of {len(data)} bytes exceeds {self.max_message_bytes}",
                                 CloseCode.TOO_BIG)
-        return data
+
+    def deliver_to(self, callback: Callable[[bytes], None] | None) -> bool:
+        if self._on_message is None:
+            return False
+        if callback is None:
+            self._on_message(None)
+            return True
+        check_size = self._check_size
+
+        def deliver(data: bytes) -> None:
+            check_size(data)
+            callback(data)
+
+        self._on_message(deliver)
+        return True
 
     async def send(self, message: bytes) -> None:
         if self.closed:

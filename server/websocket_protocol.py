@@ -10,6 +10,13 @@
   paused); otherwise the caller uses the ASGI `send`.
 - It can abort a socket (the ASGI extension `ABORT`): a client that stopped reading cannot be
   sent a close frame, so the graceful close would wait on it forever.
+- It can hand each binary message to the app as it is read (`ON_MESSAGE`), instead of queueing
+  it for the app's `receive()`: a keystroke is then applied, stored and sent on to everyone
+  within the callback that read it, with no task switch and no pause/resume of reading per
+  message (uvicorn pauses reading after each queued message). Messages still go through the
+  queue while it holds any, so order is kept; if the callback raises, the message's error is
+  queued in its place and delivery goes back to the queue, so the app's `receive()` raises it
+  where it would have handled the message (`DELIVERY_ERROR`).
 - It tells how much is still waiting in the socket's write buffer (`WRITE_BUFFER_SIZE`): a room
   that answered a newcomer with a big stored document builds its own copy (which holds the GIL,
   so the loop cannot write meanwhile) only once that answer is out of the process.
@@ -18,6 +25,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
@@ -26,6 +34,9 @@ from websockets.protocol import State
 SEND_NOWAIT = "quire.websocket.send_nowait"
 ABORT = "quire.websocket.abort"
 WRITE_BUFFER_SIZE = "quire.websocket.write_buffer_size"
+ON_MESSAGE = "quire.websocket.on_message"
+# the key, in a queued "websocket.receive" event, of the error a delivered message raised
+DELIVERY_ERROR = "quire.error"
 # Frames up to this size are encoded once for all recipients of a broadcast.
 SHARED_FRAME_BYTES = 64 * 1024
 
@@ -52,6 +63,8 @@ def shared_frame(data: bytes) -> bytes:
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
+    _on_message: Callable[[bytes], None] | None = None
+
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
@@ -59,6 +72,27 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][SEND_NOWAIT] = self.send_nowait
             scope["extensions"][ABORT] = self.abort
             scope["extensions"][WRITE_BUFFER_SIZE] = self.write_buffer_size
+            scope["extensions"][ON_MESSAGE] = self.on_message
+
+    def on_message(self, callback: Callable[[bytes], None] | None) -> None:
+        """From now on, call `callback` with each binary message as it is read (None: queue
+        them for `receive()` again)."""
+        self._on_message = callback
+
+    def send_receive_event_to_app(self) -> None:
+        callback = self._on_message
+        if (callback is None or self.curr_msg_data_type != "bytes" or self.close_sent
+                or not self.queue.empty()):
+            super().send_receive_event_to_app()
+            return
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        try:
+            callback(data)
+        except Exception as exc:
+            self._on_message = None
+            self.queue.put_nowait({"type": "websocket.receive", "bytes": data,
+                                   DELIVERY_ERROR: exc})
 
     def send_nowait(self, data: bytes) -> bool:
         """Write one binary frame now; False (nothing written) if that could block or the

@@ -20,7 +20,7 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
-from server.websocket_protocol import ABORT, SEND_NOWAIT, WRITE_BUFFER_SIZE
+from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
 from storage.db import sample_ids
 from storage.documents import get_document
@@ -82,7 +82,7 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
     channel = AsgiWebSocketChannel(
         receive, send, max_message_bytes=settings.max_message_bytes,
         send_nowait=extensions.get(SEND_NOWAIT), abort=extensions.get(ABORT),
-        write_buffer_size=extensions.get(WRITE_BUFFER_SIZE))
+        write_buffer_size=extensions.get(WRITE_BUFFER_SIZE), on_message=extensions.get(ON_MESSAGE))
     try:
         await channel.accept()
     except ChannelClosed:

@@ -72,18 +72,24 @@ class SqlStore:
         loaded = await asyncio.to_thread(updates.load_updates, self.engine, doc_id=doc_id)
         return loaded.updates
 
+    def append_now(self, doc_id: str, items: list[bytes]) -> bool:
+        # On the loop only when nothing is waiting for the writer thread: appends stay in order.
+        if self._nowait is None or self._queue or self._committing:
+            return False
+        if not updates.append_updates_now(self._nowait, [(doc_id, u) for u in items]):
+            return False
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self._writer.submit(self._checkpoint)
+        return True
+
     async def append(self, doc_id: str, items: list[bytes]) -> None:
         if not items:
             return
         assert self._wake is not None, "SqlStore used outside `async with`"
-        # On the loop only when nothing is waiting for the writer thread: appends stay in order.
-        if self._nowait is not None and not self._queue and not self._committing:
-            if updates.append_updates_now(self._nowait, [(doc_id, u) for u in items]):
-                self._since_checkpoint += 1
-                if self._since_checkpoint >= CHECKPOINT_EVERY:
-                    self._since_checkpoint = 0
-                    self._writer.submit(self._checkpoint)
-                return
+        if self.append_now(doc_id, items):
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((doc_id, items, future))
         self._wake.set()
