@@ -15,7 +15,7 @@ from typing import Any
 from . import postgres, report
 from .runner import LoadError, run_load
 from .scenarios import EVERY_ROUND, FULL, SCENARIOS, TIMEOUT, TINY, load_config, room_count
-from .servers import BENCH, QUIRE, QUIRE_BENCH_ENV, QUIRE_SERVERS, SERVERS, launch
+from .servers import BENCH, DEFAULT_SERVERS, QUIRE, QUIRE_BENCH_ENV, QUIRE_SERVERS, SERVERS, launch
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -23,8 +23,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="seconds-long smoke sizes")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated subset of {','.join(SCENARIOS)}")
-    parser.add_argument("--servers", default=",".join(SERVERS),
-                        help=f"comma-separated subset of {','.join(SERVERS)}")
+    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
+                        help=f"comma-separated subset of {','.join(SERVERS)} "
+                             f"(default {','.join(DEFAULT_SERVERS)})")
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds of fanout, throughput and connections (default 3, 1 with --tiny)")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="results folder")

@@ -11,7 +11,7 @@ from .scenarios import SCENARIOS
 from .servers import QUIRE_SERVERS, SERVERS
 
 SHORT = {"quire-sqlite": "Q-sqlite", "quire-pg": "Q-pg",
-         "pycrdt-websocket": "pycrdt", "y-websocket-server": "y-ws"}
+         "pycrdt-websocket": "pycrdt", "y-websocket-server": "y-ws", "floor": "floor"}
 
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float | None]]]:

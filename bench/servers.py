@@ -29,8 +29,11 @@ SERVERS = {
     "quire-pg": "Quire (PostgreSQL)",
     "pycrdt-websocket": "pycrdt-websocket 0.16",
     "y-websocket-server": "@y/websocket-server 0.1",
+    "floor": "floor: a bare pycrdt relay on Quire's socket layer",
 }
 QUIRE_SERVERS = ("quire-sqlite", "quire-pg")
+# what `python -m bench` runs unless told otherwise; the floor is a reference, asked for by name
+DEFAULT_SERVERS = ("quire-sqlite", "quire-pg", "pycrdt-websocket", "y-websocket-server")
 # The load comes from one address and one writer sends as fast as it can: lift Quire's
 # per-address connection cap and per-connection update rate limit (product defaults 64 and
 # 100/s, burst 500), which would otherwise refuse the very load being measured.
@@ -172,6 +175,11 @@ def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
         elif key == "pycrdt-websocket":
             server = ServerProcess(
                 key, [sys.executable, "-m", "bench.peers.pycrdt_ws_server",
+                      "--host", "127.0.0.1", "--port", str(port)],
+                port=port, ws_base=f"ws://127.0.0.1:{port}", log_path=log_path)
+        elif key == "floor":
+            server = ServerProcess(
+                key, [sys.executable, "-m", "bench.peers.floor_relay",
                       "--host", "127.0.0.1", "--port", str(port)],
                 port=port, ws_base=f"ws://127.0.0.1:{port}", log_path=log_path)
         elif key == "y-websocket-server":
