@@ -32,11 +32,13 @@ class Channel(Protocol):
         `send`)."""
         ...
 
-    def deliver_to(self, callback: Callable[[bytes], None] | None) -> bool:
+    def deliver_to(self, callback: Callable[[bytes], None] | None,
+                   read: Callable[[], None] | None = None) -> bool:
         """From now on, call `callback` with each frame as it arrives, in order, instead of
-        returning it from `recv` (None: back to `recv`). If the callback raises, `recv` raises
-        that error in its place and delivery goes back to `recv`. False if this channel cannot
-        (then use `recv`)."""
+        returning it from `recv`, and `read()` after the last of the frames that arrived
+        together (None: back to `recv`). If the callback raises, `recv` raises that error in
+        its place and delivery goes back to `recv`. False if this channel cannot (then use
+        `recv`)."""
         ...
 
     async def close(self, code: int, reason: str) -> None:

@@ -94,7 +94,7 @@ class Room:
         "relay_awareness_ids", "ready", "_misattributed", "_origin", "_pending", "_deferred",
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
-        "_step1_waiting", "_comments", "_applying", "__weakref__",
+        "_step1_waiting", "_comments", "_applying", "_holding", "__weakref__",
     )
 
     def __init__(
@@ -130,6 +130,7 @@ class Room:
         self._since_compact = 0
         self._flusher: asyncio.Task | None = None  # runs only while there is something to store
         self._applying = False  # inside `apply`: it persists what it applied itself
+        self._holding = False  # frames that arrived together are being applied: persist after
         self._builder: asyncio.Task | None = None
         self._awareness_dirty: set[int] = set()
         self._awareness_local: set[int] = set()  # changed by our own clients: published
@@ -266,7 +267,8 @@ class Room:
                 conn.send(self._awareness_frame(list(self.awareness.states)))
             while not conn.closing:
                 if not delivered and self.ready.is_set():
-                    delivered = conn.channel.deliver_to(functools.partial(self._deliver, conn))
+                    delivered = conn.channel.deliver_to(functools.partial(self._deliver, conn),
+                                                        self._delivered)
                 message = await conn.channel.recv()
                 if not self.ready.is_set():
                     if self._handle_early(conn, message):
@@ -292,9 +294,15 @@ class Room:
 
     def _deliver(self, conn: Connection, message: bytes) -> None:
         """A frame as it arrives (see `Channel.deliver_to`); what it raises, `recv` raises in
-        `serve`."""
+        `serve`. What it changes is persisted once the frames that came with it are applied."""
         if not conn.closing:
+            self._holding = True
             self.handle(conn, message)
+
+    def _delivered(self) -> None:
+        """The frames that arrived together are applied: store and send them on as one."""
+        self._holding = False
+        self._persist_soon()
 
     def _handle_early(self, conn: Connection, message: bytes) -> bool:
         """While the doc is being built: answer a fresh client's sync request with the stored
@@ -382,7 +390,8 @@ class Room:
             self._apply(update, origin)
         finally:
             self._applying = False
-            self._persist_soon()
+            if not self._holding:
+                self._persist_soon()
 
     def _apply(self, update: bytes, origin: Origin) -> None:
         self._origin = origin

@@ -20,7 +20,7 @@ class AsgiWebSocketChannel:
                  send_nowait: Callable[[bytes], bool] | None = None,
                  abort: Callable[[], None] | None = None,
                  write_buffer_size: Callable[[], int] | None = None,
-                 on_message: Callable[[Callable[[bytes], None] | None], None] | None = None,
+                 on_message: Callable[..., None] | None = None,
                  ) -> None:
         self._receive = receive
         self._send = send
@@ -59,7 +59,8 @@ class AsgiWebSocketChannel:
             raise ProtocolError(f"frame of {len(data)} bytes exceeds {self.max_message_bytes}",
                                 CloseCode.TOO_BIG)
 
-    def deliver_to(self, callback: Callable[[bytes], None] | None) -> bool:
+    def deliver_to(self, callback: Callable[[bytes], None] | None,
+                   read: Callable[[], None] | None = None) -> bool:
         if self._on_message is None:
             return False
         if callback is None:
@@ -71,7 +72,7 @@ class AsgiWebSocketChannel:
             check_size(data)
             callback(data)
 
-        self._on_message(deliver)
+        self._on_message(deliver, read)
         return True
 
     async def send(self, message: bytes) -> None:

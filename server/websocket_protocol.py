@@ -13,7 +13,8 @@
 - It can hand each binary message to the app as it is read (`ON_MESSAGE`), instead of queueing
   it for the app's `receive()`: a keystroke is then applied, stored and sent on to everyone
   within the callback that read it, with no task switch and no pause/resume of reading per
-  message (uvicorn pauses reading after each queued message). Messages still go through the
+  message (uvicorn pauses reading after each queued message); the app is told when the
+  messages that arrived together are done, so a burst is stored and sent on as one. Messages still go through the
   queue while it holds any, so order is kept; if the callback raises, the message's error is
   queued in its place and delivery goes back to the queue, so the app's `receive()` raises it
   where it would have handled the message (`DELIVERY_ERROR`).
@@ -64,6 +65,8 @@ def shared_frame(data: bytes) -> bytes:
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     _on_message: Callable[[bytes], None] | None = None
+    _on_read: Callable[[], None] | None = None
+    _delivered = False
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
@@ -74,10 +77,21 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][WRITE_BUFFER_SIZE] = self.write_buffer_size
             scope["extensions"][ON_MESSAGE] = self.on_message
 
-    def on_message(self, callback: Callable[[bytes], None] | None) -> None:
-        """From now on, call `callback` with each binary message as it is read (None: queue
-        them for `receive()` again)."""
+    def on_message(self, callback: Callable[[bytes], None] | None,
+                   read: Callable[[], None] | None = None) -> None:
+        """From now on, call `callback` with each binary message as it is read, and `read()`
+        once the messages that arrived together were (None: queue them for `receive()` again)."""
         self._on_message = callback
+        self._on_read = read
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            super().data_received(data)
+        finally:
+            if self._delivered:
+                self._delivered = False
+                if self._on_read is not None:
+                    self._on_read()
 
     def send_receive_event_to_app(self) -> None:
         callback = self._on_message
@@ -87,6 +101,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             return
         data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
         self.frames = []
+        self._delivered = True
         try:
             callback(data)
         except Exception as exc:
