@@ -11,7 +11,8 @@ from .scenarios import SCENARIOS
 from .servers import QUIRE_SERVERS, SERVERS
 
 SHORT = {"quire-sqlite": "Q-sqlite", "quire-pg": "Q-pg",
-         "pycrdt-websocket": "pycrdt", "y-websocket-server": "y-ws", "floor": "floor"}
+         "pycrdt-websocket": "pycrdt", "y-websocket-server": "y-ws", "floor": "floor",
+         "floor-hold": "floor-hold"}
 
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float | None]]]:

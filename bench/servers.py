@@ -30,6 +30,7 @@ SERVERS = {
     "pycrdt-websocket": "pycrdt-websocket 0.16",
     "y-websocket-server": "@y/websocket-server 0.1",
     "floor": "floor: a bare pycrdt relay on Quire's socket layer",
+    "floor-hold": "floor, busy 0.4 ms before each broadcast (a commit's time)",
 }
 QUIRE_SERVERS = ("quire-sqlite", "quire-pg")
 # what `python -m bench` runs unless told otherwise; the floor is a reference, asked for by name
@@ -177,10 +178,11 @@ def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
                 key, [sys.executable, "-m", "bench.peers.pycrdt_ws_server",
                       "--host", "127.0.0.1", "--port", str(port)],
                 port=port, ws_base=f"ws://127.0.0.1:{port}", log_path=log_path)
-        elif key == "floor":
+        elif key in ("floor", "floor-hold"):
+            hold = ["--hold-ms", "0.4"] if key == "floor-hold" else []
             server = ServerProcess(
                 key, [sys.executable, "-m", "bench.peers.floor_relay",
-                      "--host", "127.0.0.1", "--port", str(port)],
+                      "--host", "127.0.0.1", "--port", str(port), *hold],
                 port=port, ws_base=f"ws://127.0.0.1:{port}", log_path=log_path)
         elif key == "y-websocket-server":
             server = ServerProcess(

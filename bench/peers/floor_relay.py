@@ -1,6 +1,6 @@
 """The floor: what a Python relay costs with nothing but the relay in it.
 
-    python -m bench.peers.floor_relay --host 127.0.0.1 --port 1234
+    python -m bench.peers.floor_relay --host 127.0.0.1 --port 1234 [--hold-ms 0.4]
 
 A reference for reading the other figures, not a peer anyone would deploy: each room is a pycrdt
 `Doc` and `Awareness` in memory (dropped when its last client leaves, like the Node reference
@@ -9,12 +9,18 @@ messages handed over as read, frames written at once) with no persistence, no ac
 no validation, no limits. Quire minus everything that makes it Quire. Where Quire's figure sits
 next to this one, the rest of the time is the machine's and the load generator's, and no server
 written in Python could take it away. Opt-in: `--servers quire-sqlite,floor,y-websocket-server`.
+
+`--hold-ms` keeps the CPU busy that long before each broadcast, standing in for a commit (the
+bench's `floor-hold` runs it with 0.4 ms, about what Quire's commit takes on the loop when a
+keystroke finds the process idle): the difference between `floor` and `floor-hold` is what
+storing every update before anyone sees it costs on the wire.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 
 import uvicorn
 from pycrdt import (
@@ -29,6 +35,8 @@ from pycrdt import (
 
 from crdt import protocol
 from server.websocket_protocol import ON_MESSAGE, SEND_NOWAIT, WebSocketProtocol
+
+HOLD_SECONDS = 0.0  # --hold-ms
 
 
 class Room:
@@ -49,6 +57,10 @@ class Room:
             ids.difference_update(changes["removed"])
 
     def _on_update(self, event) -> None:
+        if HOLD_SECONDS:
+            until = time.perf_counter() + HOLD_SECONDS
+            while time.perf_counter() < until:
+                pass
         message = create_update_message(event.update)
         for send in self.clients:
             if send is not self.sender:
@@ -118,7 +130,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1234)
+    parser.add_argument("--hold-ms", type=float, default=0.0,
+                        help="busy time before each broadcast, standing in for a commit")
     args = parser.parse_args()
+    global HOLD_SECONDS
+    HOLD_SECONDS = args.hold_ms / 1000
     logging.basicConfig(level=logging.WARNING)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws=WebSocketProtocol,
                 ws_per_message_deflate=False, ws_max_size=64 * 1024 * 1024, backlog=4096)
