@@ -9,22 +9,16 @@ import websockets
 from pycrdt import Text, YMessageType, YSyncMessageType
 
 from crdt.room import BUILD_AFTER, EARLY_ANSWER_BYTES
-from tests.support.yclient import YClient, eventually
+from tests.support.yclient import YClient, eventually, joined
 
 BIG = "".join(chr(97 + i % 26) for i in range(EARLY_ANSWER_BYTES + 40_000))
 
-
-async def connect(server, doc_id: str) -> YClient:
-    client = YClient(server.ws(doc_id))
-    await client.connect()
-    await client.wait_synced()
-    return client
 
 
 async def stored_big_doc(server) -> str:
     """A document bigger than EARLY_ANSWER_BYTES, persisted and unloaded from memory."""
     doc_id = await server.new_doc()
-    writer = await connect(server, doc_id)
+    writer = await joined(server, doc_id)
     writer.doc.get("t", type=Text).insert(0, BIG)
     await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
     await writer.close()
@@ -38,7 +32,7 @@ def sync_kinds(client: YClient) -> list[int]:
 
 async def test_fresh_client_gets_the_stored_state_before_the_doc_is_built(server):
     doc_id = await stored_big_doc(server)
-    fresh = await connect(server, doc_id)
+    fresh = await joined(server, doc_id)
     assert str(fresh.doc.get("t", type=Text)) == BIG
     # answered from the stored bytes: the reply came before the server's own sync request,
     # which needs the built doc
@@ -54,13 +48,13 @@ async def test_fresh_client_gets_the_stored_state_before_the_doc_is_built(server
 
 async def test_returning_client_with_offline_edits_merges_both_ways(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    a = await joined(server, doc_id)
     a.doc.get("t", type=Text).insert(0, BIG)
     await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
     await a.close()
     a.doc.get("t", type=Text).insert(0, "offline ")  # typed while disconnected
     await eventually(lambda: server.rooms.open_room(doc_id) is None, timeout=10)
-    b = await connect(server, doc_id)  # fresh: answered from storage
+    b = await joined(server, doc_id)  # fresh: answered from storage
     b.doc.get("t", type=Text).insert(len(BIG), " end")
     # a has state, so it waits for the built doc and gets only what it lacks
     await a.connect()
@@ -71,7 +65,7 @@ async def test_returning_client_with_offline_edits_merges_both_ways(server):
     await a.close()
     await b.close()
     await eventually(lambda: server.rooms.open_room(doc_id) is None, timeout=10)
-    again = await connect(server, doc_id)
+    again = await joined(server, doc_id)
     assert str(again.doc.get("t", type=Text)) == expected  # all of it was stored
     await again.close()
 

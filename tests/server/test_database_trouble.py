@@ -13,7 +13,7 @@ from server.config import Settings
 from storage.db import make_engine
 from storage.updates import load_updates
 from tests.conftest import run_server
-from tests.support.yclient import YClient, eventually
+from tests.support.yclient import eventually, joined
 
 
 @pytest.fixture
@@ -24,12 +24,6 @@ async def fragile_server(tmp_path):
     async with run_server(settings) as live:
         yield live, path
 
-
-async def joined(server, doc_id, doc=None) -> YClient:
-    client = YClient(server.ws(doc_id), doc=doc)
-    await client.connect()
-    await client.wait_synced()
-    return client
 
 
 async def test_failed_commit_is_not_broadcast_and_resyncs(fragile_server):

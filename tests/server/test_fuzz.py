@@ -58,7 +58,7 @@ from pycrdt import (
 from server.config import Settings
 from storage.updates import load_updates
 from tests.conftest import run_server
-from tests.support.yclient import YClient, decode_state_vector, eventually
+from tests.support.yclient import YClient, decode_state_vector, eventually, joined
 
 MAX_MESSAGE = 64 * 1024  # the fuzz server's frame limit, so 1009 is cheap to reach
 EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "600"))
@@ -752,12 +752,6 @@ async def send_and_probe(ws, frame: bytes | str) -> int | None:
     return None
 
 
-async def synced_client(server, doc_id: str) -> YClient:
-    client = YClient(server.ws(doc_id))
-    await client.connect()
-    await client.wait_synced()
-    return client
-
 
 async def test_update_that_fails_part_way_leaves_no_trace(server):
     """The half that pycrdt applied before refusing must not survive: the sender is closed for
@@ -765,13 +759,13 @@ async def test_update_that_fails_part_way_leaves_no_trace(server):
     doc_id = await server.new_doc()
     ws = await raw_socket(server, doc_id)
     assert await send_and_probe(ws, sync_frame(2, AB_BY_CLIENT_1)) is None
-    bystander = await synced_client(server, doc_id)
+    bystander = await joined(server, doc_id)
     assert str(bystander.doc.get("t", type=Text)) == "ab"
     assert await send_and_probe(ws, sync_frame(2, HALF_VALID_UPDATE)) == 4400
     await asyncio.wait_for(bystander.closed.wait(), 5)  # resync: the room was discarded
     assert bystander.close_code not in (4400, 1000), bystander.close_code
     assert "Z" not in str(bystander.doc.get("t", type=Text))  # nothing half-applied was relayed
-    fresh = await synced_client(server, doc_id)
+    fresh = await joined(server, doc_id)
     assert str(fresh.doc.get("t", type=Text)) == "ab"
     stored = await asyncio.to_thread(load_updates, server.app.state.engine, doc_id=doc_id)
     reloaded = Doc()
@@ -785,14 +779,14 @@ async def test_update_that_fails_part_way_leaves_no_trace(server):
 async def test_update_that_panics_in_pycrdt_is_contained(server):
     """pyo3's PanicException derives from BaseException: the room must contain it too."""
     doc_id = await server.new_doc()
-    bystander = await synced_client(server, doc_id)
+    bystander = await joined(server, doc_id)
     ws = await raw_socket(server, doc_id)
     codes = [await send_and_probe(ws, sync_frame(2, update)) for update in PANIC_UPDATES]
     assert codes[:2] == [None, None]
     # like any update that fails part-way: closed for good, room discarded, resync
     assert codes[2] == 4400, codes
     await asyncio.wait_for(bystander.closed.wait(), 5)
-    fresh = await synced_client(server, doc_id)
+    fresh = await joined(server, doc_id)
     await fresh.close()
     await bystander.close()
 
@@ -804,7 +798,7 @@ async def test_update_that_panics_in_pycrdt_is_contained(server):
     "from what a restart loads: replicas stay split"))
 async def test_accepted_updates_keep_every_replica_equal(server):
     doc_id = await server.new_doc()
-    bystander = await synced_client(server, doc_id)
+    bystander = await joined(server, doc_id)
     ws = await raw_socket(server, doc_id)
     for update in DIVERGING_UPDATES:
         assert await send_and_probe(ws, sync_frame(2, update)) is None  # all three accepted
@@ -813,7 +807,7 @@ async def test_accepted_updates_keep_every_replica_equal(server):
     await eventually(lambda: decode_state_vector(bystander.doc.get_state())
                      == decode_state_vector(room.doc.get_state()))
     assert content(bystander.doc) == content(room.doc)
-    fresh = await synced_client(server, doc_id)
+    fresh = await joined(server, doc_id)
     try:
         assert content(fresh.doc) == content(room.doc)
     finally:
@@ -830,7 +824,7 @@ async def test_awareness_that_a_browser_cannot_parse_is_not_relayed(server, stat
     the server batches everyone's changes, and a newcomer's initial states, into one frame).
     Refusing the frame (1007) or dropping the state is fine."""
     doc_id = await server.new_doc()
-    bystander = await synced_client(server, doc_id)
+    bystander = await joined(server, doc_id)
     ws = await raw_socket(server, doc_id)
     entry = write_var_uint(1) + write_var_uint(777) + write_var_uint(1) + write_message(
         state.encode())
@@ -839,7 +833,7 @@ async def test_awareness_that_a_browser_cannot_parse_is_not_relayed(server, stat
     try:
         assert code in (None, 1007)
         browser_check(bystander)
-        newcomer = await synced_client(server, doc_id)
+        newcomer = await joined(server, doc_id)
         await asyncio.sleep(0.05)
         browser_check(newcomer)  # nor is it handed to people who join later
         await newcomer.close()
@@ -850,7 +844,7 @@ async def test_awareness_that_a_browser_cannot_parse_is_not_relayed(server, stat
 
 async def test_frame_over_the_websocket_limit_is_closed_1009(server):
     doc_id = await server.new_doc()
-    bystander = await synced_client(server, doc_id)
+    bystander = await joined(server, doc_id)
     ws = await raw_socket(server, doc_id)
     limit = server.settings.max_message_bytes
     assert await send_and_probe(ws, sync_frame(2, b"\x00" * (limit + 1))) == 1009

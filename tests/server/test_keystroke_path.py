@@ -26,7 +26,7 @@ from storage import documents, updates
 from storage.db import make_engine
 from storage.store import SqlStore
 from tests.conftest import run_server
-from tests.support.yclient import YClient, eventually
+from tests.support.yclient import YClient, eventually, joined
 
 
 def typed_frames(text: str) -> list[bytes]:
@@ -57,12 +57,6 @@ def write_at_once(client: YClient, frames: list[bytes | str]) -> None:
             sansio.send_binary(frame)
     client.ws.transport.write(b"".join(sansio.data_to_send()))
 
-
-async def joined(server, doc_id: str) -> YClient:
-    client = YClient(server.ws(doc_id))
-    await client.connect()
-    await client.wait_synced()
-    return client
 
 
 async def test_a_burst_read_at_once_reaches_everyone_in_order_and_is_stored(server):

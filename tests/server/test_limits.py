@@ -16,7 +16,7 @@ from pycrdt import Text
 
 from server.config import Settings
 from tests.conftest import run_server
-from tests.support.yclient import YClient, eventually
+from tests.support.yclient import YClient, eventually, joined
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ async def tight(sqlite_url):
     async with run_server(settings) as live:
         yield live
 
-
-async def joined(server, doc_id: str) -> YClient:
-    client = YClient(server.ws(doc_id))
-    await client.connect()
-    await client.wait_synced()
-    return client
 
 
 async def test_document_size_limit(tight):

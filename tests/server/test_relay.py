@@ -15,7 +15,7 @@ from storage.updates import load_updates
 from tests.conftest import run_server
 from tests.support.process import QuireProcess
 from tests.support.services import private_redis, require_redis, run_prefix
-from tests.support.yclient import YClient, eventually
+from tests.support.yclient import YClient, eventually, joined
 
 
 @pytest.fixture
@@ -36,12 +36,6 @@ async def cluster(db_url: str, redis_url: str, n: int, prefix: str | None = None
             await eventually(lambda s=server: s.app.state.relay.connected, timeout=5)
         yield servers
 
-
-async def joined(server, doc_id: str, doc: Doc | None = None) -> YClient:
-    client = YClient(server.ws(doc_id), doc=doc)
-    await client.connect()
-    await client.wait_synced()
-    return client
 
 
 def text_of(client: YClient) -> str:

@@ -6,19 +6,12 @@ import asyncio
 
 from pycrdt import Text
 
-from tests.support.yclient import YClient, decode_state_vector, eventually
-
-
-async def connect(server, doc_id: str, **params) -> YClient:
-    client = YClient(server.ws(doc_id, **params))
-    await client.connect()
-    await client.wait_synced()
-    return client
+from tests.support.yclient import YClient, decode_state_vector, eventually, joined
 
 
 async def test_clients_converge(server):
     doc_id = await server.new_doc()
-    clients = [await connect(server, doc_id) for _ in range(4)]
+    clients = [await joined(server, doc_id) for _ in range(4)]
     texts = [c.doc.get("t", type=Text) for c in clients]
     for i, text in enumerate(texts):
         text.insert(0, f"[{i}]")
@@ -32,10 +25,10 @@ async def test_clients_converge(server):
 
 async def test_late_joiner_gets_full_state(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    a = await joined(server, doc_id)
     a.doc.get("t", type=Text).insert(0, "written before you came")
     await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
-    late = await connect(server, doc_id)
+    late = await joined(server, doc_id)
     assert str(late.doc.get("t", type=Text)) == "written before you came"
     await a.close()
     await late.close()
@@ -43,12 +36,12 @@ async def test_late_joiner_gets_full_state(server):
 
 async def test_state_survives_room_unload(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    a = await joined(server, doc_id)
     a.doc.get("t", type=Text).insert(0, "kept")
     await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
     await a.close()
     await eventually(lambda: server.rooms.open_room(doc_id) is None, timeout=5)
-    b = await connect(server, doc_id)
+    b = await joined(server, doc_id)
     assert str(b.doc.get("t", type=Text)) == "kept"
     await b.close()
 
@@ -57,8 +50,8 @@ async def test_awareness_add_update_remove_and_echo(server):
     doc_id = await server.new_doc()
     # a share-link holder has no account: it chooses its own name
     link = await server.link(doc_id, "editor")
-    a = await connect(server, doc_id, token=link)
-    b = await connect(server, doc_id)
+    a = await joined(server, doc_id, token=link)
+    b = await joined(server, doc_id)
     await a.set_user({"user": {"name": "Zoë", "color": "#aa3300"}})
     # relayed to the other client, and echoed to the sender (keeps its watchdog fed)
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
@@ -75,8 +68,8 @@ async def test_awareness_add_update_remove_and_echo(server):
 
 async def test_signed_in_people_show_under_their_account_name(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
-    b = await connect(server, doc_id)
+    a = await joined(server, doc_id)
+    b = await joined(server, doc_id)
     await a.set_user({"user": {"name": "Somebody Else", "color": "#aa3300"}})
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
                      .get("name") == server.username.title())
@@ -87,10 +80,10 @@ async def test_signed_in_people_show_under_their_account_name(server):
 
 async def test_newcomer_receives_existing_awareness(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    a = await joined(server, doc_id)
     await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
     await eventually(lambda: a.doc.client_id in server.rooms.open_room(doc_id).awareness.states)
-    b = await connect(server, doc_id)
+    b = await joined(server, doc_id)
     await eventually(lambda: a.doc.client_id in b.awareness.states)
     assert b.awareness.states[a.doc.client_id]["user"]["color"] == "#aa3300"
     await a.close()
@@ -99,9 +92,9 @@ async def test_newcomer_receives_existing_awareness(server):
 
 async def test_query_awareness_is_answered(server):
     doc_id = await server.new_doc()
-    a = await connect(server, doc_id)
+    a = await joined(server, doc_id)
     await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
-    b = await connect(server, doc_id)
+    b = await joined(server, doc_id)
     await eventually(lambda: a.doc.client_id in b.awareness.states)
     before = sum(1 for m in b.received if m[0] == 1)
     await b.send_raw(bytes([3]))
@@ -128,8 +121,8 @@ async def test_unknown_document_is_refused_terminally(server):
 
 async def test_persisted_confirmation_only_when_asked(server):
     doc_id = await server.new_doc()
-    plain = await connect(server, doc_id)
-    asking = await connect(server, doc_id, saved="1")
+    plain = await joined(server, doc_id)
+    asking = await joined(server, doc_id, saved="1")
     asking.doc.get("t", type=Text).insert(0, "saved?")
     plain.doc.get("t", type=Text).insert(0, "x")
     own = asking.doc.client_id

@@ -129,6 +129,14 @@ class YClient:
             self.closed.set()
 
 
+async def joined(server, doc_id: str, doc: Doc | None = None, **params: str) -> YClient:
+    """A client of `server`'s document (as its test user), connected and synced."""
+    client = YClient(server.ws(doc_id, **params), doc=doc)
+    await client.connect()
+    await client.wait_synced()
+    return client
+
+
 @contextlib.asynccontextmanager
 async def open_client(url: str, *, sync_timeout: float = 10.0):
     """A synced client for the block; on leaving it withdraws its awareness, as a browser
