@@ -22,17 +22,21 @@ from .conftest import require_node
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(240)
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_bench_scenario_tiny(scenario: str, tmp_path: Path) -> None:
+def run_tiny(out: Path, *args: str) -> list[dict]:
+    """`python -m bench --tiny ARGS`: it must succeed; its runs, from the JSON it wrote."""
     require_node(REPO / "bench")
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--scenarios", scenario,
-         "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench", "--tiny", *args, "--out", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=220,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    runs = json.loads((tmp_path / "latest-tiny.json").read_text())["runs"]
+    return json.loads((out / "latest-tiny.json").read_text())["runs"]
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_bench_scenario_tiny(scenario: str, tmp_path: Path) -> None:
+    runs = run_tiny(tmp_path, "--scenarios", scenario)
     assert sorted(run["server"] for run in runs) == sorted(DEFAULT_SERVERS)
     for run in runs:
         if run["server"] in QUIRE_SERVERS:
@@ -44,14 +48,7 @@ def test_bench_scenario_tiny(scenario: str, tmp_path: Path) -> None:
 
 @pytest.mark.timeout(240)
 def test_bench_floor_reference_tiny(tmp_path: Path) -> None:
-    require_node(REPO / "bench")
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--servers", "floor", "--strict",
-         "--out", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=220,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    runs = json.loads((tmp_path / "latest-tiny.json").read_text())["runs"]
+    runs = run_tiny(tmp_path, "--servers", "floor", "--strict")
     assert sorted(run["scenario"] for run in runs) == sorted(SCENARIOS)
     for run in runs:
         assert "error" not in run and run["identical"] and not run["errors"], run
