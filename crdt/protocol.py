@@ -121,10 +121,26 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
+Entry = tuple[int, int, "dict | None"]  # (client id, clock, state or None)
+
+
+def validate_awareness(payload: bytes) -> list[Entry]:
     """Decode an awareness update fully: [(client_id, clock, state or None)]."""
+    return _read_awareness(payload, None)[0]
+
+
+def fresh_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
+    """The entries of an awareness update that would change `awareness`, and whether that is
+    all of them. The others (an older clock, or the same clock without a removal: browsers send
+    back every change they receive) are checked for shape but their states are not read."""
+    return _read_awareness(payload, awareness)
+
+
+def _read_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
     decoder = Decoder(payload)
-    entries: list[tuple[int, int, dict | None]] = []
+    entries: list[Entry] = []
+    every = True
+    meta = awareness.meta if awareness is not None else None
     try:
         count = decoder.read_var_uint()
         if count > 100_000:
@@ -135,13 +151,20 @@ def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
             raw = decoder.read_message()
             if raw is None or len(raw) < 0:
                 raise ProtocolError("truncated awareness entry")
+            if client_id >= 2**53 or clock >= 2**53:
+                raise ProtocolError("awareness id or clock out of range")
+            if meta is not None:
+                known = meta.get(client_id)
+                if known is not None and (clock < known["clock"] or (
+                        clock == known["clock"] and not (
+                            raw in (b"", b"null") and client_id in awareness.states))):
+                    every = False
+                    continue
             text = bytes(raw).decode("utf-8")
             state = json.loads(text, parse_constant=_not_json,
                                parse_float=_finite_float) if text else None
             if state is not None and not isinstance(state, dict):
                 raise ProtocolError("awareness state is not an object")
-            if client_id >= 2**53 or clock >= 2**53:
-                raise ProtocolError("awareness id or clock out of range")
             entries.append((client_id, clock, state))
     except ProtocolError:
         raise
@@ -149,10 +172,10 @@ def validate_awareness(payload: bytes) -> list[tuple[int, int, dict | None]]:
         raise ProtocolError(f"malformed awareness update: {exc.__class__.__name__}") from exc
     if decoder.length != 0:
         raise ProtocolError("trailing bytes in awareness update")
-    return entries
+    return entries, every
 
 
-def encode_awareness_update(entries: list[tuple[int, int, dict | None]]) -> bytes:
+def encode_awareness_update(entries: list[Entry]) -> bytes:
     """An awareness update from `(client_id, clock, state)` entries.
 
     Written here rather than with `Awareness.encode_awareness_update`, whose string length
@@ -165,13 +188,13 @@ def encode_awareness_update(entries: list[tuple[int, int, dict | None]]) -> byte
     return b"".join(parts)
 
 
-def awareness_entries(awareness, client_ids: list[int]) -> list[tuple[int, int, dict | None]]:
+def awareness_entries(awareness, client_ids: list[int]) -> list[Entry]:
     """What `awareness` holds for these clients, as encodable entries."""
     return [(cid, int(awareness.meta.get(cid, {}).get("clock", 0)), awareness.states.get(cid))
             for cid in client_ids]
 
 
-def with_user_name(payload: bytes, entries: list[tuple[int, int, dict | None]],
+def with_user_name(payload: bytes, entries: list[Entry],
                    name: str) -> bytes:
     """The awareness update with every state's `user.name` set to `name` (a signed-in account
     shows under its own name only). Returns `payload` itself when nothing needs changing."""

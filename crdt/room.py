@@ -94,7 +94,8 @@ class Room:
         "relay_awareness_ids", "ready", "_misattributed", "_origin", "_pending", "_deferred",
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
-        "_step1_waiting", "_comments", "_applying", "_holding", "__weakref__",
+        "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
+        "__weakref__",
     )
 
     def __init__(
@@ -135,6 +136,7 @@ class Room:
         self._awareness_dirty: set[int] = set()
         self._awareness_local: set[int] = set()  # changed by our own clients: published
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
+        self._presence_owners: dict[int, Connection] = {}  # client id -> its connection
         self.relay: Relay | None = None
         self._awareness_scheduled = False
         self._boot: bytes | None = None  # the stored state, while the doc is being built
@@ -341,13 +343,10 @@ class Room:
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
             self._apply_from(conn, frame.payload)
         elif frame.kind is Kind.AWARENESS:
-            entries = protocol.validate_awareness(frame.payload)
-            for client_id, _clock, state in entries:
-                if state is None:
-                    conn.awareness_ids.discard(client_id)
-                else:
-                    conn.awareness_ids.add(client_id)
-            payload = frame.payload
+            entries, every = protocol.fresh_awareness(frame.payload, self.awareness)
+            if not entries:
+                return  # changes nothing (typically a browser sending back what it received)
+            payload = frame.payload if every else protocol.encode_awareness_update(entries)
             if conn.verified_name:
                 payload = protocol.with_user_name(payload, entries, conn.verified_name)
             self.awareness.apply_awareness_update(payload, conn)
@@ -556,6 +555,7 @@ class Room:
         if topic != "update":
             return
         changes, origin = payload
+        self._track_presence(changes, origin)
         changed = (*changes["added"], *changes["updated"], *changes["removed"])
         self._awareness_dirty.update(changed)
         if origin == RELAY:
@@ -567,6 +567,24 @@ class Room:
             # Coalesce: everything that changed in this loop iteration goes out as one frame.
             self._awareness_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush_awareness)
+
+    def _track_presence(self, changes: dict[str, list[int]], origin: Any) -> None:
+        """A client's presence belongs to the connection whose update last changed it (the one
+        removed when that connection closes). Browsers send back every change they receive, at
+        the same clock: such echoes change nothing, so they take nothing over."""
+        owners = self._presence_owners
+        if isinstance(origin, Connection):
+            for client_id in (*changes["added"], *changes["updated"]):
+                owner = owners.get(client_id)
+                if owner is not origin:
+                    if owner is not None:
+                        owner.awareness_ids.discard(client_id)
+                    owners[client_id] = origin
+                    origin.awareness_ids.add(client_id)
+        for client_id in changes["removed"]:
+            owner = owners.pop(client_id, None)
+            if owner is not None:
+                owner.awareness_ids.discard(client_id)
 
     def _flush_awareness(self) -> None:
         self._awareness_scheduled = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pycrdt import Text
+from pycrdt import Text, write_var_uint
 
 from tests.support.yclient import YClient, decode_state_vector, eventually, joined
 
@@ -134,3 +134,31 @@ async def test_persisted_confirmation_only_when_asked(server):
     assert all(m[0] != 100 for m in plain.received)
     await plain.close()
     await asking.close()
+
+
+async def test_a_reader_echoing_others_presence_does_not_take_it_away_when_it_leaves(server):
+    """y-websocket's provider sends back every awareness change it receives (same clock). Only
+    what a connection itself brought in is its own: when a reader leaves, the others' cursors
+    stay, with no flicker (no removal is sent for them)."""
+    doc_id = await server.new_doc()
+    writer = await joined(server, doc_id)
+    await writer.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    watcher = await joined(server, doc_id)
+    await eventually(lambda: writer.doc.client_id in watcher.awareness.states)
+    reader = await joined(server, doc_id)
+    await eventually(lambda: writer.doc.client_id in reader.awareness.states)
+    # the reader echoes the writer's state back, as the browser provider does
+    echo = reader.awareness.encode_awareness_update([writer.doc.client_id])
+    await reader.send_raw(bytes([1]) + write_var_uint(len(echo)) + echo)
+    await asyncio.sleep(0.1)
+    removals_before = len(watcher.received)
+    await reader.close()
+    await asyncio.sleep(0.3)
+    room = server.rooms.open_room(doc_id)
+    assert writer.doc.client_id in room.awareness.states
+    assert writer.doc.client_id in watcher.awareness.states
+    # nothing about the writer was sent to the watcher when the reader left
+    sent = [m for m in watcher.received[removals_before:] if m[0] == 1]
+    assert sent == [], sent
+    await writer.close()
+    await watcher.close()
