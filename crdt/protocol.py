@@ -98,9 +98,8 @@ def parse_frame(message: bytes) -> Frame:
             raise ProtocolError(f"unknown sync sub-type {sub}")
         return Frame(Kind(sub), _read_payload(message, 2))
     if msg_type == YMessageType.AWARENESS:
-        payload = _read_payload(message, 1)
-        validate_awareness(payload)
-        return Frame(Kind.AWARENESS, payload)
+        # its entries are checked where they are applied, against the room (`fresh_awareness`)
+        return Frame(Kind.AWARENESS, _read_payload(message, 1))
     if msg_type == MSG_QUERY_AWARENESS:
         if len(message) != 1:
             raise ProtocolError("trailing bytes after query-awareness")
