@@ -180,11 +180,18 @@ def encode_awareness_update(entries: list[Entry]) -> bytes:
     Written here rather than with `Awareness.encode_awareness_update`, whose string length
     prefix counts characters: lib0 counts UTF-8 bytes, so a name like "Zoë" would corrupt the
     frame for every JavaScript client."""
-    parts = [write_var_uint(len(entries))]
-    for client_id, clock, state in entries:
-        data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
-        parts += [write_var_uint(client_id), write_var_uint(clock), write_message(data)]
-    return b"".join(parts)
+    return join_awareness_entries([encode_awareness_entry(*entry) for entry in entries])
+
+
+def encode_awareness_entry(client_id: int, clock: int, state: dict | None) -> bytes:
+    """One entry of an awareness update (see `encode_awareness_update`)."""
+    data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
+    return write_var_uint(client_id) + write_var_uint(clock) + write_message(data)
+
+
+def join_awareness_entries(encoded: list[bytes]) -> bytes:
+    """An awareness update from entries encoded by `encode_awareness_entry`."""
+    return write_var_uint(len(encoded)) + b"".join(encoded)
 
 
 def awareness_entries(awareness, client_ids: list[int]) -> list[Entry]:

@@ -95,7 +95,7 @@ class Room:
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
-        "__weakref__",
+        "_presence_bytes", "__weakref__",
     )
 
     def __init__(
@@ -137,6 +137,7 @@ class Room:
         self._awareness_local: set[int] = set()  # changed by our own clients: published
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
         self._presence_owners: dict[int, Connection] = {}  # client id -> its connection
+        self._presence_bytes: dict[int, tuple[int, bytes]] = {}  # id -> (clock, entry)
         self.relay: Relay | None = None
         self._awareness_scheduled = False
         self._boot: bytes | None = None  # the stored state, while the doc is being built
@@ -582,6 +583,7 @@ class Room:
                     owners[client_id] = origin
                     origin.awareness_ids.add(client_id)
         for client_id in changes["removed"]:
+            self._presence_bytes.pop(client_id, None)
             owner = owners.pop(client_id, None)
             if owner is not None:
                 owner.awareness_ids.discard(client_id)
@@ -613,8 +615,19 @@ class Room:
             self.awareness.remove_awareness_states(stale, RELAY)
 
     def _awareness_update(self, client_ids: list[int]) -> bytes:
-        return protocol.encode_awareness_update(
-            protocol.awareness_entries(self.awareness, client_ids))
+        # Every newcomer is sent every state: each one is encoded once per clock, not per join.
+        meta, states, cache = self.awareness.meta, self.awareness.states, self._presence_bytes
+        encoded = []
+        for client_id in client_ids:
+            clock = int(meta.get(client_id, {}).get("clock", 0))
+            hit = cache.get(client_id)
+            if hit is None or hit[0] != clock:
+                state = states.get(client_id)
+                hit = (clock, protocol.encode_awareness_entry(client_id, clock, state))
+                if state is not None:
+                    cache[client_id] = hit
+            encoded.append(hit[1])
+        return protocol.join_awareness_entries(encoded)
 
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
         return protocol.awareness_message(self._awareness_update(client_ids))

@@ -162,3 +162,24 @@ async def test_a_reader_echoing_others_presence_does_not_take_it_away_when_it_le
     assert sent == [], sent
     await writer.close()
     await watcher.close()
+
+
+async def test_each_newcomer_sees_presence_as_it_is_now(server):
+    doc_id = await server.new_doc()
+    a = await joined(server, doc_id)
+    await a.set_user({"user": {"name": "Ada", "color": "#aa3300"}})
+    first = await joined(server, doc_id)
+    await eventually(lambda: a.doc.client_id in first.awareness.states)
+    await a.set_user({"user": {"name": "Ada", "color": "#0033aa"}, "cursor": 4})
+    await eventually(lambda: first.awareness.states[a.doc.client_id].get("cursor") == 4)
+    second = await joined(server, doc_id)
+    await eventually(lambda: a.doc.client_id in second.awareness.states)
+    state = second.awareness.states[a.doc.client_id]
+    assert state["cursor"] == 4 and state["user"]["color"] == "#0033aa"
+    await a.close()
+    await eventually(lambda: a.doc.client_id not in first.awareness.states, timeout=2)
+    third = await joined(server, doc_id)
+    await asyncio.sleep(0.1)
+    assert a.doc.client_id not in third.awareness.states  # gone for newcomers too
+    for client in (first, second, third):
+        await client.close()
