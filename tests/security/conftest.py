@@ -1,0 +1,241 @@
+"""Attacks against a real `quire serve` process, as an ordinary signed-in person would make them.
+
+Every test here runs against a subprocess (so a segfault is seen as one: the process is gone),
+with accounts on and four people on each document: the owner, an editor, a commenter and a
+viewer (`Cast`). The shape of every attack test:
+
+    doc = await quire.new_doc()                      # owner's document, shared with the cast
+    before = await quire.owner_view(doc)
+    async with quire.probe():                        # /healthz must answer within 1 s throughout
+        ...attack...                                 # e.g. `await quire.attack_frame(...)`
+    assert await quire.owner_view(doc) == before     # the document as the owner reads it
+    # (the probe also asserts, on leaving, that the process is still alive)
+
+One server serves a whole test module (starting one takes a second or two); each test makes its
+own documents, so tests stay independent. A test that kills the server makes every later test
+of its module fail at its first step, which is the right signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from pycrdt import Doc
+
+from tests.support.process import QuireProcess
+from tests.support.yclient import YClient
+
+ROLES = ("owner", "editor", "commenter", "viewer")
+PROBE_INTERVAL = 0.1
+PROBE_DEADLINE = 1.0  # the issue's bar: /healthz answers within a second during any attack
+
+SEED_MARKDOWN = "# Plan\n\nThe first paragraph of the plan.\n\nA second paragraph, longer.\n"
+
+
+@dataclass
+class Person:
+    role: str
+    username: str
+    user_id: str
+    token: str  # a personal API token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class ProbeResult:
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def worst(self) -> float:
+        return max(self.latencies, default=0.0)
+
+
+class SecureQuire:
+    """A `quire serve` subprocess with accounts on, and the people who attack it."""
+
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.process = QuireProcess(workdir, env={"QUIRE_AUTH_REQUIRED": "true",
+                                                  "QUIRE_SECRET_KEY": "s" * 48,
+                                                  "QUIRE_UNLOAD_AFTER": "0.3",
+                                                  **(env or {})})
+        self.cast: dict[str, Person] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        asyncio.run(self.process.start())
+        from sqlalchemy import create_engine
+
+        from tests.conftest import make_account
+
+        engine = create_engine(self.process.database_url)
+        try:
+            for role in ROLES:
+                username, token = make_account(engine, f"{role}-{id(self) % 10_000}")
+                from storage.accounts import get_user_by_username
+
+                user = get_user_by_username(engine, username=username)
+                assert user is not None
+                self.cast[role] = Person(role, username, user.id, token)
+        finally:
+            engine.dispose()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.process is not None and self.process.process.poll() is None
+
+    @property
+    def http(self) -> str:
+        return self.process.http
+
+    def ws_url(self, doc_id: str, role: str | None = "editor", **params: str) -> str:
+        """The document's WebSocket URL as `role` (None: anonymous)."""
+        if role is not None:
+            params = {"token": self.cast[role].token, **params}
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return f"ws://127.0.0.1:{self.process.port}/ws/{doc_id}" + (f"?{query}" if query else "")
+
+    def client(self, role: str | None = "owner", **kwargs) -> httpx.AsyncClient:
+        """An HTTP client as `role` (None: anonymous)."""
+        headers = self.cast[role].headers if role is not None else {}
+        return httpx.AsyncClient(base_url=self.http, headers=headers, timeout=10, **kwargs)
+
+    # ---- documents -------------------------------------------------------------------------
+
+    async def new_doc(self, markdown: str = SEED_MARKDOWN, title: str = "Plan") -> str:
+        """A document of the owner's with some text, shared with the editor, the commenter and
+        the viewer in their roles."""
+        async with self.client("owner") as client:
+            response = await client.post("/api/docs/import", params={"title": title},
+                                         content=markdown.encode(),
+                                         headers={"Content-Type": "text/markdown"})
+            response.raise_for_status()
+            doc_id = response.json()["id"]
+            for role in ("editor", "commenter", "viewer"):
+                response = await client.post(f"/api/docs/{doc_id}/shares",
+                                              json={"username": self.cast[role].username,
+                                                    "role": role})
+                response.raise_for_status()
+        return doc_id
+
+    async def owner_view(self, doc_id: str) -> dict:
+        """The document as its owner reads it over REST: text, editor JSON and comments."""
+        async with self.client("owner") as client:
+            content = await client.get(f"/api/docs/{doc_id}/content")
+            content.raise_for_status()
+            threads = await client.get(f"/api/docs/{doc_id}/comments")
+            threads.raise_for_status()
+        return {"content": content.json(), "comments": threads.json()}
+
+    # ---- attackers -------------------------------------------------------------------------
+
+    async def joined(self, doc_id: str, role: str = "editor", doc: Doc | None = None) -> YClient:
+        """A well-behaved pycrdt client of the document as `role`, connected and synced."""
+        client = YClient(self.ws_url(doc_id, role), doc=doc)
+        await client.connect()
+        await client.wait_synced()
+        return client
+
+    async def attack_frame(self, doc_id: str, frames: bytes | list[bytes], role: str = "editor",
+                           *, timeout: float = 10.0) -> tuple[int | None, str]:
+        """Connect as `role`, wait for the server's sync step 1, send `frames`, and return how
+        the server ended the connection: (close code, reason). (None, "") if it kept it open
+        for `timeout` seconds after the last frame."""
+        if isinstance(frames, bytes):
+            frames = [frames]
+        async with websockets.connect(self.ws_url(doc_id, role), max_size=None,
+                                      compression=None, open_timeout=5) as ws:
+            await asyncio.wait_for(ws.recv(), 5)  # the server's sync step 1
+            try:
+                for frame in frames:
+                    await ws.send(frame)
+            except websockets.ConnectionClosed:
+                return ws.close_code, ws.close_reason or ""
+            try:
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+            except TimeoutError:
+                return None, ""
+            except websockets.ConnectionClosed:
+                pass
+            return ws.close_code, ws.close_reason or ""
+
+    # ---- the probe -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def probe(self, deadline: float = PROBE_DEADLINE) -> AsyncIterator[ProbeResult]:
+        """Poll /healthz every 0.1 s while the block runs (the attack). On leaving, assert that
+        every probe answered 200 within `deadline` seconds and the process is still alive."""
+        result = ProbeResult()
+        stop = asyncio.Event()
+
+        async def poll() -> None:
+            async with httpx.AsyncClient(base_url=self.http, timeout=deadline * 3) as client:
+                while not stop.is_set():
+                    started = time.monotonic()
+                    try:
+                        response = await client.get("/healthz")
+                        elapsed = time.monotonic() - started
+                        result.latencies.append(elapsed)
+                        if response.status_code != 200:
+                            result.failures.append(f"/healthz answered {response.status_code}")
+                        elif elapsed > deadline:
+                            result.failures.append(f"/healthz took {elapsed:.2f}s")
+                    except httpx.HTTPError as exc:
+                        result.failures.append(f"/healthz failed: {exc!r}")
+                    with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), PROBE_INTERVAL)
+
+        task = asyncio.create_task(poll())
+        try:
+            yield result
+            await asyncio.sleep(PROBE_INTERVAL * 2)  # one more probe after the attack
+        finally:
+            stop.set()
+            await task
+        assert self.alive, (f"quire serve died (exit {self.process.process.returncode}):\n"
+                            f"{self.process.log_tail()}")
+        assert not result.failures, f"{result.failures[:5]} (worst {result.worst:.2f}s)"
+        assert result.latencies, "no probe ran"
+
+    def log_text(self) -> str:
+        return self.process.log_path.read_text(errors="replace")
+
+
+def _start(tmp_path_factory, env: dict[str, str] | None = None) -> Iterator[SecureQuire]:
+    quire = SecureQuire(tmp_path_factory.mktemp("quire"), env)
+    quire.start()
+    try:
+        yield quire
+    finally:
+        quire.stop()
+
+
+@pytest.fixture(scope="module")
+def quire(tmp_path_factory) -> Iterator[SecureQuire]:
+    """One hardened server per test module (see the module docstring)."""
+    yield from _start(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def _server_alive(request) -> None:
+    """A module whose server died fails every later test at once, saying so."""
+    if "quire" in request.fixturenames:
+        quire = request.getfixturevalue("quire")
+        assert quire.alive, f"quire serve is dead:\n{quire.process.log_tail()}"
