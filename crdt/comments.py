@@ -1,138 +1,27 @@
-"""Comment threads kept in the Y.Doc, anchored to passages of the text by a mark.
+"""Comment threads kept in the Y.Doc, anchored to passages of the text by a ``comment`` mark.
 
-This docstring is the contract between the server (this module, pycrdt) and the browser
-(Yjs + Tiptap 3 + @tiptap/y-tiptap 3.0.9). Both sides read and write the same shapes.
+The contract between this module, the WebSocket's update inspector and the browser — the data
+shapes, the person objects ``{id, name, username, color}``, the ownership rules, the mark keys
+and what the browser must do — is in ``crdt/COMMENTS.md``. In short: a person is identified by
+``id`` (the account id, or ``"link:" + share id`` for a share-link visitor), never by the display
+name; a message is edited only by its author; a message is deleted (tombstone) by its author or
+the owner; a thread is resolved/reopened by its author, an editor or the owner and deleted by its
+author or the owner; data without ids belongs to nobody. The rule functions (:func:`may_edit`,
+:func:`may_delete_message`, :func:`may_resolve`, :func:`may_delete_thread`) are the one place
+these rules are written in Python.
 
-Thread data — root ``Y.Map "comments"``
-=======================================
-``comments: Y.Map<threadId, Y.Map>``; each thread is a ``Y.Map`` with these keys::
+Errors::
 
-    id          string      the thread id, equal to its key in "comments"
-    createdAt   number      ms since the Unix epoch (a JS number, as from Date.now())
-    author      object      plain JSON {name: string, color: "#rrggbb"} (not a Y.Map)
-    quote       string      the passage's plain text when the thread was created; shown for a
-                            detached thread. Blocks are separated by "\\n".
-    resolved    boolean
-    resolvedAt  number|null ms epoch of the last resolve, null while open
-    resolvedBy  object|null plain JSON {name, color} of who resolved it, null while open
-    messages    Y.Array<Y.Map>  in order; the first message is the thread's opening comment
+    CommentError(ValueError)  invalid input (empty body, bad author, quote not found, bad range)
+    ├── BodyTooLong           a body over MAX_BODY code points
+    ├── NotFound              unknown thread or message
+    └── NotAllowed            the ownership rules refuse it (REST answers 403)
 
-and each message is a ``Y.Map``::
-
-    id          string
-    author      object      plain JSON {name, color}
-    body        string      plain text exactly as typed (never HTML, never Markdown-rendered):
-                            the UI must insert it as text (textContent), never as innerHTML
-    createdAt   number      ms epoch
-    editedAt    number|null ms epoch of the last edit, null if never edited
-    deleted     boolean     a deleted message stays in place as a tombstone with body ""
-
-Writers write every key above; readers treat a missing key as null/false (older or foreign
-writers). Ids are strings of 1–64 characters from ``[A-Za-z0-9_-]`` — the server uses
-``crypto.randomUUID()``-style UUIDs; the browser should use ``crypto.randomUUID()`` too.
-Whole-value replacement (``map.set``) is the only way values change: last writer wins per key,
-which is what editing a message or toggling "resolved" wants. Bodies are limited to
-:data:`MAX_BODY` (10,000) Unicode code points; the browser can check ``Array.from(body).length``
-(``body.length`` counts UTF-16 units, so it is never smaller and is a safe check too). Author
-names are 1–100 characters, colours ``#rrggbb``.
-
-Anchoring — the ``comment`` mark in ``XmlFragment "default"``
-==============================================================
-The passage carries a ProseMirror mark ``comment`` with exactly one attribute,
-``threadId: string``. The mark type allows overlapping (``excludes: ""``), so one character can
-belong to several threads. y-tiptap stores the marks of such a type as ``XmlText`` formatting
-attributes named ``comment--<hash>`` with the mark's attrs as the value::
-
-    "comment--wy0bAhcl": {"threadId": "abc"}
-
-where ``<hash>`` is y-tiptap's ``hashOfJSON(mark.toJSON())``: the SHA-256 of lib0's
-``encodeAny({type: "comment", attrs: {threadId}})`` folded to 6 bytes (byte i ^= byte j for every
-j >= 6 with j % 6 == i) and base64-encoded (8 characters of ``[A-Za-z0-9+/=]``). :func:`mark_key`
-computes exactly that, so a mark the server writes is byte-for-byte what the browser would write
-and round-trips through the editor untouched (verified against the real y-tiptap in the tests).
-On reading, this module accepts any key ``comment`` or ``comment--`` + 8 such characters whose
-value holds a string ``threadId`` — i.e. whatever y-tiptap decodes as a ``comment`` mark.
-
-Why overlapping marks with hashed keys, and not one ``comment`` mark listing thread ids: Yjs
-formatting is last-writer-wins per attribute key. With a single key, two reviewers commenting
-overlapping passages at the same moment would each write ``comment`` on the shared characters
-and one thread would silently lose (part of) its anchor. One key per thread composes: concurrent
-threads, and a thread created while someone else types, all survive the merge. The price is the
-hash — the server must compute the same key as the browser (done here, tested).
-
-How an anchor behaves (all follow from Yjs formatting semantics and y-tiptap's mapping; each is
-tested in tests/crdt/test_comments.py):
-
-* typing inside the passage (locally, or concurrently by someone who has not yet seen the
-  thread) extends it; typing just before or just after it does not (the mark is
-  ``inclusive: false`` and y-tiptap writes each text run's exact marks);
-* splitting the paragraph (Enter) leaves the mark on both halves, joining (Backspace) keeps it:
-  the thread then spans several blocks and ``anchor_text`` joins them with "\\n";
-* two threads created at the same moment on overlapping passages both keep their anchors;
-* deleting part of the passage shrinks the anchor; deleting all of it removes the mark and the
-  thread becomes **detached**: its data stays, ``quote`` tells what it was about;
-* undo of that deletion (Yjs UndoManager) restores the formatted text and re-attaches it;
-* resolving does not touch the marks (reopening shows the highlight again).
-
-Server-side writers note: pycrdt's ``XmlText.insert`` never inherits formatting (it always
-passes explicit, empty attributes), unlike Yjs's ``insert``: code that inserts text inside a
-passage must pass the attributes it wants.
-
-Reading: :func:`list_threads` walks the fragment the same way
-:func:`crdt.markdown.document_text` does (one line per text block, blocks joined by "\\n", hard
-breaks as "\\n"); a thread's ``anchor`` is the span of that text from its first to its last marked
-character, ``anchor_text`` the text of the span. State: ``resolved`` if resolved, else
-``detached`` if no character carries its mark, else ``open``. Marks naming a thread that has no
-entry in ``comments`` are ignored (the data may arrive a moment after the mark).
-
-What the browser must do
-========================
-1. Register this mark in every editor, **before any comment exists in any document**. y-tiptap
-   turns a formatting key into a mark with ``schema.mark(name)``; if the schema has no
-   ``comment`` mark that throws, and y-tiptap's recovery deletes the whole XmlText — the
-   paragraph's text — and syncs the deletion to everybody (checked with y-tiptap 3.0.9)::
-
-    Mark.create({
-      name: 'comment', excludes: '', inclusive: false,
-      addAttributes () { return { threadId: { default: null,
-        parseHTML: el => el.getAttribute('data-thread-id'),
-        renderHTML: a => ({ 'data-thread-id': a.threadId }) } } },
-      parseHTML () { return [{ tag: 'span[data-thread-id]' }] },
-      renderHTML ({ HTMLAttributes }) { return ['span', mergeAttributes({ class: 'comment' },
-        HTMLAttributes), 0] },
-    })
-
-   Keep the name, ``excludes: ''`` and the single attribute: the key hash covers
-   ``{type, attrs}``, so another attribute would make browser and server keys differ.
-2. Create a thread: ``id = crypto.randomUUID()``; ``ydoc.transact(() =>
-   ydoc.getMap('comments').set(id, thread))`` with ``thread`` a ``Y.Map`` holding the keys above
-   (``messages`` a ``Y.Array`` of one ``Y.Map``); then, in the same tick, dispatch
-   ``tr.addMark(from, to, schema.marks.comment.create({threadId: id}))`` with
-   ``tr.setMeta('addToHistory', false)`` so that Ctrl+Z of the user's typing does not strip the
-   comment. Do not wrap the dispatch in the ``ydoc.transact`` (y-tiptap must write the mark in
-   its own transaction, origin ``ySyncPluginKey``).
-3. Remove one thread's mark with ``tr.removeMark(from, to, mark)`` passing the *Mark instance*;
-   ``unsetMark('comment')`` or ``removeMark(from, to, markType)`` removes every thread's mark in
-   the range.
-4. Find a thread's passage from the ProseMirror document (text nodes whose marks include
-   ``comment`` with ``attrs.threadId === id``); never parse the ``comment--`` keys.
-5. Replies: ``messages.push([new Y.Map(...)])``; edit: set ``body`` and ``editedAt``; delete:
-   set ``deleted: true`` and ``body: ''``; resolve: set ``resolved: true``, ``resolvedAt``,
-   ``resolvedBy``; reopen: ``false``, ``null``, ``null`` — each in one ``ydoc.transact``.
-6. Show bodies and names as text (``textContent``), never as HTML. Do not highlight resolved
-   threads; show a detached thread with its ``quote``.
-
-Errors
-======
-``CommentError(ValueError)`` — invalid input (empty body, bad author, quote not found, bad range);
-its subclasses ``BodyTooLong`` (over :data:`MAX_BODY`) and ``NotFound`` (unknown thread or message).
 Functions validate everything before writing, so a refused call changes nothing.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import time
 import uuid
@@ -140,35 +29,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText, write_var_uint
+from pycrdt import Array, Doc, Map
+
+from crdt.comment_marks import (  # noqa: F401  (FRAGMENT, MARK: public names of this module)
+    FRAGMENT,
+    MARK,
+    _anchors,
+    _segments,
+    _thread_of,
+    _walk,
+    document_text,
+    mark_key,
+)
 
 __all__ = [
     "MAX_BODY",
+    "Actor",
     "BodyTooLong",
     "CommentError",
+    "NotAllowed",
     "NotFound",
     "add_reply",
     "create_thread",
     "delete_message",
     "delete_thread",
+    "document_text",
     "edit_message",
     "find_quote",
     "get_thread",
     "list_threads",
     "mark_key",
+    "may_delete_message",
+    "may_delete_thread",
+    "may_edit",
+    "may_resolve",
     "reopen",
     "resolve",
 ]
 
 COMMENTS = "comments"
-FRAGMENT = "default"
-MARK = "comment"
 MAX_BODY = 10_000
 MAX_NAME = 100
-_TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock"})  # as crdt.markdown
+MAX_PERSON_ID = 100
+MAX_USERNAME = 64
+LINK_PREFIX = "link:"  # a share-link visitor's person id: "link:" + Share.id
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_HASHED = re.compile(r"(.*)--[a-zA-Z0-9+/=]{8}")  # y-tiptap's hashedMarkNameRegex
 
 State = Literal["open", "resolved", "detached"]
 
@@ -185,143 +91,61 @@ class NotFound(CommentError):
     """No such thread or message."""
 
 
-# ---------------------------------------------------------------------------- mark keys
+class NotAllowed(CommentError):
+    """The ownership rules (crdt/COMMENTS.md) do not let this person make this change."""
 
 
-def _var_string(value: str) -> bytes:
-    # pycrdt's Encoder.write_var_string prefixes the code-point count; lib0 (and so the
-    # hash) uses the UTF-8 byte count, so non-ASCII ids need this.
-    data = value.encode("utf-8")
-    return write_var_uint(len(data)) + data
+# ---------------------------------------------------------------------------- ownership
 
 
-def _encode_any(value: Any) -> bytes:
-    """lib0 ``encodeAny`` for the strings and objects of a mark's JSON."""
-    # Type tags are below 128, so a var-uint is the single tag byte lib0 writes.
-    if isinstance(value, str):
-        return write_var_uint(119) + _var_string(value)
-    if isinstance(value, Mapping):
-        parts = [write_var_uint(118), write_var_uint(len(value))]
-        for key, item in value.items():  # JS key order = insertion order
-            parts += [_var_string(key), _encode_any(item)]
-        return b"".join(parts)
-    raise TypeError(f"cannot hash {type(value).__name__}")  # pragma: no cover
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change: their person object ``{id, name, username, color}`` and their role
+    on the document. ``accounts=False`` (accounts switched off): everyone is the owner and the
+    rules are not enforced."""
+
+    person: Mapping[str, Any]
+    role: str = "commenter"
+    accounts: bool = True
+
+    @property
+    def id(self) -> str | None:
+        return person_id(self.person)
+
+    @property
+    def owner(self) -> bool:
+        return not self.accounts or self.role == "owner"
 
 
-def mark_key(thread_id: str) -> str:
-    """The XmlText attribute key y-tiptap uses for the ``comment`` mark of this thread."""
-    payload = _encode_any({"type": MARK, "attrs": {"threadId": thread_id}})
-    digest = bytearray(hashlib.sha256(payload).digest())
-    for i in range(6, len(digest)):
-        digest[i % 6] ^= digest[i]
-    return f"{MARK}--{base64.b64encode(bytes(digest[:6])).decode()}"
+def person_id(person: Any) -> str | None:
+    """The ``id`` of a person object, or None (no id: data from before ownership existed)."""
+    value = person.get("id") if isinstance(person, Mapping) else None
+    return value if isinstance(value, str) and value else None
 
 
-def _thread_of(key: str, value: Any) -> str | None:
-    """The thread id a formatting attribute anchors, if it is a comment mark."""
-    match = _HASHED.fullmatch(key)
-    name = match.group(1) if match else key
-    if name != MARK or not isinstance(value, Mapping):
-        return None
-    thread_id = value.get("threadId")
-    return thread_id if isinstance(thread_id, str) and thread_id else None
+def _authored(author: Any, actor: Actor) -> bool:
+    """`actor` is this author: same non-empty id (names are never compared)."""
+    return actor.id is not None and person_id(author) == actor.id
 
 
-# ---------------------------------------------------------------------------- text walk
+def may_edit(author: Any, actor: Actor) -> bool:
+    """Change a message's body: its author only (not even the owner)."""
+    return not actor.accounts or _authored(author, actor)
 
 
-@dataclass(slots=True)
-class _Run:
-    """A chunk of document text: where it is in the plain text and in its XmlText."""
-
-    start: int  # offset in the plain text (code points)
-    text: str
-    node: XmlText | None  # None for a hard break (not markable)
-    index: int  # offset inside `node` in pycrdt units (UTF-8 bytes)
-    attrs: dict[str, Any]
+def may_delete_message(author: Any, actor: Actor) -> bool:
+    """Tombstone a message: its author or the owner."""
+    return actor.owner or _authored(author, actor)
 
 
-def _walk(doc: Doc) -> tuple[str, list[_Run]]:
-    """Plain text exactly as crdt.markdown.document_text, plus where each chunk lives."""
-    fragment = doc.get(FRAGMENT, type=XmlFragment)
-    lines: list[list[tuple[XmlText | None, int, str, dict[str, Any]]]] = []
-    stack: list[XmlFragment | XmlElement] = [fragment]
-    while stack:
-        node = stack.pop()
-        children = list(node.children)
-        line: list[tuple[XmlText | None, int, str, dict[str, Any]]] = []
-        for child in children:
-            if isinstance(child, XmlText):
-                index = 0
-                for chunk, attrs in child.diff():
-                    if isinstance(chunk, str):
-                        if chunk:
-                            line.append((child, index, chunk, dict(attrs or {})))
-                        index += len(chunk.encode("utf-8"))
-                    else:
-                        index += 1  # an embed
-            elif isinstance(child, XmlElement) and child.tag == "hardBreak":
-                line.append((None, 0, "\n", {}))
-        if line or (isinstance(node, XmlElement) and node.tag in _TEXTBLOCKS):
-            lines.append(line)
-        else:
-            stack.extend(reversed([c for c in children if isinstance(c, XmlElement)]))
-    runs: list[_Run] = []
-    parts: list[str] = []
-    offset = 0
-    for number, line in enumerate(lines):
-        if number:
-            parts.append("\n")
-            offset += 1
-        for node, index, chunk, attrs in line:
-            runs.append(_Run(offset, chunk, node, index, attrs))
-            parts.append(chunk)
-            offset += len(chunk)
-    return "".join(parts), runs
+def may_resolve(thread_author: Any, actor: Actor) -> bool:
+    """Resolve or reopen a thread: its author, an editor or the owner."""
+    return actor.owner or actor.role == "editor" or _authored(thread_author, actor)
 
 
-def _anchors(runs: list[_Run]) -> dict[str, tuple[int, int]]:
-    """thread id -> (first, last + 1) offsets of the characters carrying its mark."""
-    spans: dict[str, tuple[int, int]] = {}
-    for run in runs:
-        for key, value in run.attrs.items():
-            thread_id = _thread_of(key, value)
-            if thread_id is None:
-                continue
-            start, end = run.start, run.start + len(run.text)
-            if thread_id in spans:
-                first, last = spans[thread_id]
-                spans[thread_id] = (min(first, start), max(last, end))
-            else:
-                spans[thread_id] = (start, end)
-    return spans
-
-
-def _byte_offset(text: str, chars: int) -> int:
-    return len(text[:chars].encode("utf-8"))
-
-
-def _segments(runs: list[_Run], start: int, end: int) -> list[tuple[XmlText, int, int]]:
-    """The XmlText ranges (pycrdt units) covering plain-text offsets [start, end)."""
-    segments: list[tuple[XmlText, int, int]] = []
-    for run in runs:
-        if run.node is None:
-            continue
-        a, b = max(start, run.start), min(end, run.start + len(run.text))
-        if a >= b:
-            continue
-        lo = run.index + _byte_offset(run.text, a - run.start)
-        hi = run.index + _byte_offset(run.text, b - run.start)
-        if segments and segments[-1][0] is run.node and segments[-1][2] == lo:
-            segments[-1] = (run.node, segments[-1][1], hi)
-        else:
-            segments.append((run.node, lo, hi))
-    return segments
-
-
-def document_text(doc: Doc) -> str:
-    """The plain text that comment offsets and quotes refer to (= crdt.markdown's)."""
-    return _walk(doc)[0]
+def may_delete_thread(thread_author: Any, actor: Actor) -> bool:
+    """Remove a thread and its marks: its author or the owner."""
+    return actor.owner or _authored(thread_author, actor)
 
 
 def find_quote(text: str, quote: str, occurrence: int = 1) -> tuple[int, int]:
@@ -360,15 +184,22 @@ def _check_body(body: Any) -> str:
     return body
 
 
-def _check_author(author: Any) -> dict[str, str]:
+def _check_author(author: Any) -> dict[str, Any]:
+    """A person object as stored: ``{id, name, username, color}`` (id/username may be None)."""
     if not isinstance(author, Mapping):
-        raise CommentError("author must be {name, color}")
+        raise CommentError("author must be {id, name, username, color}")
     name, color = author.get("name"), author.get("color")
+    pid, username = author.get("id"), author.get("username")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         raise CommentError(f"author name must be 1–{MAX_NAME} characters")
     if not isinstance(color, str) or not _COLOR.fullmatch(color):
         raise CommentError("author color must look like #rrggbb")
-    return {"name": name.strip(), "color": color.lower()}
+    if pid is not None and (not isinstance(pid, str) or not 0 < len(pid) <= MAX_PERSON_ID):
+        raise CommentError(f"author id must be 1–{MAX_PERSON_ID} characters")
+    if username is not None and (not isinstance(username, str)
+                                 or not 0 < len(username) <= MAX_USERNAME):
+        raise CommentError(f"author username must be 1–{MAX_USERNAME} characters")
+    return {"id": pid, "name": name.strip(), "username": username, "color": color.lower()}
 
 
 def _check_id(value: str, what: str) -> str:
@@ -397,12 +228,15 @@ def _message(thread: Map, message_id: str) -> Map:
     raise NotFound("message not found")
 
 
-def _new_message(author: dict[str, str], body: str, now: float) -> Map:
+def _new_message(author: dict[str, Any], body: str, now: float) -> Map:
     return Map({"id": str(uuid.uuid4()), "author": author, "body": body, "createdAt": now,
                 "editedAt": None, "deleted": False})
 
 
 # ---------------------------------------------------------------------------- changes
+
+_NOT_RESOLVER = ("only the thread's author, an editor or the document's owner can resolve or "
+                 "reopen it")
 
 
 def create_thread(
@@ -417,7 +251,8 @@ def create_thread(
     thread_id: str | None = None,
     now: float | None = None,
 ) -> str:
-    """Open a thread on a passage and mark it; returns the thread id.
+    """Open a thread on a passage and mark it; returns the thread id. `author` is the person
+    creating it (``{id, name, username, color}``): the thread and its first message are theirs.
 
     The passage is either the `occurrence`-th exact `quote` in the plain text, or the
     plain-text offsets [`start`, `end`) (see :func:`document_text`). It may span blocks."""
@@ -457,7 +292,7 @@ def create_thread(
 
 def add_reply(doc: Doc, thread_id: str, *, author: Mapping[str, str], body: str,
               now: float | None = None) -> str:
-    """Append a message to a thread; returns the message id."""
+    """Append a message by `author` (the person replying) to a thread; returns its id."""
     who, text = _check_author(author), _check_body(body)
     with doc.transaction():
         thread = _thread(doc, thread_id)
@@ -469,34 +304,43 @@ def add_reply(doc: Doc, thread_id: str, *, author: Mapping[str, str], body: str,
         return message["id"]
 
 
-def edit_message(doc: Doc, thread_id: str, message_id: str, *, body: str,
+def edit_message(doc: Doc, thread_id: str, message_id: str, *, body: str, by: Actor,
                  now: float | None = None) -> None:
-    """Replace a message's body (last writer wins) and stamp editedAt."""
+    """Replace a message's body (last writer wins) and stamp editedAt: its author only."""
     text = _check_body(body)
     with doc.transaction():
         message = _message(_thread(doc, thread_id), message_id)
+        if not may_edit(message.get("author"), by):
+            raise NotAllowed("only its author can edit a comment")
         if message.get("deleted"):
             raise CommentError("a deleted message cannot be edited")
         message["body"] = text
         message["editedAt"] = _now_ms(now)
 
 
-def delete_message(doc: Doc, thread_id: str, message_id: str) -> None:
-    """Leave a tombstone: deleted = true, body erased. The thread keeps its place."""
+def delete_message(doc: Doc, thread_id: str, message_id: str, *, by: Actor) -> None:
+    """Leave a tombstone: deleted = true, body erased (its author or the owner). The thread
+    keeps its place."""
     with doc.transaction():
         message = _message(_thread(doc, thread_id), message_id)
+        if not may_delete_message(message.get("author"), by):
+            raise NotAllowed("only its author or the document's owner can delete a comment")
+        if message.get("deleted") is True and message.get("body") == "":
+            return  # already a tombstone: write nothing
         message["deleted"] = True
         message["body"] = ""
 
 
-def resolve(doc: Doc, thread_id: str, *, by: Mapping[str, str],
-            now: float | None = None) -> None:
-    """Mark a thread resolved (its passage keeps the mark; the editor stops highlighting).
+def resolve(doc: Doc, thread_id: str, *, by: Actor, now: float | None = None) -> None:
+    """Mark a thread resolved (its passage keeps the mark; the editor stops highlighting): its
+    author, an editor or the owner; ``resolvedBy`` is `by`'s person.
 
     Resolving a resolved thread changes nothing (the first resolver and time are kept)."""
-    who = _check_author(by)
+    who = _check_author(by.person)
     with doc.transaction():
         thread = _thread(doc, thread_id)
+        if not may_resolve(thread.get("author"), by):
+            raise NotAllowed(_NOT_RESOLVER)
         if thread.get("resolved") is True:
             return  # already resolved: keep who and when
         thread["resolved"] = True
@@ -504,10 +348,12 @@ def resolve(doc: Doc, thread_id: str, *, by: Mapping[str, str],
         thread["resolvedBy"] = who
 
 
-def reopen(doc: Doc, thread_id: str) -> None:
-    """Make a resolved thread open again."""
+def reopen(doc: Doc, thread_id: str, *, by: Actor) -> None:
+    """Make a resolved thread open again (who may: as for :func:`resolve`)."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
+        if not may_resolve(thread.get("author"), by):
+            raise NotAllowed(_NOT_RESOLVER)
         if thread.get("resolved") is not True:
             return
         thread["resolved"] = False
@@ -515,10 +361,11 @@ def reopen(doc: Doc, thread_id: str) -> None:
         thread["resolvedBy"] = None
 
 
-def delete_thread(doc: Doc, thread_id: str) -> None:
-    """Remove a thread and its marks from the text."""
+def delete_thread(doc: Doc, thread_id: str, *, by: Actor) -> None:
+    """Remove a thread and its marks from the text: its author or the owner."""
     with doc.transaction():
-        _thread(doc, thread_id)
+        if not may_delete_thread(_thread(doc, thread_id).get("author"), by):
+            raise NotAllowed("only its author or the document's owner can delete a thread")
         for run in _walk(doc)[1]:
             for key, value in run.attrs.items():
                 if run.node is not None and _thread_of(key, value) == thread_id:
@@ -534,10 +381,13 @@ def _ms(value: Any) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _person(value: Any) -> dict[str, str] | None:
+def _person(value: Any) -> dict[str, str | None] | None:
     if not isinstance(value, Mapping):
         return None
-    return {"name": str(value.get("name") or ""), "color": str(value.get("color") or "")}
+    username = value.get("username")
+    return {"id": person_id(value), "name": str(value.get("name") or ""),
+            "username": username if isinstance(username, str) and username else None,
+            "color": str(value.get("color") or "")}
 
 
 def _read_thread(thread_id: str, thread: Map, spans: dict[str, tuple[int, int]],
@@ -604,16 +454,18 @@ def get_thread(doc: Doc, thread_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- authorship
 
 
-def misattributed(events: list[Any], name: str) -> list[Map]:
+def misattributed(events: list[Any], name: str, *, username: str | None = None) -> list[Map]:
     """The threads and messages that `events` (deep events of the "comments" map) added under
-    an author other than `name` — a signed-in person writing in someone else's name. Called
-    inside the transaction: it only reads."""
+    an author other than `name` (or, when given, another `username`) — a signed-in person
+    writing under someone else's name. Called inside the transaction: it only reads. (Names
+    are labels, not identities: ownership is judged on ``author.id``, see crdt/COMMENTS.md.)"""
     found: list[Map] = []
 
     def check(item: Any) -> None:
         if isinstance(item, Map):
             author = item.get("author")
-            if not isinstance(author, dict) or author.get("name") != name:
+            if (not isinstance(author, dict) or author.get("name") != name
+                    or (username is not None and author.get("username") != username)):
                 found.append(item)
 
     for event in events:
@@ -634,11 +486,16 @@ def misattributed(events: list[Any], name: str) -> list[Map]:
     return found
 
 
-def set_author_names(items: list[Map], name: str) -> None:
-    """Put `name` on these threads/messages (keeping each one's colour)."""
+def set_author_names(items: list[Map], name: str, *, username: str | None = None) -> None:
+    """Put `name` (and, when given, `username`) on these threads/messages, keeping each one's
+    ``id`` and colour."""
     for item in items:
         author = item.get("author")
-        color = author.get("color") if isinstance(author, dict) else None
-        item["author"] = {"name": name,
-                          "color": color if isinstance(color, str) and _COLOR.fullmatch(color)
-                          else "#6b7280"}
+        author = author if isinstance(author, dict) else {}
+        color = author.get("color")
+        item["author"] = {
+            "id": person_id(author),
+            "name": name,
+            "username": username if username is not None else author.get("username"),
+            "color": color if isinstance(color, str) and _COLOR.fullmatch(color) else "#6b7280",
+        }

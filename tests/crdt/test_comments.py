@@ -17,8 +17,12 @@ from pycrdt import Array, Doc, Map, UndoManager, XmlElement, XmlFragment, XmlTex
 from crdt import comments as c
 from crdt.markdown import document_text, import_markdown
 
-ANN = {"name": "Ann", "color": "#aa3355"}
-BOB = {"name": "Bob", "color": "#3355AA"}
+ANN = {"id": "u-ann", "name": "Ann", "username": "ann", "color": "#aa3355"}
+BOB = {"id": "u-bob", "name": "Bob", "username": "bob", "color": "#3355AA"}
+# what the thread/message functions are told about who acts (person + role on the document)
+AS_ANN = c.Actor(ANN, "commenter")
+AS_BOB = c.Actor(BOB, "commenter")
+OWNER = c.Actor({"id": "u-own", "name": "Olga", "username": "olga", "color": "#000000"}, "owner")
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 
@@ -150,7 +154,8 @@ def test_create_thread_writes_the_documented_shape():
     assert isinstance(thread, Map)
     assert thread["id"] == tid and thread["quote"] == "brave new"
     assert thread["createdAt"] == 1_700_000_000_123 and isinstance(thread["createdAt"], float)
-    assert thread["author"] == {"name": "Ann", "color": "#aa3355"}
+    assert thread["author"] == {"id": "u-ann", "name": "Ann", "username": "ann",
+                                "color": "#aa3355"}
     assert isinstance(thread["author"], dict)  # plain JSON, not a Y.Map
     assert thread["resolved"] is False and thread["resolvedAt"] is None
     assert thread["resolvedBy"] is None
@@ -173,6 +178,7 @@ def test_create_thread_writes_the_documented_shape():
     assert listed["anchor"] == {"start": 6, "end": 15}
     assert listed["created_at"] == 1_700_000_000_123
     assert listed["messages"][0]["body"] == "Too bold?"
+    assert listed["author"] == listed["messages"][0]["author"] == ANN
     assert c.get_thread(doc, tid) == listed
 
 
@@ -214,7 +220,9 @@ def test_body_author_and_id_validation():
         with pytest.raises(c.CommentError, match="empty"):
             c.create_thread(doc, author=ANN, body=body, quote="words")
     for author in ({"name": "", "color": "#000000"}, {"name": "A", "color": "red"},
-                   {"name": "x" * 101, "color": "#000000"}, None):
+                   {"name": "x" * 101, "color": "#000000"}, None,
+                   {**ANN, "id": ""}, {**ANN, "id": 7}, {**ANN, "id": "x" * 101},
+                   {**ANN, "username": ""}, {**ANN, "username": ["ann"]}):
         with pytest.raises(c.CommentError, match="author"):
             c.create_thread(doc, author=author, body="hi", quote="words")
     with pytest.raises(c.CommentError, match="thread id"):
@@ -241,29 +249,30 @@ def test_replies_edits_deletes_resolve_and_reopen():
     doc = make_doc("Quarterly numbers look off.")
     tid = c.create_thread(doc, author=ANN, body="Check Q3", quote="numbers", now=1000)
     reply = c.add_reply(doc, tid, author=BOB, body="Done", now=2000)
-    c.edit_message(doc, tid, reply, body="Done, fixed", now=3000)
+    c.edit_message(doc, tid, reply, body="Done, fixed", by=AS_BOB, now=3000)
     thread = c.get_thread(doc, tid)
     assert [(m["author"]["name"], m["body"], m["edited_at"]) for m in thread["messages"]] == [
         ("Ann", "Check Q3", None), ("Bob", "Done, fixed", 3000)]
     assert thread["messages"][1]["author"]["color"] == "#3355aa"
 
     first = thread["messages"][0]["id"]
-    c.delete_message(doc, tid, first)
+    c.delete_message(doc, tid, first, by=AS_ANN)
     thread = c.get_thread(doc, tid)
     assert thread["messages"][0] == {**thread["messages"][0], "deleted": True, "body": ""}
     assert len(thread["messages"]) == 2  # a tombstone keeps its place
     with pytest.raises(c.CommentError, match="deleted"):
-        c.edit_message(doc, tid, first, body="again")
+        c.edit_message(doc, tid, first, body="again", by=AS_ANN)
 
-    c.resolve(doc, tid, by=BOB, now=4000)
+    c.resolve(doc, tid, by=AS_ANN, now=4000)
     thread = c.get_thread(doc, tid)
     assert (thread["state"], thread["resolved_at"], thread["resolved_by"]["name"]) == (
-        "resolved", 4000, "Bob")
+        "resolved", 4000, "Ann")
+    assert thread["resolved_by"] == {**ANN}
     assert thread["anchor_text"] == "numbers"  # resolving leaves the mark alone
     before = doc.get_state()
-    c.resolve(doc, tid, by=ANN, now=5000)  # already resolved: nothing changes
-    assert doc.get_state() == before and c.get_thread(doc, tid)["resolved_by"]["name"] == "Bob"
-    c.reopen(doc, tid)
+    c.resolve(doc, tid, by=OWNER, now=5000)  # already resolved: nothing changes
+    assert doc.get_state() == before and c.get_thread(doc, tid)["resolved_by"]["name"] == "Ann"
+    c.reopen(doc, tid, by=AS_ANN)
     thread = c.get_thread(doc, tid)
     assert (thread["state"], thread["resolved_at"], thread["resolved_by"]) == ("open", None, None)
 
@@ -273,26 +282,124 @@ def test_unknown_thread_or_message():
     tid = c.create_thread(doc, author=ANN, body="b", quote="Text")
     for call in (lambda: c.get_thread(doc, "nope"),
                  lambda: c.add_reply(doc, "nope", author=ANN, body="x"),
-                 lambda: c.resolve(doc, "nope", by=ANN),
-                 lambda: c.reopen(doc, "nope"),
-                 lambda: c.delete_thread(doc, "nope")):
+                 lambda: c.resolve(doc, "nope", by=AS_ANN),
+                 lambda: c.reopen(doc, "nope", by=AS_ANN),
+                 lambda: c.delete_thread(doc, "nope", by=OWNER)):
         with pytest.raises(c.NotFound, match="thread not found"):
             call()
     with pytest.raises(c.NotFound, match="message not found"):
-        c.edit_message(doc, tid, "nope", body="x")
+        c.edit_message(doc, tid, "nope", body="x", by=AS_ANN)
     with pytest.raises(c.NotFound, match="message not found"):
-        c.delete_message(doc, tid, "nope")
+        c.delete_message(doc, tid, "nope", by=OWNER)
 
 
 def test_delete_thread_removes_data_and_marks():
     doc = make_doc("Alpha beta gamma.", "Delta.")
     keep = c.create_thread(doc, author=ANN, body="keep", quote="beta")
     gone = c.create_thread(doc, author=ANN, body="gone", quote="beta gamma.\nDelta")
-    c.delete_thread(doc, gone)
+    c.delete_thread(doc, gone, by=AS_ANN)
     assert [t["id"] for t in c.list_threads(doc)] == [keep]
     assert text_of(doc, 0).diff() == [
         ("Alpha ", None), ("beta", {c.mark_key(keep): {"threadId": keep}}), (" gamma.", None)]
     assert text_of(doc, 1).diff() == [("Delta.", None)]
+
+
+# ---------------------------------------------------------------------------- ownership
+
+# Ann's name, copied by someone else's account: names never decide ownership.
+ANN_TWIN = c.Actor({"id": "u-twin", "name": "Ann", "username": "ann2", "color": "#aa3355"},
+                   "commenter")
+EDITOR = c.Actor({"id": "u-eve", "name": "Eve", "username": "eve", "color": "#225522"}, "editor")
+LINK = c.Actor({"id": "link:s1", "name": "Lee", "username": None, "color": "#552222"},
+               "commenter")
+
+
+def test_ownership_rules_are_judged_on_ids_never_names():
+    """crdt/COMMENTS.md "Ownership", one row per action: who may, who may not."""
+    doc = make_doc("Quarterly numbers look off.")
+    tid = c.create_thread(doc, author=ANN, body="Check Q3", quote="numbers")
+    mid = c.get_thread(doc, tid)["messages"][0]["id"]
+
+    def refused(call) -> None:
+        before = doc.get_update()
+        with pytest.raises(c.NotAllowed):
+            call()
+        assert doc.get_update() == before  # a refused call writes nothing
+
+    for actor in (ANN_TWIN, AS_BOB, EDITOR, OWNER, LINK):  # edit: the author only
+        refused(lambda a=actor: c.edit_message(doc, tid, mid, body="x", by=a))
+    for actor in (ANN_TWIN, AS_BOB, EDITOR, LINK):  # delete a message: author or owner
+        refused(lambda a=actor: c.delete_message(doc, tid, mid, by=a))
+    for actor in (ANN_TWIN, AS_BOB, LINK):  # resolve/reopen: author, editor or owner
+        refused(lambda a=actor: c.resolve(doc, tid, by=a))
+    for actor in (ANN_TWIN, AS_BOB, EDITOR, LINK):  # delete a thread: author or owner
+        refused(lambda a=actor: c.delete_thread(doc, tid, by=a))
+
+    c.edit_message(doc, tid, mid, body="Check Q3 and Q4", by=AS_ANN)
+    c.resolve(doc, tid, by=EDITOR)
+    assert c.get_thread(doc, tid)["resolved_by"]["id"] == "u-eve"
+    refused(lambda: c.reopen(doc, tid, by=AS_BOB))
+    c.reopen(doc, tid, by=AS_ANN)
+    reply = c.add_reply(doc, tid, author=LINK.person, body="From the link")
+    assert c.get_thread(doc, tid)["messages"][1]["author"]["id"] == "link:s1"
+    refused(lambda: c.edit_message(doc, tid, reply, body="x", by=AS_ANN))
+    c.edit_message(doc, tid, reply, body="Edited by the link", by=LINK)
+    c.delete_message(doc, tid, reply, by=OWNER)  # the owner deletes anyone's message
+    c.delete_message(doc, tid, mid, by=AS_ANN)
+    assert [m["deleted"] for m in c.get_thread(doc, tid)["messages"]] == [True, True]
+    c.delete_thread(doc, tid, by=AS_ANN)
+    assert c.list_threads(doc) == []
+
+
+def test_data_without_ids_belongs_to_nobody():
+    doc = make_doc("Old text.")
+    legacy = {"name": "Ann", "color": "#aa3355"}  # written before ownership existed
+    tid = c.create_thread(doc, author=legacy, body="old", quote="Old")
+    thread = c.get_thread(doc, tid)
+    assert thread["author"] == {"id": None, "name": "Ann", "username": None, "color": "#aa3355"}
+    mid = thread["messages"][0]["id"]
+    nameless = c.Actor({"name": "Ann", "color": "#aa3355"}, "commenter")  # no id: no match
+    for actor in (AS_ANN, nameless, OWNER):
+        with pytest.raises(c.NotAllowed):
+            c.edit_message(doc, tid, mid, body="x", by=actor)
+    for actor in (AS_ANN, nameless):
+        with pytest.raises(c.NotAllowed):
+            c.delete_thread(doc, tid, by=actor)
+        with pytest.raises(c.NotAllowed):
+            c.resolve(doc, tid, by=actor)
+    c.resolve(doc, tid, by=EDITOR)  # by role
+    c.delete_thread(doc, tid, by=OWNER)
+    # accounts switched off: everyone is the owner, nothing is enforced
+    tid = c.create_thread(doc, author=legacy, body="old", quote="Old")
+    mid = c.get_thread(doc, tid)["messages"][0]["id"]
+    anyone = c.Actor({"name": "Zed", "color": "#123456"}, "owner", accounts=False)
+    c.edit_message(doc, tid, mid, body="edited", by=anyone)
+    c.delete_thread(doc, tid, by=anyone)
+
+
+def test_misattributed_and_set_author_names_keep_the_id():
+    """What crdt/room.py does for a signed-in sender: find comments added under another name
+    (inside the transaction, as the room does) and put the account's name on them."""
+    doc = make_doc("Some text.")
+    check = {"name": "Ann", "username": None}
+    found: list = []
+    comments = doc.get("comments", type=Map)  # kept: the subscription lives with it
+    comments.observe_deep(
+        lambda evs: found.extend(c.misattributed(evs, check["name"], username=check["username"])))
+    forged = {"id": "u-ann", "name": "Not Ann", "username": "ann", "color": "#123456"}
+    tid = c.create_thread(doc, author=forged, body="hi", quote="Some")
+    assert len(found) == 2  # the thread and its first message
+    with doc.transaction():
+        c.set_author_names(found, "Ann", username="ann")
+    thread = c.get_thread(doc, tid)
+    assert thread["author"] == thread["messages"][0]["author"] == {
+        "id": "u-ann", "name": "Ann", "username": "ann", "color": "#123456"}
+    found.clear()
+    c.add_reply(doc, tid, author={**ANN, "username": "someone-else"}, body="r")
+    assert found == []  # the name is right; username not checked unless given
+    check["username"] = "ann"
+    c.add_reply(doc, tid, author={**ANN, "username": "someone-else"}, body="r")
+    assert len(found) == 1
 
 
 # ---------------------------------------------------------------------------- plain text
@@ -437,7 +544,7 @@ def test_full_deletion_detaches_and_undo_reattaches():
     assert undo.redo()
     assert only(doc)["state"] == "detached"
 
-    c.resolve(doc, tid, by=BOB)
+    c.resolve(doc, tid, by=c.Actor(BOB, "editor"))
     assert only(doc)["state"] == "resolved" and only(doc)["detached"]
 
 
@@ -550,15 +657,16 @@ t.insertText('really ', posOf(t.doc, 'new world'))  // inside one, just before t
 t.split(posOf(t.doc, 'spans'))
 const from = posOf(t.doc, 'Closing')
 t.addMark(from, from + 'Closing'.length, schema.marks.comment.create({ threadId: 'browser-1' }))
+const BEA = { id: 'u-bea', name: 'Bea', username: 'bea', color: '#123456' }  // as store.js writes
 ydoc.transact(() => {
   const th = new Y.Map()
   const messages = new Y.Array()
   const msg = new Y.Map()
-  for (const [k, v] of Object.entries({ id: 'bm-1', author: { name: 'Bea', color: '#123456' },
+  for (const [k, v] of Object.entries({ id: 'bm-1', author: BEA,
     body: 'From the browser', createdAt: Date.now(), editedAt: null, deleted: false })) msg.set(k, v)
   messages.push([msg])
   for (const [k, v] of Object.entries({ id: 'browser-1', createdAt: Date.now(),
-    author: { name: 'Bea', color: '#123456' }, quote: 'Closing', resolved: false,
+    author: BEA, quote: 'Closing', resolved: false,
     resolvedAt: null, resolvedBy: null })) th.set(k, v)
   th.set('messages', messages)
   ydoc.getMap('comments').set('browser-1', th)
@@ -605,8 +713,8 @@ def test_round_trip_through_y_tiptap():
     assert threads[two]["anchor_text"] == "new world"  # typed just before it: not inclusive
     assert threads[three]["anchor_text"] == "spans two blocks.\nClosing"
     browser = threads["browser-1"]
-    assert (browser["anchor_text"], browser["state"], browser["author"]["name"]) == (
-        "Closing", "open", "Bea")
+    assert (browser["anchor_text"], browser["state"], browser["author"]) == (
+        "Closing", "open", {"id": "u-bea", "name": "Bea", "username": "bea", "color": "#123456"})
     assert browser["messages"][0]["body"] == "From the browser"
     assert isinstance(browser["created_at"], int)
     c.add_reply(doc, "browser-1", author=ANN, body="Reply from the server")

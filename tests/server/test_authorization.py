@@ -309,6 +309,6 @@ async def test_comments_written_in_someone_elses_name_get_the_authors_own(server
     # the correction reaches the writer too, and keeps the colour it chose
     await eventually(lambda: [m["author"] for m in next(
         t for t in list_threads(editor.doc) if t["id"] == thread_id)["messages"]] == [
-        {"name": "Editor-User", "color": "#aa3300"}] * 2)
+        {"id": None, "name": "Editor-User", "username": None, "color": "#aa3300"}] * 2)
     assert authors() == ["Editor-User"] * 3
     await editor.close()
