@@ -38,6 +38,16 @@ class Principal:
     def name(self) -> str | None:
         return self.user.display_name if self.user else None
 
+    @property
+    def person_id(self) -> str | None:
+        """Who this is in comment data (crdt/COMMENTS.md): the account id, else for a share
+        link "link:" + the share's id; None without either (accounts switched off)."""
+        if self.user is not None:
+            return self.user.id
+        if self.link is not None:
+            return f"link:{self.link.id}"
+        return None
+
 
 def bearer_token(authorization: str | None, query_token: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):

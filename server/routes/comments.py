@@ -1,8 +1,12 @@
-"""REST: comment threads of a document (the data lives in its Y.Doc; see crdt/comments.py).
+"""REST: comment threads of a document (the data lives in its Y.Doc; see crdt/COMMENTS.md).
 
 Changes are made on the live room doc in one transaction each, then `room.drain()` waits until
 they are persisted — and broadcast to everyone editing — before the response goes out. Works
 for documents nobody has open (the room is loaded, and unloaded again after the grace period).
+
+Who writes is the caller: a signed-in account under its own id, username and display name; a
+share link as ``link:<share id>`` under the name it gives. The ownership rules of
+crdt/COMMENTS.md hold here as on the WebSocket (403 with a plain message when they refuse).
 """
 
 from __future__ import annotations
@@ -10,12 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from crdt import comments
 from crdt.room import Room
-from server.access import Access, CanComment, CanView
+from server.access import Access, CanComment, CanView, Principal
 from server.deps import RoomsDep
 
 router = APIRouter(prefix="/api/docs/{doc_id}/comments", tags=["comments"])
@@ -25,8 +29,13 @@ DEFAULT_AUTHOR = {"name": "Quire API", "color": "#6b7280"}
 
 
 class Author(BaseModel):
+    """How the caller appears. A signed-in account always appears under its own name; `id` and
+    `username`, if given, must be the caller's own (403 otherwise)."""
+
     name: str = Field(min_length=1, max_length=comments.MAX_NAME)
     color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#3355aa"])
+    id: str | None = Field(default=None, max_length=comments.MAX_PERSON_ID)
+    username: str | None = Field(default=None, max_length=comments.MAX_USERNAME)
 
 
 class ThreadCreate(BaseModel):
@@ -62,8 +71,17 @@ class ThreadUpdate(BaseModel):
     author: Author | None = None  # who resolves (recorded as resolvedBy)
 
 
+class MessageEdit(BaseModel):
+    body: str
+
+
 class Person(BaseModel):
+    """A person in comment data: `id` is an account id or "link:<share id>" (None for data
+    written before comments had owners); `username` is None for share-link visitors."""
+
+    id: str | None
     name: str
+    username: str | None
     color: str
 
 
@@ -119,6 +137,8 @@ def public(thread: dict) -> ThreadPublic:
 def refused(exc: comments.CommentError) -> HTTPException:
     if isinstance(exc, comments.NotFound):
         code = status.HTTP_404_NOT_FOUND
+    elif isinstance(exc, comments.NotAllowed):
+        code = status.HTTP_403_FORBIDDEN
     elif isinstance(exc, comments.BodyTooLong):
         code = status.HTTP_413_CONTENT_TOO_LARGE
     else:
@@ -127,13 +147,28 @@ def refused(exc: comments.CommentError) -> HTTPException:
     return HTTPException(code, detail[:1].upper() + detail[1:])
 
 
-def _author(author: Author | None, access: Access) -> dict[str, str]:
-    """A signed-in account always speaks under its own name; bots and links may name
-    themselves."""
-    chosen = author.model_dump() if author is not None else dict(DEFAULT_AUTHOR)
-    if access.author_name:
-        chosen["name"] = access.author_name
-    return chosen
+def _person(principal: Principal, author: Author | None) -> dict[str, str | None]:
+    """The caller as a person object: a signed-in account under its own id, username and name;
+    a share link as "link:<share id>" under the name it chooses; without accounts, as given."""
+    chosen = author.model_dump() if author is not None else {**DEFAULT_AUTHOR, "id": None,
+                                                             "username": None}
+    if principal.anonymous:  # accounts switched off: nobody to check against
+        return chosen
+    own = {"id": principal.person_id,
+           "username": principal.user.username if principal.user else None}
+    for key, value in own.items():
+        if chosen[key] is not None and chosen[key] != value:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "You can only write comments as yourself")
+    if principal.user is not None:
+        chosen["name"] = principal.user.display_name
+    return {**chosen, **own}
+
+
+def _actor(access: Access, author: Author | None = None) -> comments.Actor:
+    """Who acts, for crdt.comments' ownership rules."""
+    return comments.Actor(_person(access.principal, author), role=access.role,
+                          accounts=not access.principal.anonymous)
 
 
 async def _room(rooms, doc_id: str) -> Room:
@@ -175,7 +210,8 @@ async def create_thread(doc_id: str, body: ThreadCreate, access: CanComment, roo
     try:
         with room.doc.transaction():
             thread_id = comments.create_thread(
-                room.doc, author=_author(body.author, access), body=body.body, quote=body.quote,
+                room.doc, author=_person(access.principal, body.author), body=body.body,
+                quote=body.quote,
                 occurrence=body.occurrence, start=body.start, end=body.end)
     except comments.CommentError as exc:
         raise refused(exc) from exc
@@ -191,7 +227,8 @@ async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, access: CanC
     room = await _room(rooms, doc_id)
     try:
         with room.doc.transaction():
-            comments.add_reply(room.doc, thread_id, author=_author(body.author, access), body=body.body)
+            comments.add_reply(room.doc, thread_id, author=_person(access.principal, body.author),
+                               body=body.body)
     except comments.CommentError as exc:
         raise refused(exc) from exc
     await _persisted(room)
@@ -201,14 +238,60 @@ async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, access: CanC
 @router.patch("/{thread_id}", response_model=ThreadPublic)
 async def update_thread(doc_id: str, thread_id: str, body: ThreadUpdate, access: CanComment,
                         rooms: RoomsDep):
-    """Resolve (`{"resolved": true}`) or reopen (`false`) a thread."""
+    """Resolve (`{"resolved": true}`) or reopen (`false`) a thread: its author, an editor or
+    the owner."""
+    actor = _actor(access, body.author)
     room = await _room(rooms, doc_id)
     try:
         with room.doc.transaction():
             if body.resolved:
-                comments.resolve(room.doc, thread_id, by=_author(body.author, access))
+                comments.resolve(room.doc, thread_id, by=actor)
             else:
-                comments.reopen(room.doc, thread_id)
+                comments.reopen(room.doc, thread_id, by=actor)
+    except comments.CommentError as exc:
+        raise refused(exc) from exc
+    await _persisted(room)
+    return public(comments.get_thread(room.doc, thread_id))
+
+
+@router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_thread(doc_id: str, thread_id: str, access: CanComment,
+                        rooms: RoomsDep) -> Response:
+    """Delete a thread and its highlight: its author or the owner."""
+    room = await _room(rooms, doc_id)
+    try:
+        with room.doc.transaction():
+            comments.delete_thread(room.doc, thread_id, by=_actor(access))
+    except comments.CommentError as exc:
+        raise refused(exc) from exc
+    await _persisted(room)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch("/{thread_id}/messages/{message_id}", response_model=ThreadPublic)
+async def edit_message(doc_id: str, thread_id: str, message_id: str, body: MessageEdit,
+                       access: CanComment, rooms: RoomsDep):
+    """Change a message's text: its author only. Returns the whole thread."""
+    room = await _room(rooms, doc_id)
+    try:
+        with room.doc.transaction():
+            comments.edit_message(room.doc, thread_id, message_id, body=body.body,
+                                  by=_actor(access))
+    except comments.CommentError as exc:
+        raise refused(exc) from exc
+    await _persisted(room)
+    return public(comments.get_thread(room.doc, thread_id))
+
+
+@router.delete("/{thread_id}/messages/{message_id}", response_model=ThreadPublic)
+async def delete_message(doc_id: str, thread_id: str, message_id: str, access: CanComment,
+                         rooms: RoomsDep):
+    """Delete a message (it stays as a tombstone, "Comment deleted"): its author or the owner.
+    Returns the whole thread."""
+    room = await _room(rooms, doc_id)
+    try:
+        with room.doc.transaction():
+            comments.delete_message(room.doc, thread_id, message_id, by=_actor(access))
     except comments.CommentError as exc:
         raise refused(exc) from exc
     await _persisted(room)

@@ -1,5 +1,6 @@
-"""REST comments: create / reply / resolve on the live room (seen at once by open editors),
-persisted for documents nobody has open, limits, 404s, and bodies stored verbatim."""
+"""REST comments: create / reply / resolve / edit / delete on the live room (seen at once by
+open editors), persisted for documents nobody has open, who the author is (the caller, by id),
+the ownership rules (403), limits, 404s, and bodies stored verbatim."""
 
 from __future__ import annotations
 
@@ -7,9 +8,23 @@ from pycrdt import Map, XmlElement, XmlFragment, XmlText
 
 from crdt.comments import MAX_BODY, mark_key
 from crdt.markdown import document_text
+from server.security import PERSONAL_PREFIX, new_token, token_hash
+from storage import accounts
+from storage import shares as store_shares
+from tests.conftest import password_hash
 from tests.support.yclient import YClient, eventually
 
 BEA = {"name": "Bea", "color": "#2255aa"}
+
+
+def link_id(server, token: str) -> str:
+    """The person id of a share-link holder: "link:" + the share's id."""
+    return "link:" + store_shares.link_share(server.engine, token_hash=token_hash(token)).id
+
+
+def shown(person: dict | None) -> dict | None:
+    """A person as shown to people: name and colour."""
+    return person and {"name": person["name"], "color": person["color"]}
 
 
 def write_paragraphs(doc, *paragraphs: str) -> None:
@@ -29,9 +44,9 @@ async def seeded(server, *paragraphs: str) -> str:
     return doc_id
 
 
-async def bot(server, doc_id: str):
+async def bot(server, doc_id: str, role: str = "commenter"):
     """An integration holding a share link: it may name itself (accounts cannot)."""
-    return server.client(token=await server.link(doc_id, "commenter"))
+    return server.client(token=await server.link(doc_id, role))
 
 
 def thread_of(client: YClient, thread_id: str):
@@ -57,7 +72,9 @@ async def test_thread_lifecycle_is_live_in_an_open_editor(server):
         assert (thread["state"], thread["anchor_text"], thread["quote"]) == (
             "open", "due on Friday", "due on Friday")
         assert thread["anchor"] == {"start": 16, "end": 29}
-        assert thread["author"] == BEA and thread["messages"][0]["author"] == BEA
+        assert thread["author"] == thread["messages"][0]["author"]
+        assert shown(thread["author"]) == BEA and thread["author"]["username"] is None
+        assert thread["author"]["id"].startswith("link:")
         assert thread["messages"][0]["body"] == "Monday?"
         assert thread["created_at"].endswith("Z") and thread["resolved_at"] is None
 
@@ -70,12 +87,13 @@ async def test_thread_lifecycle_is_live_in_an_open_editor(server):
         r = await http.post(f"{base}/{tid}/replies", json={"body": "Friday is fine."})
         assert r.status_code == 201
         assert [m["body"] for m in r.json()["messages"]] == ["Monday?", "Friday is fine."]
-        assert r.json()["messages"][1]["author"] == {"name": "Quire API", "color": "#6b7280"}
+        assert r.json()["messages"][1]["author"] == {**thread["author"], "name": "Quire API",
+                                                     "color": "#6b7280"}
         await eventually(lambda: len(thread_of(editor, tid)["messages"]) == 2)
 
         r = await http.patch(f"{base}/{tid}", json={"resolved": True, "author": BEA})
         assert r.status_code == 200
-        assert (r.json()["state"], r.json()["resolved_by"]) == ("resolved", BEA)
+        assert (r.json()["state"], shown(r.json()["resolved_by"])) == ("resolved", BEA)
         assert r.json()["resolved_at"] is not None
         await eventually(lambda: thread_of(editor, tid)["resolved"] is True)
         listed = (await http.get(base)).json()
@@ -165,6 +183,9 @@ async def test_unknown_document_or_thread_is_404(server):
             ("POST", "/api/docs/nope/comments", {"quote": "Some", "body": "b"}),
             ("POST", "/api/docs/nope/comments/t/replies", {"body": "b"}),
             ("PATCH", "/api/docs/nope/comments/t", {"resolved": True}),
+            ("DELETE", "/api/docs/nope/comments/t", None),
+            ("PATCH", "/api/docs/nope/comments/t/messages/m", {"body": "b"}),
+            ("DELETE", "/api/docs/nope/comments/t/messages/m", None),
         ]:
             r = await http.request(method, path, json=body)
             assert (r.status_code, r.json()["detail"]) == (404, "Document not found"), path
@@ -173,9 +194,16 @@ async def test_unknown_document_or_thread_is_404(server):
             ("GET", f"{base}/missing", None),
             ("POST", f"{base}/missing/replies", {"body": "b"}),
             ("PATCH", f"{base}/missing", {"resolved": True}),
+            ("DELETE", f"{base}/missing", None),
+            ("PATCH", f"{base}/missing/messages/m", {"body": "b"}),
+            ("DELETE", f"{base}/missing/messages/m", None),
         ]:
             r = await http.request(method, path, json=body)
             assert (r.status_code, r.json()["detail"]) == (404, "Comment thread not found"), path
+        tid = (await http.post(base, json={"quote": "Some", "body": "b"})).json()["id"]
+        for method, body in (("PATCH", {"body": "b"}), ("DELETE", None)):
+            r = await http.request(method, f"{base}/{tid}/messages/missing", json=body)
+            assert (r.status_code, r.json()["detail"]) == (404, "Message not found")
 
 
 async def test_html_looking_bodies_are_stored_verbatim(server):
@@ -203,3 +231,111 @@ async def test_html_looking_bodies_are_stored_verbatim(server):
     assert thread_of(editor, tid)["messages"][0]["body"] == body
     assert thread_of(editor, tid)["author"]["name"] == "<b>Mallory</b>"
     await editor.close()
+
+
+async def person(server, doc_id: str, username: str, display_name: str, role: str):
+    """An account with this display name, invited to the document as `role`: (user, client)."""
+
+    user = accounts.create_user(server.engine, username=username, display_name=display_name,
+                                password_hash=password_hash())
+    token = new_token(PERSONAL_PREFIX)
+    accounts.add_api_token(server.engine, user_id=user.id, token_hash=token_hash(token),
+                           name="tests")
+    async with server.client() as owner:
+        r = await owner.post(f"/api/docs/{doc_id}/shares",
+                             json={"username": username, "role": role})
+        assert r.status_code == 201, r.text
+    return user, server.client(token=token)
+
+
+async def test_the_author_is_the_caller_by_account_id(server):
+    doc_id = await seeded(server, "Budget for next year.")
+    base = f"/api/docs/{doc_id}/comments"
+    alex, as_alex = await person(server, doc_id, "alexk", "Alex Kim", "commenter")
+    twin, as_twin = await person(server, doc_id, "alexk2", "Alex Kim", "commenter")
+    async with as_alex, as_twin:
+        # an account always writes as itself: the name it gives is not used
+        r = await as_alex.post(base, json={"quote": "Budget", "body": "Too high",
+                                           "author": {"name": "The Owner", "color": "#112233"}})
+        assert r.status_code == 201, r.text
+        tid = r.json()["id"]
+        me = {"id": alex.id, "name": "Alex Kim", "username": "alexk", "color": "#112233"}
+        assert r.json()["author"] == r.json()["messages"][0]["author"] == me
+        r = await as_twin.post(f"{base}/{tid}/replies", json={"body": "Agreed"})
+        assert r.json()["messages"][1]["author"] == {
+            "id": twin.id, "name": "Alex Kim", "username": "alexk2", "color": "#6b7280"}
+        # another person's id or username: refused, nothing written
+        for forged in ({"id": alex.id}, {"username": "alexk"}, {"id": "link:x"}):
+            r = await as_twin.post(f"{base}/{tid}/replies", json={
+                "body": "As Alex", "author": {"name": "Alex Kim", "color": "#112233", **forged}})
+            assert (r.status_code, r.json()["detail"]) == (
+                403, "You can only write comments as yourself"), forged
+        assert len((await as_alex.get(f"{base}/{tid}")).json()["messages"]) == 2
+    # a share link writes as "link:<share id>" and may name itself, but not take an id
+    token = await server.link(doc_id, "commenter")
+    async with server.client(token=token) as link:
+        r = await link.post(f"{base}/{tid}/replies", json={"body": "From a link", "author": BEA})
+        assert r.json()["messages"][2]["author"] == {
+            "id": link_id(server, token), "username": None, **BEA}
+        r = await link.post(f"{base}/{tid}/replies",
+                            json={"body": "x", "author": {**BEA, "username": "alexk"}})
+        assert r.status_code == 403
+
+
+async def test_ownership_rules_over_rest(server):
+    """crdt/COMMENTS.md "Ownership" for REST callers: each refusal is a 403 that changes
+    nothing; what is allowed works."""
+    doc_id = await seeded(server, "The plan is ready for review.")
+    base = f"/api/docs/{doc_id}/comments"
+    _, as_cam = await person(server, doc_id, "cam", "Cam", "commenter")
+    _, as_cat = await person(server, doc_id, "cat", "Cam", "commenter")  # same name
+    _, as_eve = await person(server, doc_id, "eve", "Eve", "editor")
+    async with as_cam, as_cat, as_eve, server.client() as owner:
+        tid = (await as_cam.post(base, json={"quote": "plan", "body": "Mine"})).json()["id"]
+        thread = (await as_cat.post(f"{base}/{tid}/replies", json={"body": "Cat's"})).json()
+        first, reply = (m["id"] for m in thread["messages"])
+
+        async def refused(client, method: str, path: str, body: dict | None, detail: str):
+            before = (await owner.get(base)).json()
+            r = await client.request(method, f"{base}/{path}", json=body)
+            assert (r.status_code, r.json()["detail"]) == (403, detail), (method, path)
+            assert (await owner.get(base)).json() == before
+
+        only_author = "Only its author can edit a comment"
+        await refused(as_cat, "PATCH", f"{tid}/messages/{first}", {"body": "x"}, only_author)
+        await refused(owner, "PATCH", f"{tid}/messages/{first}", {"body": "x"}, only_author)
+        await refused(as_eve, "PATCH", f"{tid}/messages/{first}", {"body": "x"}, only_author)
+        await refused(as_cat, "DELETE", f"{tid}/messages/{first}", None,
+                      "Only its author or the document's owner can delete a comment")
+        await refused(as_eve, "DELETE", f"{tid}/messages/{first}", None,
+                      "Only its author or the document's owner can delete a comment")
+        for resolved in (True, False):
+            await refused(as_cat, "PATCH", tid, {"resolved": resolved},
+                          "Only the thread's author, an editor or the document's owner can "
+                          "resolve or reopen it")
+        await refused(as_cat, "DELETE", tid, None,
+                      "Only its author or the document's owner can delete a thread")
+        await refused(as_eve, "DELETE", tid, None,
+                      "Only its author or the document's owner can delete a thread")
+
+        r = await as_cam.patch(f"{base}/{tid}/messages/{first}", json={"body": "Mine, edited"})
+        assert r.status_code == 200 and r.json()["messages"][0]["body"] == "Mine, edited"
+        assert r.json()["messages"][0]["edited_at"] is not None
+        r = await as_cat.delete(f"{base}/{tid}/messages/{reply}")
+        assert r.status_code == 200
+        assert (r.json()["messages"][1]["deleted"], r.json()["messages"][1]["body"]) == (True, "")
+        assert len(r.json()["messages"]) == 2  # a tombstone keeps its place
+        r = await as_eve.patch(f"{base}/{tid}", json={"resolved": True})  # an editor resolves
+        assert r.json()["state"] == "resolved" and r.json()["resolved_by"]["username"] == "eve"
+        r = await as_cam.patch(f"{base}/{tid}", json={"resolved": False})  # the author reopens
+        assert r.json()["state"] == "open" and r.json()["resolved_by"] is None
+        r = await owner.delete(f"{base}/{tid}/messages/{first}")  # the owner deletes any message
+        assert r.json()["messages"][0]["deleted"] is True
+        other = (await as_cat.post(base, json={"quote": "review", "body": "Cat's own"})).json()
+        assert (await as_cat.delete(f"{base}/{other['id']}")).status_code == 204  # its author
+        assert (await owner.delete(f"{base}/{tid}")).status_code == 204  # the owner
+        assert (await owner.get(base)).json() == {"items": [], "total": 0}
+        # the highlights went with the threads
+        room = await server.rooms.with_room(doc_id)
+        paragraph = room.doc.get("default", type=XmlFragment).children[0].children[0]
+        assert paragraph.diff() == [("The plan is ready for review.", None)]
