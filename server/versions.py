@@ -31,6 +31,7 @@ from crdt import versions as crdt_versions
 from crdt.connection import Connection
 from crdt.room import RELAY, Origin, Room
 from crdt.rooms import Rooms
+from server.access import Principal
 from storage import versions as store
 from storage.versions import Tier, VersionInfo
 
@@ -39,6 +40,7 @@ log = logging.getLogger("quire.versions")
 MAX_AUTHORS = 50
 MAX_REMEMBERED = 10_000  # documents whose last version (for deltas) this process remembers
 MAX_AUTHOR_NAME = 100
+Author = dict[str, str | None]  # {"id", "name", "username"}, as stored (storage/versions.py)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -76,7 +78,7 @@ class _Changes:
     last: float
     conns: dict[Connection, None] = field(default_factory=dict)
     named: set[Connection] = field(default_factory=set)
-    authors: dict[str, None] = field(default_factory=dict)
+    authors: dict[str, Author] = field(default_factory=dict)  # by _key
     parked: bool = False  # its room is unloading: the unload observer takes the version
     not_before: float = 0.0  # retry time after a failed attempt
 
@@ -105,20 +107,35 @@ class _Capture:
     state_vector: bytes
     delta: bytes | None
     base_sv: bytes | None
-    authors: list[str]
+    authors: list[Author]
     changes: _Changes | None
 
 
-def _author_names(room: Room, conn: Connection) -> list[str]:
-    """The names a connection shows in its awareness states (client-controlled: checked)."""
-    names = []
-    for client_id in list(conn.awareness_ids):
-        state = room.awareness.states.get(client_id)
-        user = state.get("user") if isinstance(state, dict) else None
-        name = user.get("name") if isinstance(user, dict) else None
-        if isinstance(name, str) and name.strip():
-            names.append(name.strip()[:MAX_AUTHOR_NAME])
-    return names
+def _key(author: Author) -> str:
+    """Two authors are the same person when id (or, without one, name) and name agree."""
+    return f"{author['id'] or ''}\0{author['name']}"
+
+
+def _authors(room: Room, conn: Connection) -> dict[str, Author]:
+    """Who sent a connection's edits: a signed-in account by its id, display name and username
+    (two people of the same name stay apart); anyone else by the names their awareness states
+    show (client-controlled: checked), with "link:<share id>" as id for a share link."""
+    principal = conn.identity if isinstance(conn.identity, Principal) else None
+    if principal is not None and principal.user is not None:
+        user = principal.user
+        authors = [{"id": user.id, "name": user.display_name[:MAX_AUTHOR_NAME],
+                    "username": user.username}]
+    else:
+        pid = principal.person_id if principal is not None else None
+        authors = []
+        for client_id in list(conn.awareness_ids):
+            state = room.awareness.states.get(client_id)
+            user = state.get("user") if isinstance(state, dict) else None
+            name = user.get("name") if isinstance(user, dict) else None
+            if isinstance(name, str) and name.strip():
+                authors.append({"id": pid, "name": name.strip()[:MAX_AUTHOR_NAME],
+                                "username": None})
+    return {_key(author): author for author in authors}
 
 
 class VersionKeeper:
@@ -178,10 +195,10 @@ class VersionKeeper:
         if isinstance(origin, Connection) and origin not in changes.named:
             # Clients announce their name (awareness) just after their first edits: retry.
             changes.conns[origin] = None
-            names = _author_names(room, origin)
-            if names:
+            authors = _authors(room, origin)
+            if authors:
                 changes.named.add(origin)
-                changes.authors.update(dict.fromkeys(names))
+                changes.authors.update(authors)
 
     async def on_unload(self, room: Room) -> None:
         """Unload observer: the last person left; keep what they did. Waits for any version
@@ -352,18 +369,18 @@ class VersionKeeper:
         if base_sv is None:
             base = self._bases.get(doc_id)
             base_sv = base.state_vector if base is not None else None
-        authors: dict[str, None] = {}
+        authors: dict[str, Author] = {}
         if changes is not None:
             authors.update(changes.authors)
             for conn in changes.conns:  # late names, and names changed since
-                authors.update(dict.fromkeys(_author_names(room, conn)))
+                authors.update(_authors(room, conn))
         return _Capture(
             doc_id=doc_id,
             state=room.doc.get_update(),
             state_vector=room.doc.get_state(),
             delta=room.doc.get_update(base_sv) if base_sv is not None else None,
             base_sv=base_sv,
-            authors=list(authors)[:MAX_AUTHORS],
+            authors=list(authors.values())[:MAX_AUTHORS],
             changes=changes,
         )
 

@@ -14,9 +14,10 @@ compaction does.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
@@ -29,6 +30,9 @@ Merge = Callable[[list[bytes]], bytes]
 KINDS = ("auto", "named", "restore")
 
 
+Author = str | Mapping[str, Any]  # a name (older rows), or {"id", "name", "username"}
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """A version without its data (what lists show)."""
@@ -38,9 +42,24 @@ class VersionInfo:
     created_at: datetime
     kind: str
     name: str | None
-    authors: list[str]
+    authors: list[str]  # display names (not unique: see `people`)
     size: int
     checkpoint: bool  # stored as a full state (True) or as a delta (False)
+    # who, told apart: {"id", "name", "username"}; id and username are None for rows written
+    # before they were recorded and for people without an account
+    people: list[dict[str, str | None]] = field(default_factory=list)
+
+
+def people_of(authors: Sequence[Any] | None) -> list[dict[str, str | None]]:
+    """The stored authors (names, or {"id", "name", "username"}) as person dicts."""
+    people = []
+    for entry in authors or []:
+        if isinstance(entry, str):
+            people.append({"id": None, "name": entry, "username": None})
+        elif isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+            people.append({key: entry.get(key) if isinstance(entry.get(key), str) else None
+                           for key in ("id", "name", "username")})
+    return people
 
 
 _INFO_COLUMNS = (Version.id, Version.doc_id, Version.created_at, Version.kind, Version.name,
@@ -54,8 +73,10 @@ def _utc(when: datetime) -> datetime:
 
 def _info(row: Sequence) -> VersionInfo:
     vid, doc_id, created_at, kind, name, authors, size, chain_id = row
+    people = people_of(authors)
     return VersionInfo(id=vid, doc_id=doc_id, created_at=_utc(created_at), kind=kind, name=name,
-                       authors=list(authors or []), size=size, checkpoint=chain_id == vid)
+                       authors=[p["name"] for p in people], size=size,
+                       checkpoint=chain_id == vid, people=people)
 
 
 def _lock_document(session: Session, doc_id: str) -> bool:
@@ -74,7 +95,7 @@ def add_version(
     state: bytes,
     kind: str = "auto",
     name: str | None = None,
-    authors: Sequence[str] = (),
+    authors: Sequence[Author] = (),
     delta: bytes | None = None,
     base_id: int | None = None,
     checkpoint_every: int = 32,
@@ -85,6 +106,7 @@ def add_version(
     If `delta` (the change since version `base_id`) is given, `base_id` is still the document's
     newest version and its chain is shorter than `checkpoint_every`, only the delta is stored;
     otherwise the full state starts a new chain. Returns None if the document does not exist.
+    `authors` are names or {"id", "name", "username"} (kept as given, in the JSON column).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown version kind {kind!r}")
@@ -109,14 +131,17 @@ def add_version(
         vid = session.execute(
             insert(Version).returning(Version.id),
             [{"doc_id": doc_id, "created_at": when, "kind": kind, "name": name,
-              "authors": list(authors), "size": len(state), "chain_id": chain_id or 0,
+              "authors": [a if isinstance(a, str) else dict(a) for a in authors],
+              "size": len(state), "chain_id": chain_id or 0,
               "data": zlib.compress(delta if chain_id is not None else state)}],
         ).scalar_one()
         if chain_id is None:  # a checkpoint heads its own chain
             session.execute(update(Version).where(col(Version.id) == vid).values(chain_id=vid))
         session.commit()
+        people = people_of(authors)
         return VersionInfo(id=vid, doc_id=doc_id, created_at=_utc(when), kind=kind, name=name,
-                           authors=list(authors), size=len(state), checkpoint=chain_id is None)
+                           authors=[p["name"] for p in people], size=len(state),
+                           checkpoint=chain_id is None, people=people)
 
 
 def list_versions(

@@ -33,11 +33,21 @@ class VersionCreate(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+class VersionAuthor(BaseModel):
+    """Who edited: `id` is the account id ("link:<share id>" for a share link) and `username`
+    the account's — both None for people without an account and for older versions."""
+
+    id: str | None
+    name: str
+    username: str | None
+
+
 class VersionPublic(BaseModel):
     id: int
     created_at: datetime
     name: str | None
-    authors: list[str]
+    authors: list[str]  # display names, which two people may share: see `people`
+    people: list[VersionAuthor]
     size: int  # bytes of the document's encoded state
     kind: Literal["auto", "named", "restore"]
 
@@ -64,7 +74,9 @@ class RestoreResult(BaseModel):
 
 def public(info: VersionInfo) -> VersionPublic:
     return VersionPublic(id=info.id, created_at=info.created_at, name=info.name,
-                         authors=info.authors, size=info.size, kind=info.kind)
+                         authors=info.authors,
+                         people=[VersionAuthor(**p) for p in info.people], size=info.size,
+                         kind=info.kind)
 
 
 def _unavailable(exc: Exception) -> HTTPException:

@@ -238,8 +238,56 @@ async def test_automatic_version_when_the_last_person_leaves(server):
         assert version["kind"] == "auto" and version["name"] is None
         assert sorted(version["authors"]) == ["Ada", "Bob"]
         assert version["size"] > 0
+        assert all(p["id"].startswith("link:") and p["username"] is None
+                   for p in version["people"])
         body = (await http.get(f"/api/docs/{doc_id}/versions/{version['id']}")).json()
         assert body["json"] == expected["json"]
+
+
+async def test_authors_of_the_same_display_name_are_told_apart(server):
+    """Two accounts named "Alex Kim" edit: the version lists two people, by account id and
+    username; older rows (names only) still read."""
+    from server.security import PERSONAL_PREFIX, new_token, token_hash
+    from storage import accounts
+    from tests.conftest import password_hash
+
+    live = server
+    async with live.client() as http:
+        doc_id = await live.new_doc("Twins")
+        clients, users = [], []
+        for username in ("alexk", "alexk2"):
+            user = accounts.create_user(live.engine, username=username, display_name="Alex Kim",
+                                        password_hash=password_hash())
+            token = new_token(PERSONAL_PREFIX)
+            accounts.add_api_token(live.engine, user_id=user.id, token_hash=token_hash(token),
+                                   name="tests")
+            r = await http.post(f"/api/docs/{doc_id}/shares",
+                                json={"username": username, "role": "editor"})
+            assert r.status_code == 201
+            client = YClient(live.ws(doc_id, token=token))
+            await client.set_user({"user": {"name": "Alex Kim", "color": "#336699"}})
+            await client.connect()
+            await client.wait_synced()
+            paragraph(fragment(client), f"from {username}")
+            await server_has(live, doc_id, client)
+            clients.append(client)
+            users.append(user)
+        r = await http.post(f"/api/docs/{doc_id}/versions", json={"name": "both"})
+        assert r.status_code == 201
+        for client in clients:
+            await client.close()
+        version = r.json()
+        assert version["authors"] == ["Alex Kim", "Alex Kim"]
+        assert sorted((p["id"], p["username"]) for p in version["people"]) == sorted(
+            (u.id, u.username) for u in users)
+        listed = (await http.get(f"/api/docs/{doc_id}/versions")).json()["items"][0]
+        assert listed["people"] == version["people"]
+
+        store_versions.add_version(live.engine, doc_id=doc_id, state=b"\x00\x00",
+                                   authors=["Old Name"])  # a row from before
+        old = (await http.get(f"/api/docs/{doc_id}/versions")).json()["items"][0]
+        assert (old["authors"], old["people"]) == (
+            ["Old Name"], [{"id": None, "name": "Old Name", "username": None}])
 
 
 async def test_automatic_versions_after_a_pause_and_during_long_editing(sqlite_url):
@@ -281,7 +329,8 @@ async def test_named_versions_api(server):
             r = await http.post(base, json={"name": f"  Draft {i} "})
             assert r.status_code == 201
             body = r.json()
-            assert set(body) == {"id", "created_at", "name", "authors", "size", "kind"}
+            assert set(body) == {"id", "created_at", "name", "authors", "people", "size",
+                                 "kind"}
             assert body["name"] == f"Draft {i}" and body["kind"] == "named"
             ids.append(body["id"])
         page = (await http.get(base, params={"limit": 2})).json()
