@@ -33,6 +33,13 @@ def comment_on(person, passage: str, body: str) -> None:
     expect(composer).to_be_hidden()
 
 
+def show_comments(person) -> None:
+    """Open the comment margin from the header, unless it is open already."""
+    if not person.page.locator("#comments").is_visible():
+        person.page.get_by_role("button", name=re.compile("^Comments")).click()
+    expect(person.page.locator("#comments")).to_be_visible()
+
+
 def threads(person, doc_id: str) -> list[dict]:
     """The server's view of the threads, read with `person`'s access."""
     return person.api("GET", f"/api/docs/{doc_id}/comments").json()["items"]
@@ -265,3 +272,110 @@ def test_untrusted_text_stays_text(quire, people):
     assert [m["body"] for m in threads_[0]["messages"]] == [XSS_BODY, XSS_BODY]
     assert threads_[0]["author"]["name"] == XSS_NAME
     assert problems == [[], []], problems
+
+
+def test_a_commenter_is_offered_only_what_is_theirs(quire, people):
+    """Ownership by account id in the browser: the commenter sees no Edit, Delete or Resolve on
+    the editor's comment, and both on their own reply; the owner may delete and resolve but not
+    edit someone else's words."""
+    ada, bea, cam = people("Ada"), people("Bea"), people("Cam")
+    doc_id = ada.new_doc("Ownership", editors=(bea,))
+    ada.invite(doc_id, cam, "commenter")
+    ada.open(doc_id)
+    write(ada)
+    bea.open(doc_id)
+    bea.expect_text(TEXT)
+    comment_on(bea, "quick brown fox", "The editor's remark.")
+
+    cam.open(doc_id)
+    show_comments(cam)
+    card = cam.page.locator("#comments .thread")
+    expect(card.locator(".message-body")).to_have_text("The editor's remark.")
+    card.click()
+    expect(card).to_have_class(re.compile(r"\bis-active\b"))
+    editors = card.locator(".message").first
+    expect(editors.get_by_role("button", name="Edit")).to_be_hidden()
+    expect(editors.get_by_role("button", name="Delete")).to_be_hidden()
+    expect(card.get_by_role("button", name="Resolve thread")).to_be_hidden()
+
+    card.get_by_role("textbox", name="Reply").fill("A commenter's reply.")
+    cam.page.keyboard.press("Control+Enter")
+    expect(card.locator(".message")).to_have_count(2)
+    own = card.locator(".message").nth(1)
+    own.get_by_role("button", name="Edit").click()
+    card.get_by_role("textbox", name="Edit your comment").fill("A commenter's reply, edited.")
+    cam.page.keyboard.press("Control+Enter")
+    expect(own.locator(".message-body")).to_have_text("A commenter's reply, edited.")
+    expect(editors.get_by_role("button", name="Edit")).to_be_hidden()
+
+    # the server has both messages under their authors' accounts
+    def both_on_server():
+        items = threads(ada, doc_id)
+        messages = items[0]["messages"] if items else []
+        return messages if len(messages) == 2 and messages[1]["edited_at"] else None
+
+    first, second = eventually(both_on_server, message="the reply and its edit on the server")
+    assert (first["author"]["username"], second["author"]["username"]) == (bea.username, cam.username)
+    assert second["body"] == "A commenter's reply, edited."
+
+    # the owner: Delete and Resolve on others' comments, never Edit
+    show_comments(ada)
+    ada_card = ada.page.locator("#comments .thread")
+    ada_card.click()
+    expect(ada_card.locator(".message")).to_have_count(2)
+    for message in (ada_card.locator(".message").first, ada_card.locator(".message").nth(1)):
+        expect(message.get_by_role("button", name="Edit")).to_be_hidden()
+        expect(message.get_by_role("button", name="Delete")).to_be_visible()
+    expect(ada_card.get_by_role("button", name="Resolve thread")).to_be_visible()
+
+
+def test_two_people_with_the_same_display_name_are_told_apart(quire, people):
+    """Two accounts named "Alex Kim": their comments, their avatars and the version history
+    show their usernames; neither is offered Edit on the other's comment."""
+    ada = people("Ada")
+    alex, twin = people("Alex Kim"), people("Alex Kim")
+    assert alex.username != twin.username
+    doc_id = ada.new_doc("Namesakes", editors=(alex, twin))
+    ada.open(doc_id)
+    write(ada)
+    alex.open(doc_id)
+    twin.open(doc_id)
+    twin.expect_text(TEXT)
+    comment_on(alex, "quick brown fox", "From the first Alex.")
+    comment_on(twin, "lazy dog", "From the second Alex.")
+
+    cards = ada.page.locator("#comments .thread")
+    show_comments(ada)
+    expect(cards).to_have_count(2)
+    for card, person, body in ((cards.nth(0), alex, "From the first Alex."),
+                               (cards.nth(1), twin, "From the second Alex.")):
+        expect(card.locator(".message-body")).to_have_text(body)
+        expect(card.locator(".message-author")).to_have_text("Alex Kim")
+        expect(card.locator(".message-username")).to_have_text(f"@{person.username}")
+    expect(ada.page.locator('#avatars [data-tip="Alex Kim @' + alex.username + '"]')).to_have_count(1)
+    expect(ada.page.locator('#avatars [data-tip="Alex Kim @' + twin.username + '"]')).to_have_count(1)
+
+    # the second Alex may edit their own comment, not the first one's
+    twin_cards = twin.page.locator("#comments .thread")
+    show_comments(twin)
+    twin_cards.nth(0).click()
+    expect(twin_cards.nth(0)).to_have_class(re.compile(r"\bis-active\b"))
+    expect(twin_cards.nth(0).get_by_role("button", name="Edit")).to_be_hidden()
+    twin_cards.nth(1).click()
+    expect(twin_cards.nth(1).get_by_role("button", name="Edit")).to_be_visible()
+
+    # both typed: the version history lists two people, told apart
+    for person, words in ((alex, " First Alex was here."), (twin, " Second Alex too.")):
+        person.editor.click()
+        person.page.keyboard.press("Control+End")
+        person.page.keyboard.type(words)
+        person.expect_state("saved")
+    ada.expect_contains("Second Alex too.")
+    ada.page.get_by_role("button", name="History", exact=True).click()
+    panel = ada.page.get_by_role("complementary", name="Version history")
+    panel.get_by_role("button", name="Name current version").click()
+    panel.get_by_role("textbox", name="Version name").fill("Both Alexes")
+    ada.page.keyboard.press("Enter")
+    meta = panel.locator(".version-item.kind-named .version-meta")
+    expect(meta).to_contain_text(f"Alex Kim @{alex.username}")
+    expect(meta).to_contain_text(f"Alex Kim @{twin.username}")

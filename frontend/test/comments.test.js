@@ -1,12 +1,15 @@
-// node --test: comment thread data (the Y.Doc shapes of crdt/comments.py) and margin layout.
+// node --test: comment thread data (the Y.Doc shapes of crdt/COMMENTS.md), who may change what
+// (ownership, by id), names shared by two people, and margin layout.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as Y from 'yjs'
 import * as store from '../src/editor/comments/store.js'
 import { stackCards } from '../src/editor/comments/layout.js'
+import { mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve } from '../src/editor/comments/ownership.js'
+import { personLabel, sharedNames } from '../src/shared/identity.js'
 
-const ada = { name: 'Ada', color: '#1d4ed8' }
-const bea = { name: 'Bea', color: '#b91c1c' }
+const ada = { id: 'u-ada', name: 'Ada', username: 'ada', color: '#1d4ed8' }
+const bea = { id: 'link:s-1', name: 'Bea', username: null, color: '#b91c1c' }
 
 test('a new thread has every key of the contract, as Yjs types where it says so', () => {
   const doc = new Y.Doc()
@@ -62,8 +65,50 @@ test('readers tolerate missing keys and foreign shapes', () => {
   assert.deepEqual(threads.get('bare'), {
     id: 'bare', createdAt: null, author: null, quote: '', resolved: false, resolvedAt: null, resolvedBy: null, messages: [],
   })
-  store.addReply(doc, 'bare', { author: ada, body: 'hello' })
-  assert.equal(store.readThreads(doc).get('bare').messages.length, 1)
+  // a thread's keys are never set again (the server refuses it): no message list, no replies
+  assert.throws(() => store.addReply(doc, 'bare', { author: ada, body: 'hello' }), /cannot take replies/)
+  assert.equal(comments.get('bare').size, 0)
+  comments.set('legacy', new Y.Map(Object.entries({ author: { name: 'Old', color: '#123456' } })))
+  assert.deepEqual(store.readThreads(doc).get('legacy').author, { id: null, name: 'Old', username: null, color: '#123456' })
+})
+
+test('what each person may do is decided by ids, never by names', () => {
+  const twin = { id: 'u-twin', name: 'Ada', username: 'ada2', color: '#1d4ed8' } // Ada's name, copied
+  const legacy = { id: null, name: 'Ada', username: null, color: '#1d4ed8' } // before ids existed
+  const as = (me, role, accounts = true) => ({ me, role, accounts })
+  for (const [role, edit, del, resolve, delThread] of [
+    ['commenter', false, false, false, false],
+    ['editor', false, false, true, false],
+    ['owner', false, true, true, true],
+  ]) {
+    const viewer = as(twin, role)
+    assert.deepEqual([mayEdit(ada, viewer), mayDeleteMessage(ada, viewer), mayResolve(ada, viewer), mayDeleteThread(ada, viewer)],
+      [edit, del, resolve, delThread], role)
+  }
+  const self = as(ada, 'commenter')
+  assert.deepEqual([mayEdit(ada, self), mayDeleteMessage(ada, self), mayResolve(ada, self), mayDeleteThread(ada, self)], [true, true, true, true])
+  assert.deepEqual([mayEdit(legacy, self), mayDeleteMessage(legacy, self), mayResolve(legacy, self)], [false, false, false])
+  assert.equal(mayEdit(legacy, as(ada, 'owner')), false) // nobody edits what nobody owns
+  assert.equal(mayEdit(null, as(ada, 'owner')), false)
+  // a share-link visitor owns what they wrote under their link id
+  assert.equal(mayEdit(bea, as(bea, 'commenter')), true)
+  assert.equal(mayEdit({ ...bea, id: 'link:s-2' }, as(bea, 'commenter')), false)
+  // without accounts everyone is the owner; one's own messages are those under one's name
+  const local = as({ id: null, name: 'Ada', username: null, color: '#1d4ed8' }, 'owner', false)
+  assert.deepEqual([mayEdit(legacy, local), mayEdit({ ...legacy, name: 'Cy' }, local), mayDeleteThread({ ...legacy, name: 'Cy' }, local)], [true, false, true])
+})
+
+test('usernames are shown only where two people share a display name', () => {
+  const twin = { id: 'u-twin', name: 'Ada', username: 'ada2' }
+  const guest = { id: 'link:s-9', name: 'Ada', username: null }
+  assert.deepEqual([...sharedNames([ada, ada, bea, null])], [])
+  const shared = sharedNames([ada, twin, bea, { id: null, name: 'Bea', username: null }])
+  assert.deepEqual([...shared], ['Ada']) // data without ids tells nobody apart
+  assert.deepEqual([personLabel(ada, shared), personLabel(twin, shared), personLabel(bea, shared)], ['Ada @ada', 'Ada @ada2', 'Bea'])
+  assert.equal(personLabel(guest, sharedNames([ada, guest])), 'Ada (guest)')
+  // presence: no ids, told apart by a key of the caller's
+  const here = [{ name: 'Ada', username: 'ada', key: '@ada' }, { name: 'Ada', username: 'ada2', key: '@ada2' }]
+  assert.deepEqual([...sharedNames(here, (p) => p.key)], ['Ada'])
 })
 
 test('bodies: empty and over-long ones are refused with a sentence; the count is in code points', () => {

@@ -79,6 +79,18 @@ def _session_context(request: Request, principal: Principal) -> dict:
     }
 
 
+def viewer_person(principal: Principal, doc_id: str) -> dict[str, str | None] | None:
+    """The viewer's own person object for comment data (crdt/COMMENTS.md), rendered into the
+    editor page: a signed-in account's id, display name and username; for a share link of this
+    document (its token in the address) "link:<share id>"; None otherwise (accounts off)."""
+    if principal.user is not None:
+        user = principal.user
+        return {"id": user.id, "name": user.display_name, "username": user.username}
+    if principal.link is not None and principal.link.doc_id == doc_id:
+        return {"id": principal.person_id, "name": None, "username": None}
+    return None
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard(request: Request, principal: PrincipalDep) -> HTMLResponse:
     """The list of documents (of the signed-in account)."""
@@ -106,7 +118,8 @@ async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> HT
     settings = request.app.state.settings
     if settings.auth_required and principal.anonymous and not request.session:
         return login_redirect(request)
-    context = {"doc_id": doc_id, **_session_context(request, principal)}
+    context = {"doc_id": doc_id, "me": viewer_person(principal, doc_id),
+               **_session_context(request, principal)}
     return templates.TemplateResponse(request, "editor.html", context, headers=_HEADERS)
 
 

@@ -339,3 +339,27 @@ async def test_ownership_rules_over_rest(server):
         room = await server.rooms.with_room(doc_id)
         paragraph = room.doc.get("default", type=XmlFragment).children[0].children[0]
         assert paragraph.diff() == [("The plan is ready for review.", None)]
+
+
+async def test_the_editor_page_tells_the_browser_who_it_is(server):
+    """The page carries the viewer's own person id (what the browser writes on comments)."""
+    import re
+
+    doc_id = await seeded(server, "Text.")
+    user = accounts.get_user_by_username(server.engine, username=server.username)
+
+    def person(html: str) -> tuple[str, str, str] | None:
+        meta = re.search(r'<meta name="quire-person" content="([^"]*)" data-name="([^"]*)" '
+                         r'data-username="([^"]*)">', html)
+        return meta.groups() if meta else None
+
+    async with server.client() as http:  # a personal token: the account
+        page = await http.get(f"/d/{doc_id}")
+        assert person(page.text) == (user.id, user.display_name, user.username)
+    token = await server.link(doc_id, "commenter")
+    async with server.client(token=None) as http:  # a share link's first visit
+        page = await http.get(f"/d/{doc_id}", params={"token": token})
+        assert person(page.text) == (link_id(server, token), "", "")
+        other = await server.new_doc()  # the link is not for this document
+        page = await http.get(f"/d/{other}", params={"token": token})
+        assert person(page.text) is None

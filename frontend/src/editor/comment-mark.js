@@ -1,4 +1,4 @@
-// The `comment` mark that anchors a comment thread to its passage (contract: crdt/comments.py).
+// The `comment` mark that anchors a comment thread to its passage (contract: crdt/COMMENTS.md).
 // Keep the name, `excludes: ''` and the single attribute exactly as they are: y-tiptap stores
 // an overlapping mark under `comment--<hash of {type, attrs}>`, and the server computes the
 // same key; any other attribute would make browser and server keys differ. A schema without

@@ -4,6 +4,7 @@
 // version" (after a confirmation) asks the server to apply it as a new change for everyone.
 import { getVersion, listVersions, nameVersion, restoreVersion } from '../shared/api.js'
 import { h, icon } from '../shared/dom.js'
+import { personLabel, sharedNames } from '../shared/identity.js'
 import { fullTime, parseServerTime, relativeTime } from '../shared/time.js'
 import { diffStats } from './version-diff.js'
 import { renderVersion } from './version-view.js'
@@ -19,10 +20,19 @@ function versionTitle (version) {
   return fullTime(parseServerTime(version.created_at))
 }
 
-/** @param {Version} version */
-function versionMeta (version) {
+/** Who edited: `people` (id and username; older servers send only `authors`, names). @param {Version} version */
+function authorsOf (version) {
+  return version.people ?? version.authors.map((name) => ({ id: null, name, username: null }))
+}
+
+/**
+ * When, and who edited — with usernames where two of the authors in the history share a
+ * display name ("Alex Kim @alexk, Alex Kim @alexk2").
+ * @param {Version} version @param {Set<string>} shared names shared by two people (sharedNames)
+ */
+function versionMeta (version, shared) {
   const when = relativeTime(parseServerTime(version.created_at))
-  const who = version.authors.length ? version.authors.join(', ') : ''
+  const who = authorsOf(version).map((p) => personLabel(p, shared)).join(', ')
   return who ? `${when} · ${who}` : when
 }
 
@@ -98,8 +108,11 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     }
   }
 
-  /** @param {Version} version */
-  function row (version) {
+  /** Names two people in the loaded history share. */
+  const sharedAuthors = () => sharedNames(versions.flatMap(authorsOf))
+
+  /** @param {Version} version @param {Set<string>} shared */
+  function row (version, shared) {
     const item = h('button', {
       type: 'button',
       class: `version-item kind-${version.kind}`,
@@ -109,15 +122,16 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     },
     version.kind === 'named' ? icon('check') : version.kind === 'restore' ? icon('rotate-ccw') : null,
     h('span', { class: 'version-name' }, versionTitle(version)),
-    h('span', { class: 'version-meta' }, versionMeta(version)))
+    h('span', { class: 'version-meta' }, versionMeta(version, shared)))
     return h('li', {}, item)
   }
 
   function renderList () {
     const named = versions.filter((v) => v.kind === 'named')
     const others = versions.filter((v) => v.kind !== 'named')
-    namedList.replaceChildren(...named.map(row))
-    allList.replaceChildren(...others.map(row))
+    const shared = sharedAuthors()
+    namedList.replaceChildren(...named.map((v) => row(v, shared)))
+    allList.replaceChildren(...others.map((v) => row(v, shared)))
     namedSection.hidden = named.length === 0
     allSection.hidden = others.length === 0
     empty.hidden = versions.length > 0
@@ -240,7 +254,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     banner.replaceChildren(
       h('div', { class: 'version-banner-text' },
         h('h2', {}, versionTitle(detail)),
-        h('p', {}, `${versionMeta(detail)} · read-only`),
+        h('p', {}, `${versionMeta(detail, sharedNames([...versions, detail].flatMap(authorsOf)))} · read-only`),
         h('p', { class: 'version-legend' },
           h('ins', { class: 'diff-ins' }, 'Highlighted'), ': only in this version · ',
           h('del', { class: 'diff-del' }, 'struck through'), ': only in the current document'),

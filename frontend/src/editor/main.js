@@ -2,7 +2,7 @@
 // <body data-doc-id>; nothing inline (Content-Security-Policy friendly).
 import { Editor } from '@tiptap/core'
 import { getDoc, setAccessToken, withAccessToken } from '../shared/api.js'
-import { accountsRequired, captureLinkToken, forgetLinkToken, loginUrl, signedInAccount, wireSignOut } from '../shared/auth.js'
+import { accountsRequired, captureLinkToken, forgetLinkToken, linkPerson, loginUrl, pagePerson, signedInAccount, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
@@ -39,7 +39,12 @@ function main () {
   setAccessToken(token)
   wireSignOut()
 
-  const identity = loadIdentity({ accountName: account?.name })
+  // Who this is in comment data: the account (id and username from the page), or for a share
+  // link "link:<share id>"; nobody without accounts (crdt/COMMENTS.md)
+  const person = pagePerson()
+  const identity = account && person && !person.id?.startsWith('link:')
+    ? loadIdentity({ accountName: account.name, id: person.id, username: person.username ?? account.username })
+    : loadIdentity({ accountName: account?.name, id: token ? linkPerson(docId, person) : null })
   const session = new DocSession(docId, { token })
 
   // What this person may do. Until the server says (GET /api/docs/{id}: `role`), the text is
@@ -63,7 +68,7 @@ function main () {
     extensions: buildExtensions({
       doc: session.doc,
       provider: session.provider,
-      user: { name: identity.name, color: identity.color },
+      user: { name: identity.name, color: identity.color, username: identity.username ?? null },
       onLink: () => linkUi?.open(),
       onComment: () => commentsUi?.startComment(),
       onCommentClick: (threadId) => commentsUi?.clicked(threadId),
@@ -108,6 +113,7 @@ function main () {
     identity,
     avatars: byId('avatars'),
     cardSlot: byId('name-card-slot'),
+    accounts: accountsRequired(),
   })
   mountFooter({ editor, counter: byId('word-count'), button: byId('shortcuts-button'), panel: byId('shortcuts-panel') })
 
@@ -115,15 +121,19 @@ function main () {
   commentsUi = mountComments({
     editor,
     doc: session.doc,
-    // author of what this person writes: the name and colour others see them under right now
+    // author of what this person writes: their id (what makes it theirs), and the name and
+    // colour others see them under right now
     me: () => {
       const user = session.awareness.getLocalState()?.user
-      return user && typeof user.name === 'string' ? { name: user.name, color: user.color } : { name: identity.name, color: identity.color }
+      const shown = user && typeof user.name === 'string' ? { name: user.name, color: user.color } : { name: identity.name, color: identity.color }
+      return { id: identity.id ?? null, username: identity.username ?? null, ...shown }
     },
     root: byId('comments'),
     headerButton: byId('comments-button'),
     panels,
     canComment: mayComment,
+    role: () => (closed ? null : role ?? remembered),
+    accounts: accountsRequired(),
   })
   mountHistory({
     docId,
@@ -163,6 +173,7 @@ function main () {
     banner.replaceChildren(icon(next === 'viewer' ? 'eye' : 'message-square'), text)
     banner.hidden = !text
     toolbar.refresh()
+    commentsUi?.refresh()
   }
 
   /** Ask the server who we are here (also after it refused a change, or on reconnecting). */

@@ -1,6 +1,8 @@
 // Who is here: the local identity in awareness, a row of avatars, and the first-visit name card.
+// Where two people here share a display name, their tooltips add the username ("Alex Kim
+// @alexk"; "(guest)" for a share-link visitor without an account).
 import { h } from '../shared/dom.js'
-import { PALETTE, initials, saveIdentity } from '../shared/identity.js'
+import { PALETTE, initials, personLabel, saveIdentity, sharedNames } from '../shared/identity.js'
 import { textColorOn } from './carets.js'
 
 const MAX_AVATARS = 6
@@ -12,14 +14,17 @@ const MAX_AVATARS = 6
  *   identity: import('../shared/identity.js').Identity,
  *   avatars: HTMLElement,
  *   cardSlot: HTMLElement,
+ *   accounts?: boolean,
  * }} options
+ * accounts: the server has accounts on (a name without a username is then a guest's).
  */
-export function mountPresence ({ awareness, editor, identity, avatars, cardSlot }) {
+export function mountPresence ({ awareness, editor, identity, avatars, cardSlot, accounts = true }) {
   // The colour shown this session; it differs from identity.color only if someone already here
   // has ours (the person who came first keeps it).
   let sessionColor = identity.color
 
-  const announce = () => editor.commands.updateUser({ name: identity.name, color: sessionColor })
+  const me = () => ({ name: identity.name, color: sessionColor, username: identity.username ?? null })
+  const announce = () => editor.commands.updateUser(me())
 
   /** Pick a colour nobody else here uses when an earlier arrival has ours. */
   function resolveColorClash () {
@@ -39,36 +44,47 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
     }
   }
 
+  /** @typedef {{name: string, color: string, username: string | null, guest: boolean, self: boolean, key: string}} Here */
+
+  /** One entry per person: an account once however many tabs it has open. @param {any} user @param {boolean} self @returns {Here} */
+  function here (user, self) {
+    const username = typeof user.username === 'string' && user.username ? user.username : null
+    const key = username ? `@${username}` : `${user.name}\u0000${user.color}`
+    return { name: user.name, color: user.color, username, guest: !username && accounts, self, key }
+  }
+
   function people () {
-    /** @type {Map<string, {name: string, color: string, self: boolean}>} */
+    /** @type {Map<string, Here>} */
     const seen = new Map()
     const self = awareness.getLocalState()?.user
-    if (self) seen.set(`${self.name}\u0000${self.color}`, { name: self.name, color: self.color, self: true })
+    if (self) seen.set(here(self, true).key, here(self, true))
     for (const [client, state] of awareness.getStates()) {
       const user = state?.user
       if (client === awareness.clientID || !user || typeof user.name !== 'string') continue
-      const key = `${user.name}\u0000${user.color}`
-      if (!seen.has(key)) seen.set(key, { name: user.name, color: user.color, self: false })
+      const person = here(user, false)
+      if (!seen.has(person.key)) seen.set(person.key, person)
     }
     return [...seen.values()]
   }
 
   function renderAvatars () {
     const list = people()
+    const shared = sharedNames(list, (p) => p.key)
     const shown = list.slice(0, MAX_AVATARS)
     const items = shown.map((person) => {
       // Signed in, your name is your account's: your own avatar is a label, not a button.
       const fixed = person.self && identity.account
+      const name = personLabel(person, shared)
       const label = fixed
-        ? `${person.name} (you)`
-        : person.self ? `${person.name} (you) — change your name` : `${person.name} — go to their cursor`
+        ? `${name} (you)`
+        : person.self ? `${name} (you) — change your name` : `${name} — go to their cursor`
       const button = h(fixed ? 'span' : 'button', {
         type: fixed ? null : 'button',
         role: fixed ? 'img' : null,
         tabindex: fixed ? '0' : null,
         class: person.self ? 'avatar avatar-self' : 'avatar',
         'aria-label': label,
-        'data-tip': person.self ? `${person.name} (you)` : person.name,
+        'data-tip': person.self ? `${name} (you)` : name,
         'data-name': person.name,
         'data-color': person.color,
       }, initials(person.name))
@@ -77,7 +93,7 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
       return h('li', {}, button)
     })
     if (list.length > shown.length) {
-      const rest = list.slice(MAX_AVATARS).map((p) => p.name).join(', ')
+      const rest = list.slice(MAX_AVATARS).map((p) => personLabel(p, shared)).join(', ')
       items.push(h('li', {}, h('span', { class: 'avatar avatar-more', 'data-tip': rest, tabindex: '0', 'aria-label': `and ${rest}` }, `+${list.length - shown.length}`)))
     }
     avatars.replaceChildren(...items)
@@ -161,7 +177,7 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot 
 
   window.addEventListener('pageshow', (event) => {
     // back from the page cache: we left on pagehide (local state null), so join again
-    if (event.persisted) awareness.setLocalState({ user: { name: identity.name, color: sessionColor } })
+    if (event.persisted) awareness.setLocalState({ user: me() })
   })
 
   announce()

@@ -109,8 +109,10 @@ export function importMarkdown (file) {
 }
 
 /**
- * @typedef {{id: number, created_at: string, name: string | null, authors: string[], size: number,
- *   kind: 'auto' | 'named' | 'restore'}} Version
+ * @typedef {{id: string | null, name: string, username: string | null}} VersionAuthor
+ * @typedef {{id: number, created_at: string, name: string | null, authors: string[],
+ *   people?: VersionAuthor[], size: number, kind: 'auto' | 'named' | 'restore'}} Version
+ * `authors`: display names (two people may share one); `people`: who, told apart.
  * @typedef {Version & {title: string | null, json: any, markdown: string, text: string,
  *   diff: Array<['=' | '+' | '-', string]>}} VersionDetail
  */

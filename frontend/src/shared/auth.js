@@ -11,6 +11,46 @@ export function signedInAccount () {
   return { name, username: /** @type {HTMLElement} */ (meta).dataset.username || '' }
 }
 
+/**
+ * @typedef {{id: string | null, name: string | null, username: string | null}} PagePerson
+ * Who this page's viewer is in comment data (crdt/COMMENTS.md): an account's id, display name
+ * and username, or a share-link visitor's "link:<share id>" (their name is their own choice).
+ */
+
+/**
+ * This viewer's person, as the server rendered it into the page (<meta name="quire-person">),
+ * or null (accounts off, or a reloaded share-link page: see linkPerson).
+ * @returns {PagePerson | null}
+ */
+export function pagePerson () {
+  const meta = /** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="quire-person"]'))
+  const id = meta?.content.trim()
+  if (!meta || !id) return null
+  return { id, name: meta.dataset.name || null, username: meta.dataset.username || null }
+}
+
+const linkPersonKey = (/** @type {string} */ docId) => `quire.linkPerson:${docId}`
+
+/**
+ * A share-link visitor's person id for `docId`. The page that arrived with the link's token
+ * knows it (the server read the token); a reload arrives without the token in the address
+ * (captureLinkToken moved it), so the id is kept beside the token in this tab's sessionStorage.
+ * @param {string} docId
+ * @param {PagePerson | null} fromPage
+ * @returns {string | null}
+ */
+export function linkPerson (docId, fromPage) {
+  try {
+    if (fromPage?.id?.startsWith('link:')) {
+      sessionStorage.setItem(linkPersonKey(docId), fromPage.id)
+      return fromPage.id
+    }
+    return sessionStorage.getItem(linkPersonKey(docId))
+  } catch {
+    return fromPage?.id?.startsWith('link:') ? fromPage.id : null
+  }
+}
+
 /** True when this server has accounts on (the page says so in <body data-auth>). */
 export function accountsRequired () {
   return document.body.dataset.auth === 'required'
@@ -51,6 +91,7 @@ export function captureLinkToken (docId) {
 export function forgetLinkToken (docId) {
   try {
     sessionStorage.removeItem(tokenKey(docId))
+    sessionStorage.removeItem(linkPersonKey(docId))
   } catch {
     // nothing stored
   }

@@ -1,11 +1,13 @@
 // Inline comments: the composer, the highlights, and the threads in the right-hand margin
 // (a drawer on narrow screens). The data lives in the Y.Doc (store.js, contract in
-// crdt/comments.py); the passages carry the `comment` mark; anchors.js draws the highlights.
+// crdt/COMMENTS.md); the passages carry the `comment` mark; anchors.js draws the highlights.
 import { TextSelection } from '@tiptap/pm/state'
 import { formatKeys, h, icon } from '../../shared/dom.js'
+import { sharedNames } from '../../shared/identity.js'
 import { anchorState, anchorsKey, setAnchors, threadAt } from './anchors.js'
 import { createComposer } from './composer.js'
 import { stackCards } from './layout.js'
+import { mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve } from './ownership.js'
 import * as store from './store.js'
 import { ThreadCard } from './thread-card.js'
 
@@ -26,11 +28,16 @@ const NAVIGATION_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDow
  *   headerButton: HTMLElement,
  *   panels: ReturnType<typeof import('../panels.js').createPanels>,
  *   canComment?: () => boolean,
+ *   role?: () => string | null,
+ *   accounts?: boolean,
  * }} options
- * canComment: whether this person may write comments; a commenter may while the text itself is
- * read-only for them (the server accepts comment marks and the comments map from commenters).
+ * me: this person as written into comment data ({id, name, username, color}: the id decides
+ * what is theirs). canComment: whether this person may write comments; a commenter may while
+ * the text itself is read-only for them (the server accepts comment marks and the comments map
+ * from commenters). role: their role on the document (null until known); accounts: false when
+ * the server runs without accounts (everyone is the owner).
  */
-export function mountComments ({ editor, doc, me, root, headerButton, panels, canComment = () => editor.isEditable }) {
+export function mountComments ({ editor, doc, me, root, headerButton, panels, canComment = () => editor.isEditable, role = () => null, accounts = true }) {
   const view = editor.view
   /** @type {'open' | 'resolved'} */
   let filter = 'open'
@@ -86,8 +93,8 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   // ---- who may do what ----
   const editable = canComment
   let wasEditable = editable()
-  /** @param {Person | null} author */
-  const isMine = (author) => !!author && author.name === me().name
+  /** @returns {import('./ownership.js').Viewer} */
+  const viewer = () => ({ me: me(), role: role(), accounts })
 
   /** @type {import('./thread-card.js').ThreadActions} */
   const actions = {
@@ -104,7 +111,9 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
       say('Comment reopened.')
     },
     activate: (id) => setActive(id, { from: 'card' }),
-    isMine,
+    mayEdit: (author) => mayEdit(author, viewer()),
+    mayDelete: (author) => mayDeleteMessage(author, viewer()),
+    mayResolve: (thread) => mayResolve(thread.author, viewer()),
   }
 
   /** @param {string} id @param {string} messageId */
@@ -112,8 +121,9 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     const thread = threads.get(id)
     if (!thread) return
     const others = store.liveMessages(thread).filter((m) => m.id !== messageId)
-    if (thread.messages[0]?.id === messageId && others.length === 0) {
-      // The opening comment with no replies left: the thread goes, with its highlight.
+    if (thread.messages[0]?.id === messageId && others.length === 0 && mayDeleteThread(thread.author, viewer())) {
+      // The opening comment with no replies left: the thread goes, with its highlight (only
+      // its author or the owner may remove a thread; anyone else leaves a tombstone).
       store.deleteThreadData(doc, id)
       removeMarks(id)
       if (active === id) setActive(null)
@@ -180,7 +190,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     if (!marked) throw new Error('This text cannot hold a comment (code blocks cannot). Select other text.')
     const quote = state.doc.textBetween(pending.from, pending.to, '\n', '\n')
     // The thread's data first (one Yjs transaction), then its mark through the editor in the
-    // same tick, outside any Yjs transaction, kept out of undo (crdt/comments.py, step 2).
+    // same tick, outside any Yjs transaction, kept out of undo (crdt/COMMENTS.md, step 2).
     store.createThread(doc, { id, author: me(), body, quote })
     const visible = new Set(anchorState(view).visible).add(id)
     view.dispatch(tr.setMeta('addToHistory', false).setMeta(anchorsKey, { pending: null, active: id, visible }))
@@ -282,9 +292,10 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     }
     const isAligned = aligned()
     list.classList.toggle('is-aligned', isAligned)
+    const shared = sharedNames([...threads.values()].flatMap((t) => [t.author, t.resolvedBy, ...t.messages.map((m) => m.author)]))
     let previous = null
     for (const thread of shown) {
-      const cardView = { active: thread.id === active, detached: detached.has(thread.id), showQuote: !isAligned, editable: editable() }
+      const cardView = { active: thread.id === active, detached: detached.has(thread.id), showQuote: !isAligned, editable: editable(), shared }
       let card = cards.get(thread.id)
       if (card) card.update(thread, cardView)
       else {
@@ -426,6 +437,8 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   sync()
   return {
     startComment,
+    /** Show what this person may do now (their role became known or changed). */
+    refresh,
     /** A click in the text, on the passage of `id` (or on none). @param {string | null} id */
     clicked (id) {
       if (id) setActive(id, { from: 'editor' })

@@ -1,6 +1,8 @@
-// Comment thread data in the Y.Doc (contract: crdt/comments.py). Every change is one
+// Comment thread data in the Y.Doc (contract: crdt/COMMENTS.md). Every change is one
 // `ydoc.transact`; values only ever change by whole-value `map.set` (last writer wins per key).
 // Reading turns the Yjs types into plain objects for the UI; missing keys read as null/false.
+// Every person written (author, resolvedBy) is the viewer's own {id, name, username, color}:
+// the server refuses comment data under anyone else's id. Who may do what: ownership.js.
 import * as Y from 'yjs'
 
 /** Longest body, in Unicode code points (the server refuses longer ones too). */
@@ -9,7 +11,9 @@ export const MAX_BODY = 10_000
 export const COUNTER_FROM = 9_000
 
 /**
- * @typedef {{name: string, color: string}} Person
+ * @typedef {{id: string | null, name: string, username: string | null, color: string}} Person
+ * `id`: the account id, or "link:<share id>" for a share-link visitor; null without accounts
+ * and in data written before comments had owners. `username`: null without an account.
  * @typedef {{id: string, author: Person | null, body: string, createdAt: number | null,
  *   editedAt: number | null, deleted: boolean}} Message
  * @typedef {{id: string, createdAt: number | null, author: Person | null, quote: string,
@@ -63,11 +67,19 @@ export function commentsMap (doc) {
   return doc.getMap('comments')
 }
 
+/** @param {unknown} value */
+const text = (value) => (typeof value === 'string' && value ? value : null)
+
 /** @param {unknown} value @returns {Person | null} */
 function person (value) {
   if (!value || typeof value !== 'object') return null
-  const { name, color } = /** @type {any} */ (value)
-  return { name: typeof name === 'string' ? name : '', color: typeof color === 'string' ? color : '' }
+  const { id, name, username, color } = /** @type {any} */ (value)
+  return { id: text(id), name: text(name) ?? '', username: text(username), color: text(color) ?? '' }
+}
+
+/** The person object as written into comment data (plain JSON). @param {Person} who */
+function written (who) {
+  return { id: who.id ?? null, name: who.name, username: who.username ?? null, color: who.color }
 }
 
 /** @param {unknown} value */
@@ -119,7 +131,7 @@ export function readThreads (doc) {
 function newMessage (author, body, now) {
   return new Y.Map(Object.entries({
     id: newId(),
-    author: { name: author.name, color: author.color },
+    author: written(author),
     body,
     createdAt: now,
     editedAt: null,
@@ -140,7 +152,7 @@ export function createThread (doc, { id = newId(), author, body, quote, now = Da
     commentsMap(doc).set(id, new Y.Map(Object.entries({
       id,
       createdAt: now,
-      author: { name: author.name, color: author.color },
+      author: written(author),
       quote,
       resolved: false,
       resolvedAt: null,
@@ -171,11 +183,9 @@ export function addReply (doc, threadId, { author, body, now = Date.now() }) {
   doc.transact(() => {
     const thread = threadMap(doc, threadId)
     if (!thread) throw new Error('This thread was deleted.')
-    let messages = thread.get('messages')
-    if (!(messages instanceof Y.Array)) {
-      messages = new Y.Array()
-      thread.set('messages', messages)
-    }
+    const messages = thread.get('messages')
+    // a thread's keys are never replaced (the server refuses it): no list, no replies
+    if (!(messages instanceof Y.Array)) throw new Error('This thread cannot take replies.')
     messages.push([newMessage(author, body, now)])
   })
 }
@@ -198,7 +208,7 @@ export function deleteMessage (doc, threadId, messageId) {
   doc.transact(() => {
     const thread = threadMap(doc, threadId)
     const message = thread && messageMap(thread, messageId)
-    if (!message) return
+    if (!message || (message.get('deleted') === true && message.get('body') === '')) return
     message.set('deleted', true)
     message.set('body', '')
   })
@@ -216,7 +226,7 @@ export function resolveThread (doc, threadId, by, now = Date.now()) {
     if (!thread || thread.get('resolved') === true) return // keep the first resolver and time
     thread.set('resolved', true)
     thread.set('resolvedAt', now)
-    thread.set('resolvedBy', { name: by.name, color: by.color })
+    thread.set('resolvedBy', written(by))
   })
 }
 

@@ -1,10 +1,13 @@
 // One thread as a card: its messages (author, relative time, body as plain text), a reply box,
-// edit/delete of one's own messages, resolve/reopen. Updated in place when the data changes, so
-// a half-written reply or edit survives other people's changes to the same thread.
+// edit/delete and resolve/reopen where the ownership rules allow them (ownership.js: by id,
+// never by name). Where two people in the document share a display name, the card shows their
+// usernames. Updated in place when the data changes, so a half-written reply or edit survives
+// other people's changes to the same thread.
 //
 // Bodies and names are untrusted: they only ever reach the page through textContent (h()'s
 // string children are text nodes). Never innerHTML.
 import { h, icon } from '../../shared/dom.js'
+import { personLabel } from '../../shared/identity.js'
 import { fullTime, relativeTime } from '../../shared/time.js'
 import { bodyField } from './body-field.js'
 
@@ -19,9 +22,13 @@ import { bodyField } from './body-field.js'
  *   resolve: (threadId: string) => void,
  *   reopen: (threadId: string) => void,
  *   activate: (threadId: string) => void,
- *   isMine: (author: Person | null) => boolean,
+ *   mayEdit: (author: Person | null) => boolean,
+ *   mayDelete: (author: Person | null) => boolean,
+ *   mayResolve: (thread: Thread) => boolean,
  * }} ThreadActions
- * @typedef {{active: boolean, detached: boolean, showQuote: boolean, editable: boolean}} CardView
+ * @typedef {{active: boolean, detached: boolean, showQuote: boolean, editable: boolean,
+ *   shared: Set<string>}} CardView
+ * `shared`: display names two people in the document share (their usernames are shown).
  */
 
 const HEX = /^#[0-9a-fA-F]{6}$/
@@ -54,10 +61,16 @@ function setTime (el, ms) {
   setText(el, relativeTime(date))
 }
 
-/** A short label for screen readers: who started it and how it begins. @param {Thread} thread */
-function cardLabel (thread) {
+/** What follows a shared display name: "@alexk", "(guest)" or "". @param {Person} person @param {Set<string>} shared */
+function nameSuffix (person, shared) {
+  return personLabel(person, shared).slice(person.name.length).trim()
+}
+
+/** A short label for screen readers: who started it and how it begins. @param {Thread} thread @param {Set<string>} shared */
+function cardLabel (thread, shared) {
   const first = thread.messages.find((m) => !m.deleted)
-  const who = thread.author?.name || first?.author?.name || 'someone'
+  const author = thread.author?.name ? thread.author : first?.author
+  const who = author?.name ? personLabel(author, shared) : 'someone'
   const words = (first?.body || thread.quote).replace(/\s+/g, ' ').trim()
   const start = words.length > 60 ? `${words.slice(0, 60)}…` : words
   return `Comment thread by ${who}${start ? `: ${start}` : ''}`
@@ -70,6 +83,7 @@ class MessageItem {
     this.id = message.id
     this.dot = h('span', { class: 'message-dot', 'aria-hidden': 'true' })
     this.author = h('span', { class: 'message-author' })
+    this.username = h('span', { class: 'message-username' })
     this.time = timeElement(message.createdAt)
     this.edited = h('span', { class: 'message-edited' }, '(edited)')
     this.body = h('p', { class: 'message-body' })
@@ -78,7 +92,7 @@ class MessageItem {
     this.tools = h('div', { class: 'message-tools' }, this.editButton, this.deleteButton)
     this.slot = h('div', { class: 'message-slot' }) // edit form or delete confirmation
     this.el = h('li', { class: 'message', 'data-message-id': message.id },
-      h('div', { class: 'message-head' }, this.dot, this.author, this.time, this.edited),
+      h('div', { class: 'message-head' }, this.dot, this.author, this.username, this.time, this.edited),
       this.body, this.tools, this.slot)
     /** @type {ReturnType<typeof bodyField> | null} */
     this.editor = null
@@ -95,6 +109,9 @@ class MessageItem {
     this.message = message
     const name = message.author?.name || 'Someone'
     setText(this.author, name)
+    const suffix = message.author ? nameSuffix(message.author, this.card.view.shared) : ''
+    setText(this.username, suffix)
+    this.username.hidden = !suffix
     const color = message.author?.color
     this.dot.style.backgroundColor = color && HEX.test(color) ? color : '#8a929c'
     setTime(this.time, message.createdAt)
@@ -102,9 +119,13 @@ class MessageItem {
     if (message.editedAt !== null) this.edited.title = `Edited ${fullTime(new Date(message.editedAt))}`
     this.el.classList.toggle('is-deleted', message.deleted)
     setText(this.body, message.deleted ? 'Comment deleted' : message.body)
-    const mine = !message.deleted && this.card.actions.isMine(message.author) && this.card.view.editable
-    this.tools.hidden = !mine || this.editor !== null || this.confirming
-    if (!mine && (this.editor || this.confirming)) this.closeSlot()
+    const live = !message.deleted && this.card.view.editable
+    const mayEdit = live && this.card.actions.mayEdit(message.author)
+    const mayDelete = live && this.card.actions.mayDelete(message.author)
+    this.editButton.hidden = !mayEdit
+    this.deleteButton.hidden = !mayDelete
+    this.tools.hidden = !(mayEdit || mayDelete) || this.editor !== null || this.confirming
+    if ((this.editor && !mayEdit) || (this.confirming && !mayDelete)) this.closeSlot()
   }
 
   startEdit () {
@@ -168,7 +189,7 @@ export class ThreadCard {
     this.actions = actions
     this.thread = thread
     /** @type {CardView} */
-    this.view = { active: false, detached: false, showQuote: false, editable: true }
+    this.view = { active: false, detached: false, showQuote: false, editable: true, shared: new Set() }
     /** @type {Map<string, MessageItem>} */
     this.items = new Map()
 
@@ -220,7 +241,7 @@ export class ThreadCard {
     el.classList.toggle('is-active', view.active)
     el.classList.toggle('is-resolved', thread.resolved)
     el.classList.toggle('is-detached', view.detached)
-    el.setAttribute('aria-label', cardLabel(thread))
+    el.setAttribute('aria-label', cardLabel(thread, view.shared))
     el.setAttribute('aria-current', view.active ? 'true' : 'false')
 
     setText(this.quote, thread.quote)
@@ -253,13 +274,14 @@ export class ThreadCard {
     this.more.hidden = hiddenReplies === 0
 
     if (thread.resolved) {
-      const by = thread.resolvedBy?.name || 'someone'
+      const by = thread.resolvedBy?.name ? personLabel(thread.resolvedBy, view.shared) : 'someone'
       const when = thread.resolvedAt !== null ? ` · ${relativeTime(new Date(thread.resolvedAt))}` : ''
       setText(this.resolvedLine, `Resolved by ${by}${when}`)
     }
     this.resolvedLine.hidden = !thread.resolved
-    this.resolveButton.hidden = thread.resolved || !view.editable
-    this.reopenButton.hidden = !thread.resolved || !view.editable
+    const mayResolve = view.editable && this.actions.mayResolve(thread)
+    this.resolveButton.hidden = thread.resolved || !mayResolve
+    this.reopenButton.hidden = !thread.resolved || !mayResolve
     const drafting = this.reply.value !== '' || this.reply.form.contains(document.activeElement)
     this.reply.form.hidden = thread.resolved || !view.editable || !(view.active || drafting)
   }
