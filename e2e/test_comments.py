@@ -379,3 +379,36 @@ def test_two_people_with_the_same_display_name_are_told_apart(quire, people):
     meta = panel.locator(".version-item.kind-named .version-meta")
     expect(meta).to_contain_text(f"Alex Kim @{alex.username}")
     expect(meta).to_contain_text(f"Alex Kim @{twin.username}")
+
+
+def test_a_share_link_visitor_owns_their_comments_across_a_reload(quire, people):
+    """Without an account, a link visitor writes as "link:<share id>"; after a reload (the
+    token is no longer in the address) their comment is still theirs to edit."""
+    ada = people("Ada")
+    doc_id = ada.new_doc("Link comments")
+    ada.open(doc_id)
+    write(ada)
+    link = ada.share_link(doc_id, "commenter")
+    vic = people("Vic", account=False)
+    vic.open_link(link["url"])
+    comment_on(vic, "lazy dog", "A visitor's note.")
+
+    def on_server():
+        items = threads(ada, doc_id)
+        return items[0] if items else None
+
+    thread = eventually(on_server, message="the visitor's thread on the server")
+    assert thread["author"]["id"] == f"link:{link['id']}"
+    assert (thread["author"]["name"], thread["author"]["username"]) == ("Vic", None)
+
+    vic.page.reload()
+    vic.page.locator("#editor .ProseMirror").wait_for()
+    vic.expect_state("saved")
+    show_comments(vic)
+    card = vic.page.locator("#comments .thread")
+    card.click()
+    card.get_by_role("button", name="Edit").click()
+    card.get_by_role("textbox", name="Edit your comment").fill("A visitor's note, edited.")
+    vic.page.keyboard.press("Control+Enter")
+    eventually(lambda: on_server()["messages"][0]["body"] == "A visitor's note, edited.",
+               message="the edit on the server")
