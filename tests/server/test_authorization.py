@@ -35,7 +35,8 @@ ROUTES = [
     ("GET", "/versions/{vid}", None, "viewer"),
     ("POST", "/comments", {"quote": "secret", "body": "hm"}, "commenter"),
     ("POST", "/comments/{tid}/replies", {"body": "re"}, "commenter"),
-    ("PATCH", "/comments/{tid}", {"resolved": True}, "commenter"),
+    # the owner's thread: besides its author, editors resolve it (crdt/COMMENTS.md)
+    ("PATCH", "/comments/{tid}", {"resolved": True}, "editor"),
     ("PATCH", "", {"title": "Renamed"}, "editor"),
     ("POST", "/versions", {"name": "v"}, "editor"),
     ("POST", "/versions/{vid}/restore", None, "editor"),
