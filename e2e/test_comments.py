@@ -318,6 +318,24 @@ def test_a_commenter_is_offered_only_what_is_theirs(quire, people):
     assert (first["author"]["username"], second["author"]["username"]) == (bea.username, cam.username)
     assert second["body"] == "A commenter's reply, edited."
 
+    # the commenter deletes a thread of their own: its highlight goes first (while the thread
+    # still says whose it is: the server judges the mark removal by it), then its data
+    comment_on(cam, "lazy dog", "Never mind.")
+    mine = cam.page.locator("#comments .thread.is-active")
+    expect(mine.locator(".message-body")).to_have_text("Never mind.")
+    tid = mine.get_attribute("data-thread-id")
+    cam.page.evaluate("""id => {
+      const doc = window.quire.session.doc
+      window.seen = []
+      doc.on('update', () => window.seen.push(doc.getMap('comments').has(id)))
+    }""", tid)
+    mine.get_by_role("button", name="Delete").click()
+    mine.get_by_role("group", name="Delete this comment?").get_by_role("button", name="Delete").click()
+    expect(cam.page.locator(f'#comments .thread[data-thread-id="{tid}"]')).to_have_count(0)
+    assert cam.page.evaluate("window.seen") == [True, False]
+    eventually(lambda: len(threads(ada, doc_id)) == 1, message="the thread gone on the server")
+    ada.page.wait_for_function(f"() => ({HIGHLIGHTED})() === 'quick brown fox'")
+
     # the owner: Delete and Resolve on others' comments, never Edit
     show_comments(ada)
     ada_card = ada.page.locator("#comments .thread")

@@ -123,9 +123,11 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     const others = store.liveMessages(thread).filter((m) => m.id !== messageId)
     if (thread.messages[0]?.id === messageId && others.length === 0 && mayDeleteThread(thread.author, viewer())) {
       // The opening comment with no replies left: the thread goes, with its highlight (only
-      // its author or the owner may remove a thread; anyone else leaves a tombstone).
-      store.deleteThreadData(doc, id)
+      // its author or the owner may remove a thread; anyone else leaves a tombstone). The marks
+      // go first, while the thread still says whose it is: the server judges a commenter's
+      // mark removal by the thread's author.
       removeMarks(id)
+      store.deleteThreadData(doc, id)
       if (active === id) setActive(null)
       say('Comment deleted.')
     } else {
