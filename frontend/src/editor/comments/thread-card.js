@@ -175,7 +175,7 @@ class MessageItem {
     this.slot.replaceChildren()
     this.body.hidden = false
     this.update(this.message)
-    if (refocus) (this.tools.hidden ? this.card.el : this.editButton).focus()
+    if (refocus) (this.tools.hidden ? this.card.el : this.editButton.hidden ? this.deleteButton : this.editButton).focus()
   }
 
   refreshTime () {
