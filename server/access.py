@@ -38,6 +38,14 @@ class Principal:
     def name(self) -> str | None:
         return self.user.display_name if self.user else None
 
+    @property
+    def account(self) -> str | None:
+        """Who this is where ownership matters (comments): the account id, or "link:<share
+        id>" for someone holding a share link."""
+        if self.user is not None:
+            return self.user.id
+        return f"link:{self.link.id}" if self.link is not None else None
+
 
 def bearer_token(authorization: str | None, query_token: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
