@@ -90,6 +90,7 @@ class _Judge:
         self._authored: set[ID] | None = None  # maps given an `author` by this update
 
     def verdict(self) -> Verdict:
+        outside: list[Placed] = []
         for item in self.res.items:
             place = item.place
             if place is None:
@@ -98,10 +99,12 @@ class _Judge:
                 if self.enforce:
                     self._comment_item(item, place)
             elif not self.writer:
-                self._commenter_item(item, place)
+                outside.append(item)
         for item in self.res.items:  # authors are checked once every new thread is known
             if item.place is not None and item.place.root == COMMENTS and self.enforce:
                 self._author_of_new(item, item.place)
+        for item in outside:  # marks need their threads' authors (maybe new ones)
+            self._commenter_item(item, item.place)  # type: ignore[arg-type]
         drop: list[tuple[int, int, int]] = []
         deletes = self.res.deletes
         if self.enforce:

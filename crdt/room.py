@@ -38,16 +38,19 @@ SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
 
-def merge_to_state(updates: list[bytes]) -> bytes:
+def merge_to_state(updates: list[bytes],
+                   left_out: list[tuple[bytes, str]] | None = None) -> bytes:
     """Combine stored updates into one equivalent update, garbage-collected (used by
-    compaction). What pycrdt could not read safely is left out (see `sanitize`): the room that
-    loaded the document has quarantined and reported it already."""
+    compaction). What pycrdt could not read safely is left out (see `sanitize`) and listed
+    in `left_out` (the original bytes and why), for the caller to quarantine."""
     doc = Doc()
     with doc.transaction():
         for update in updates:
             clean, why = sanitize(update)
             if why:
-                log.error("compaction left out a stored update: %s", why)
+                log.error("compaction left out (part of) a stored update: %s", why)
+                if left_out is not None:
+                    left_out.append((update, why))
             if clean is not None:
                 doc.apply_update(clean)
     return doc.get_update()
@@ -319,8 +322,14 @@ class Room:
 
     async def compact(self) -> None:
         self._since_compact = 0
-        await self.store.compact(self.doc_id, merge_to_state)
+        left_out: list[tuple[bytes, str]] = []
+        await self.store.compact(self.doc_id, lambda parts: merge_to_state(parts, left_out))
         self.stats.compactions += 1
+        for update, why in left_out:  # the snapshot no longer holds them: keep the originals
+            self.stats.updates_quarantined += 1
+            self._quarantined.append((update, why))
+        if self._quarantined:
+            await self._keep_quarantined()
 
     def close_all(self, code: int, reason: str) -> None:
         for conn in list(self.connections):

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 #: nesting deeper than this are refused. Tiptap's and Quire's own values nest 2-3 levels.
 MAX_VALUE_DEPTH = 64
 #: Shared types nested deeper than this are refused (checked where items are placed, see
-#: `crdt.structs`). A 50-deep Markdown import nests about 110 levels; Yrs crashed at ~50,000.
-MAX_TYPE_DEPTH = 256
+#: `crdt.structs`). Yrs crashed at ~50,000; the REST API's editor JSON (two JSON levels per
+#: node) must stay under pydantic's 255; Markdown imports nest at most ~52.
+MAX_TYPE_DEPTH = 100
 #: Clocks and lengths above this cannot come from a real document (Yrs keeps clocks in u32).
 MAX_CLOCK = 2**32 - 1
 MAX_CLIENT = 2**53 - 1  # client ids are JavaScript numbers
