@@ -64,6 +64,9 @@ class Placed:
     clock: int
     length: int
     place: Place | None
+    prev: Placed | None = None  # the update's previous new item of the same client
+    done: bool = False  # placed (while resolving)
+    failed: bool = False  # cannot be placed (partial resolving)
 
 
 @dataclass(slots=True)
@@ -153,56 +156,49 @@ class StructIndex:
                 broken.add(struct.client)
                 continue
             offset = have - struct.clock
-            items.append(Placed(struct, have, struct.length - offset, None))
+            items.append(Placed(struct, have, struct.length - offset, None,
+                                items[-1] if items else None))
             starts.setdefault(struct.client, []).append(have)
         # place every new item, dependencies first (explicit stack: chains can be long)
-        done: set[int] = set()  # id() of placed items
-        failed: set[int] = set()  # id() of items that cannot be placed (partial)
+        known: dict[int, int] = {}  # the index's state per client, looked up once
         order: list[Placed] = []
+        any_failed = False
         for items in by_client.values():
             for item in items:
-                if id(item) in done or id(item) in failed:
+                if item.done or item.failed:
+                    continue
+                dependency = self._unplaced_dependency(item, by_client, starts, known)
+                if dependency is None:  # the common case: everything it needs is placed
+                    self._settle(item, by_client, starts, order, check_depth, too_deep)
                     continue
                 stack = [item]
                 on_stack = {id(item)}
                 while stack:
                     current = stack[-1]
-                    dependency = self._unplaced_dependency(current, by_client, starts, done)
-                    if dependency is not None and dependency is not False and id(
-                            dependency) in failed:
-                        dependency = False
-                    if dependency is not None and dependency is not False and id(
-                            dependency) in on_stack:
+                    dependency = self._unplaced_dependency(current, by_client, starts, known)
+                    if dependency is not None and dependency is not False and (
+                            dependency.failed or id(dependency) in on_stack):
                         dependency = False  # a cycle: Yjs could never integrate it either
                     if dependency is False:
                         result.missing = "it depends on an item the document does not have"
                         if not partial:
                             return result
+                        any_failed = True
                         for waiting in stack:
-                            failed.add(id(waiting))
+                            waiting.failed = True
                         break
                     if dependency is not None:
                         stack.append(dependency)
                         on_stack.add(id(dependency))
                         continue
-                    current.place = self._place(current, by_client, starts)
-                    if (current.struct.kind == TYPE and current.place is not None
-                            and current.place.depth + 1 > self.max_type_depth):
-                        if too_deep is not None:
-                            too_deep.append(current.struct)
-                        elif check_depth:
-                            raise UpdateError(
-                                f"shared types nest deeper than {self.max_type_depth} levels",
-                                malformed=False)
-                    done.add(id(current))
-                    order.append(current)
+                    self._settle(current, by_client, starts, order, check_depth, too_deep)
                     stack.pop()
                     on_stack.discard(id(current))
         result.items = order
-        if failed:  # keep the index contiguous: a client's items after a failed one are out
+        if any_failed:  # keep the index contiguous: a client's items after a failed one are out
             for items in by_client.values():
                 for i, item in enumerate(items):
-                    if id(item) in failed:
+                    if item.failed:
                         cut = {id(later) for later in items[i:]}
                         result.items = [x for x in result.items if id(x) not in cut]
                         break
@@ -220,34 +216,44 @@ class StructIndex:
         item = by_client[item_id[0]][i]
         return item if item_id[1] < item.clock + item.length else None
 
+    def _settle(self, item: Placed, by_client: dict[int, list[Placed]],
+                starts: dict[int, list[int]], order: list[Placed], check_depth: bool,
+                too_deep: list[Struct] | None) -> None:
+        """Place `item` (everything it needs is placed) and check how deep its type nests."""
+        item.place = place = self._place(item, by_client, starts)
+        if (item.struct.kind == TYPE and place is not None
+                and place.depth + 1 > self.max_type_depth):
+            if too_deep is not None:
+                too_deep.append(item.struct)
+            elif check_depth:
+                raise UpdateError(f"shared types nest deeper than {self.max_type_depth} levels",
+                                  malformed=False)
+        item.done = True
+        order.append(item)
+
     def _unplaced_dependency(self, item: Placed, by_client: dict[int, list[Placed]],
-                             starts: dict[int, list[int]], done: set[int]):
+                             starts: dict[int, list[int]], known: dict[int, int]):
         """The first in-update item `item` needs placed before itself; None if none; False if a
         dependency is nowhere to be found."""
+        prev = item.prev
+        if prev is not None and not prev.done:
+            return prev  # Yjs integrates a client's items in clock order
         struct = item.struct
-        needs = []
-        if item.clock != struct.clock:
-            needs.append((struct.client, item.clock - 1))  # trimmed: its left is its own past
-        else:
-            if struct.origin is not None:
-                needs.append(struct.origin)
-            if struct.right is not None:
-                needs.append(struct.right)
-            if isinstance(struct.parent, tuple):
-                needs.append(struct.parent)
-        for need in needs:
-            if need[1] < self.state(need[0]):
+        # a trimmed item's left is its own past (known, or `prev`) instead of its origin
+        origin = struct.origin if item.clock == struct.clock else None
+        for need in (origin, struct.right, struct.parent):
+            if need is None or isinstance(need, str):
+                continue
+            state = known.get(need[0])
+            if state is None:
+                state = known[need[0]] = self.state(need[0])
+            if need[1] < state:
                 continue
             other = self._lookup_new(need, by_client, starts)
             if other is None:
                 return False
-            if other is not item and id(other) not in done:
+            if other is not item and not other.done:
                 return other
-        # earlier items of the same client come first (Yjs integrates a client in clock order)
-        own = by_client[struct.client]
-        i = bisect_right(starts[struct.client], item.clock) - 1
-        if i > 0 and id(own[i - 1]) not in done:
-            return own[i - 1]
         return None
 
     def _where(self, item_id: ID, by_client: dict[int, list[Placed]],
@@ -282,8 +288,11 @@ class StructIndex:
         if isinstance(parent, str):
             return self._intern(parent, struct.key, 0, parent)
         holder = self._where(parent, by_client, starts)
-        if holder[1] != TYPE or holder[0] is None:
-            return None  # not a shared type (or collected): Yjs collects the item
+        if holder[1] == GC or holder[0] is None or self.is_deleted(*parent):
+            return None  # under a collected or deleted parent: collected on arrival
+        if holder[1] != TYPE:
+            # Yjs would collect it; Yrs fails part-way through the update instead
+            raise UpdateError("an item's parent is not a shared type", malformed=False)
         return self._intern(parent, struct.key, holder[0].depth + 1, holder[0].root)
 
     def _intern(self, parent: str | ID, key: str | None, depth: int, root: str) -> Place:

@@ -56,6 +56,8 @@ from pycrdt import (
 )
 
 from crdt.gate import Decision, Gate
+from crdt.protocol import ProtocolError
+from crdt.room import SERVER
 from crdt.update_format import UpdateError
 from server.config import Settings
 from storage.updates import load_updates
@@ -824,14 +826,23 @@ async def send_and_probe(ws, frame: bytes | str) -> int | None:
 
 
 async def test_update_that_fails_part_way_leaves_no_trace(server):
-    """The half that pycrdt applied before refusing must not survive: the sender is closed for
-    good (4400), the room is discarded, and everyone resyncs from what was stored."""
+    """An update whose second item hangs under a character instead of a shared type: pycrdt
+    applies the first item, then fails. The gate refuses it whole before pycrdt reads it (the
+    sender is closed for good, 4400; the bystander is untouched). Should such an update still
+    reach the doc (a server-side change bypasses the gate), the half that pycrdt applied must
+    not survive: the room is discarded and everyone resyncs from what was stored."""
     doc_id = await server.new_doc()
     ws = await raw_socket(server, doc_id)
     assert await send_and_probe(ws, sync_frame(2, AB_BY_CLIENT_1)) is None
     bystander = await joined(server, doc_id)
     assert str(bystander.doc.get("t", type=Text)) == "ab"
     assert await send_and_probe(ws, sync_frame(2, HALF_VALID_UPDATE)) == 4400
+    room = server.rooms.open_room(doc_id)
+    assert str(room.doc.get("t", type=Text)) == "ab"
+    assert not bystander.closed.is_set()
+    # past the gate: contained
+    with pytest.raises(ProtocolError):
+        room.apply(HALF_VALID_UPDATE, SERVER)
     await asyncio.wait_for(bystander.closed.wait(), 5)  # resync: the room was discarded
     assert bystander.close_code not in (4400, 1000), bystander.close_code
     assert "Z" not in str(bystander.doc.get("t", type=Text))  # nothing half-applied was relayed
