@@ -114,6 +114,29 @@ class Gate:
         self.ledger.add(resolution, data)
 
 
+def stored_state(parts: list[bytes]) -> tuple[bytes, list[str]]:
+    """Stored updates (a log, a version chain) as one update pycrdt can read safely: each
+    part sanitized (`update_format.sanitize`), merged, shared types nested too deep
+    collected. Returns the update and what was left out, for the caller to report."""
+    from pycrdt import merge_updates
+
+    left_out: list[str] = []
+    clean = []
+    for part in parts:
+        safe, why = sanitize(part)
+        if why:
+            left_out.append(why)
+        if safe is not None:
+            clean.append(safe)
+    if not clean:
+        return b"\x00\x00", left_out
+    merged = clean[0] if len(clean) == 1 else merge_updates(*clean)
+    state, why = Gate().load(merged)
+    if why:
+        left_out.append(why)
+    return state, left_out
+
+
 def _subtract(ranges: list[tuple[int, int, int]],
               drop: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """The (client, clock, length) ranges of `ranges` outside every range of `drop`."""
