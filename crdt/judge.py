@@ -1,6 +1,8 @@
 """What a person may change in a document, judged on an update's integrated effect before it is
 applied (the update is placed by `crdt.structs.StructIndex`; nothing is applied to a copy).
 
+No role may add sub-documents (Quire uses none).
+
 Roles:
 - viewer: nothing. (A viewer's browser still sends Yjs's formatting clean-ups: deleting
   redundant format markers after remote edits. Those are dropped without a word.)
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from crdt.comment_ledger import COMMENTS, CommentLedger, Owned, item_value, person_id
 from crdt.comments import mark_key
 from crdt.structs import Place, Placed, Resolution
-from crdt.update_format import FORMAT, ID, TYPE, Y_ARRAY, Y_MAP
+from crdt.update_format import DOC, FORMAT, ID, TYPE, Y_ARRAY, Y_MAP
 
 WRITE_ROLES = frozenset({"editor", "owner"})
 THREAD_STATE = frozenset({"resolved", "resolvedAt", "resolvedBy"})
@@ -93,6 +95,8 @@ class _Judge:
         outside: list[Placed] = []
         for item in self.res.items:
             place = item.place
+            if item.struct.kind == DOC:  # Quire has none; Yrs would load and keep them
+                raise Refused("sub-documents are not supported")
             if place is None:
                 continue  # collected on arrival: changes nothing
             if place.root == COMMENTS:

@@ -160,3 +160,18 @@ async def test_deeply_nested_stored_elements_are_collected_on_load(quire):
         assert any("shared type" in row.reason for row in kept)
     finally:
         engine.dispose()
+
+
+async def test_sub_documents_are_refused(quire):
+    """Quire uses none; Yrs would create and keep one per item (a shallow one here)."""
+    doc = await quire.new_doc()
+    before = await quire.owner_view(doc)
+    client = await quire.joined(doc, "editor")
+    await client.send_raw(frame(forge.deep_subdoc_update(2)))
+    for _ in range(100):
+        if any(m[:1] == b"\x02" for m in client.received):
+            break
+        await asyncio.sleep(0.05)
+    assert any(m[:1] == b"\x02" and b"sub-documents" in m for m in client.received)
+    await client.close()
+    assert await quire.owner_view(doc) == before
