@@ -52,7 +52,7 @@ def build(chars: int, typists: int = 4) -> Doc:
             main.apply_update(peer.get_update(before))
             total += len(word)
     comments = main.get("comments", type=Map)
-    for i in range(20):
+    for i in range(min(20, len(fragment.children))):
         thread_id = str(uuid.uuid4())
         with main.transaction():
             comments[thread_id] = Map({"id": thread_id, "author": dict(PERSON, id=f"u{i}"),

@@ -65,6 +65,9 @@ MAX_HELD_BYTES = 1024 * 1024
 # A stored state at least this big is sent to a fresh client as it is, and the doc is built only
 # once that answer is out (building holds the GIL: it would hold the answer back).
 EARLY_ANSWER_BYTES = 64 * 1024
+# A stored state up to this size is placed and built on the event loop (a thread hop costs
+# more); a bigger one in a worker thread (the gate reads about a byte per microsecond).
+INLINE_BUILD_BYTES = 16 * 1024
 # Without anything asking for it sooner, a booting room builds its doc after this long.
 BUILD_AFTER = 0.2
 
@@ -229,7 +232,7 @@ class Room:
         request of every client that joined meanwhile."""
         try:
             boot = self._boot or b"\x00\x00"
-            if self._early_answers():
+            if self._early_answers() or len(boot) > INLINE_BUILD_BYTES:
                 await asyncio.to_thread(self._load_state, boot)
             else:
                 self._load_state(boot)  # small: quicker than a thread hop
