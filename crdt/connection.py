@@ -21,7 +21,8 @@ class Connection:
     on reconnect)."""
 
     __slots__ = (
-        "channel", "wants_persisted", "role", "identity", "verified_name", "denied", "_rate",
+        "channel", "wants_persisted", "role", "identity", "verified_name", "account", "denied",
+        "_rate",
         "_burst", "_tokens", "_refilled", "awareness_ids", "label", "_outbox", "_backlog",
         "_max_backlog", "_writer", "_closing", "_closed", "_flushed", "_stats", "__weakref__",
     )
@@ -37,6 +38,7 @@ class Connection:
         role: str = "editor",
         identity: object = None,
         verified_name: str | None = None,
+        account: str | None = None,
         updates_per_second: float = 100.0,
         update_burst: int = 500,
     ) -> None:
@@ -46,6 +48,9 @@ class Connection:
         self.identity = identity  # who this is, for the server's access re-checks
         # a signed-in account's display name: its presence and comments carry this name only
         self.verified_name = verified_name
+        # who this is for comment ownership: an account id, "link:<share id>" for a share
+        # link, None when accounts are off (see crdt/judge.py)
+        self.account = account
         self.denied = False  # told once that its changes are refused
         self._rate = updates_per_second
         self._burst = float(update_burst)

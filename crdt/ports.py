@@ -73,6 +73,10 @@ class UpdateStore(Protocol):
         use `append`). Raises if the commit failed."""
         ...
 
+    async def quarantine(self, doc_id: str, update: bytes, reason: str) -> None:
+        """Keep aside stored bytes the document was opened without (unreadable, too deep)."""
+        ...
+
     async def compact(self, doc_id: str, merge: Merge) -> None:
         """Fold the stored log into one snapshot, using `merge` to combine updates."""
         ...

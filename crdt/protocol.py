@@ -40,7 +40,9 @@ class CloseCode(IntEnum):
     TOO_BIG = 1009
     INTERNAL_ERROR = 1011
     TRY_AGAIN_LATER = 1013  # database trouble or a slow consumer: resync after reconnect
-    INVALID_UPDATE = 4400  # an update that fails part-way inside the CRDT (terminal)
+    # an update refused as impossible or nested too deep, or one that fails part-way inside
+    # the CRDT (terminal: sending it again would fail again)
+    INVALID_UPDATE = 4400
     UNAUTHORIZED = 4401
     FORBIDDEN = 4403
     NOT_FOUND = 4404  # unknown document

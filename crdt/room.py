@@ -22,10 +22,11 @@ from pycrdt import Awareness, Doc, Map, merge_updates
 
 from crdt import comments, protocol
 from crdt.connection import Connection
-from crdt.permissions import WRITE_ROLES, Refused, check_commenter_update
+from crdt.gate import Decision, Gate
 from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
 from crdt.protocol import CloseCode, Kind, ProtocolError
 from crdt.stats import Stats
+from crdt.update_format import UpdateError, sanitize
 
 log = logging.getLogger("quire.room")
 
@@ -37,18 +38,36 @@ SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
 
-def merge_to_state(updates: list[bytes]) -> bytes:
-    """Combine updates into one equivalent update, garbage-collected (used by compaction)."""
+def merge_to_state(updates: list[bytes],
+                   left_out: list[tuple[bytes, str]] | None = None) -> bytes:
+    """Combine stored updates into one equivalent update, garbage-collected (used by
+    compaction). What pycrdt could not read safely is left out (see `sanitize`) and listed
+    in `left_out` (the original bytes and why), for the caller to quarantine."""
     doc = Doc()
     with doc.transaction():
         for update in updates:
-            doc.apply_update(update)
+            clean, why = sanitize(update)
+            if why:
+                log.error("compaction left out (part of) a stored update: %s", why)
+                if left_out is not None:
+                    left_out.append((update, why))
+            if clean is not None:
+                doc.apply_update(clean)
     return doc.get_update()
+
+
+# A client's updates that depend on changes this server does not have yet are held (not given to
+# pycrdt) until those arrive, up to this many per connection; then it is asked to resync.
+MAX_HELD_UPDATES = 64
+MAX_HELD_BYTES = 1024 * 1024
 
 
 # A stored state at least this big is sent to a fresh client as it is, and the doc is built only
 # once that answer is out (building holds the GIL: it would hold the answer back).
 EARLY_ANSWER_BYTES = 64 * 1024
+# A stored state up to this size is placed and built on the event loop (a thread hop costs
+# more); a bigger one in a worker thread (the gate reads about a byte per microsecond).
+INLINE_BUILD_BYTES = 16 * 1024
 # Without anything asking for it sooner, a booting room builds its doc after this long.
 BUILD_AFTER = 0.2
 
@@ -95,7 +114,8 @@ class Room:
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
-        "_presence_bytes", "__weakref__",
+        "_presence_bytes", "gate", "_held", "_stored", "_quarantined",
+        "__weakref__",
     )
 
     def __init__(
@@ -144,6 +164,10 @@ class Room:
         self._build_now = Flag()  # something needs the doc: build it now
         self._step1_waiting: list[Connection] = []  # joined while booting: step 1 once built
         self.ready = Flag()  # the doc is built
+        self.gate = Gate()  # judges every update against the document (crdt/gate.py)
+        self._held: dict[Connection, list[bytes]] = {}  # updates waiting for what they need
+        self._stored: list[bytes] | None = None  # the stored updates, until the doc is built
+        self._quarantined: list[tuple[bytes, str]] = []  # stored updates loading left out
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -151,7 +175,8 @@ class Room:
         """Read the stored updates (snapshot + tail) and merge them, in a worker thread.
 
         When this state is big, fresh clients are sent it as it is (all of it is persisted)
-        before the doc is built: see `_handle_early`."""
+        before the doc is built: see `_handle_early`. Stored updates are screened before pycrdt
+        reads them (`_screen`): here when several are merged, else when the doc is built."""
         updates = await self.store.load(self.doc_id)
         self.size = sum(len(u) for u in updates)
         self._since_compact = max(0, len(updates) - 1)
@@ -159,18 +184,58 @@ class Room:
             self._boot = b"\x00\x00"
         elif len(updates) == 1:
             self._boot = updates[0]
+            self._stored = updates
         else:
-            self._boot = await asyncio.to_thread(merge_updates, *updates)
+            self._boot = await asyncio.to_thread(self._screen_and_merge, updates)
+
+    def _screen_and_merge(self, updates: list[bytes]) -> bytes:
+        """(Worker thread.) The stored updates, screened, merged into one."""
+        clean = self._screen(updates)
+        if not clean:
+            return b"\x00\x00"
+        return clean[0] if len(clean) == 1 else merge_updates(*clean)
+
+    def _screen(self, updates: list[bytes]) -> list[bytes]:
+        """Stored updates made safe for pycrdt (`update_format.sanitize`): an unreadable one is
+        left out, one holding values nested too deep is repaired (those items collected); the
+        originals are quarantined by the store and reported (log, /metrics)."""
+        clean: list[bytes] = []
+        for update in updates:
+            safe, why = sanitize(update)
+            if why:
+                self._quarantine(update, why)
+            if safe is not None:
+                clean.append(safe)
+        return clean
+
+    def _quarantine(self, update: bytes, why: str) -> None:
+        self.stats.updates_quarantined += 1
+        log.error("doc %s: a stored update (%d bytes) cannot be read safely (%s): quarantined",
+                  self.doc_id, len(update), why)
+        self._quarantined.append((update, why))
+
+    def _load_state(self, boot: bytes) -> None:
+        """Screen the stored state, place its items in the gate (collecting shared types nested
+        too deep), then let pycrdt build the doc from it. (In a worker thread for a big doc.)"""
+        if self._stored is not None:  # one stored update: not screened yet
+            clean = self._screen(self._stored)
+            boot = clean[0] if clean else b"\x00\x00"
+        boot, why = self.gate.load(boot)
+        if why:
+            self._quarantine(boot, why)
+        if boot != b"\x00\x00":
+            self.doc.apply_update(boot)
 
     async def fill(self) -> None:
         """Build the doc from the fetched state (a big one in a worker thread: nobody else can
         touch this Doc yet), then start observing changes, set `ready` and send the sync
         request of every client that joined meanwhile."""
         try:
-            if self._early_answers():
-                await asyncio.to_thread(self.doc.apply_update, self._boot)
-            elif self._boot and self._boot != b"\x00\x00":
-                self.doc.apply_update(self._boot)  # small: quicker than a thread hop
+            boot = self._boot or b"\x00\x00"
+            if self._early_answers() or len(boot) > INLINE_BUILD_BYTES:
+                await asyncio.to_thread(self._load_state, boot)
+            else:
+                self._load_state(boot)  # small: quicker than a thread hop
             self.doc.observe(self._on_doc_update)
             self._comments = self.doc.get("comments", type=Map)
             self._comments.observe_deep(self._on_comments)
@@ -182,13 +247,25 @@ class Room:
             raise RoomFailed("the stored state could not be loaded") from exc
         finally:
             self._boot = None
+            self._stored = None
             self.ready.set()
+        if self._quarantined:
+            await self._keep_quarantined()
         waiting, self._step1_waiting = self._step1_waiting, []
         if waiting:
             step1 = protocol.sync_step1(self.doc.get_state())
             for conn in waiting:
                 if conn in self.connections:
                     conn.send(step1)
+
+    async def _keep_quarantined(self) -> None:
+        """Hand what loading left out to the store, to keep for inspection."""
+        found, self._quarantined = self._quarantined, []
+        for update, why in found:
+            try:
+                await self.store.quarantine(self.doc_id, update, why)
+            except Exception:
+                log.exception("doc %s: could not keep a quarantined update", self.doc_id)
 
     async def built(self) -> None:
         """Wait until the doc is built (asking for it to be built now)."""
@@ -248,8 +325,14 @@ class Room:
 
     async def compact(self) -> None:
         self._since_compact = 0
-        await self.store.compact(self.doc_id, merge_to_state)
+        left_out: list[tuple[bytes, str]] = []
+        await self.store.compact(self.doc_id, lambda parts: merge_to_state(parts, left_out))
         self.stats.compactions += 1
+        for update, why in left_out:  # the snapshot no longer holds them: keep the originals
+            self.stats.updates_quarantined += 1
+            self._quarantined.append((update, why))
+        if self._quarantined:
+            await self._keep_quarantined()
 
     def close_all(self, code: int, reason: str) -> None:
         for conn in list(self.connections):
@@ -291,6 +374,7 @@ class Room:
             if delivered:
                 conn.channel.deliver_to(None)
             self.connections.discard(conn)
+            self._held.pop(conn, None)
             if conn.awareness_ids:
                 self.awareness.remove_awareness_states(sorted(conn.awareness_ids), conn)
             await conn.finish(timeout=5)
@@ -355,28 +439,76 @@ class Room:
             conn.send(self._awareness_frame(list(self.awareness.states)))
 
     def _apply_from(self, conn: Connection, update: bytes) -> None:
-        """A client's update, if its role allows it; refused updates never touch the doc."""
+        """A client's update, if it is sound and its role allows it; refused updates never
+        touch the doc (crdt/gate.py, crdt/judge.py)."""
         if update == b"\x00\x00":
             return
         if not conn.take_update_token():
             raise ProtocolError("too many updates; slow down", CloseCode.POLICY)
-        if conn.role not in WRITE_ROLES:
-            try:
-                if conn.role != "commenter":
-                    raise Refused("read-only access: changes are not saved")
-                check_commenter_update(self.doc, update)
-            except Refused as refused:
-                self.stats.updates_refused += 1
-                if not conn.denied:
-                    conn.denied = True
-                    conn.send(protocol.permission_denied(refused.reason))
-                log.info("doc %s %s: refused a %s's update: %s", self.doc_id, conn.label,
-                         conn.role, refused.reason)
-                return
+        try:
+            checked = self.gate.check(update, role=conn.role, who=conn.account)
+        except UpdateError as exc:
+            raise ProtocolError(f"update refused: {exc.reason}", CloseCode.INVALID_DATA
+                                if exc.malformed else CloseCode.INVALID_UPDATE) from exc
+        if checked.decision is Decision.HOLD:
+            self._hold(conn, update)
+            return
+        if checked.decision is Decision.REFUSE:
+            self._refuse(conn, checked.reason)
+            return
+        if checked.decision is Decision.IGNORE:
+            return
+        update = checked.update
         if self.size + len(update) > self.max_bytes:
             raise ProtocolError("the document reached its size limit",
                                 CloseCode.DOCUMENT_TOO_LARGE)
         self.apply(update, conn)
+        if self._held:
+            self._release_held()
+
+    def _refuse(self, conn: Connection, reason: str) -> None:
+        self.stats.updates_refused += 1
+        if not conn.denied:
+            conn.denied = True
+            conn.send(protocol.permission_denied(reason))
+        log.info("doc %s %s: refused a %s's update: %s", self.doc_id, conn.label, conn.role,
+                 reason)
+
+    def _hold(self, conn: Connection, update: bytes) -> None:
+        """Keep a writer's update that needs changes this server has not seen yet (typing
+        while its reconnection's sync is under way) until they arrive; past a bound, ask the
+        client to resync."""
+        held = self._held.setdefault(conn, [])
+        held.append(update)
+        if len(held) > MAX_HELD_UPDATES or sum(map(len, held)) > MAX_HELD_BYTES:
+            del self._held[conn]
+            raise ProtocolError("updates depend on changes this server does not have; resync",
+                                CloseCode.TRY_AGAIN_LATER)
+
+    def _release_held(self) -> None:
+        """Apply held updates that can now be integrated, in arrival order per connection."""
+        progress = True
+        while progress and self._held:
+            progress = False
+            for conn in list(self._held):
+                waiting = self._held.get(conn) or []
+                while waiting and conn in self.connections and not conn.closing:
+                    try:
+                        checked = self.gate.check(waiting[0], role=conn.role, who=conn.account)
+                    except UpdateError:
+                        checked = None
+                    if checked is not None and checked.decision is Decision.HOLD:
+                        break
+                    waiting.pop(0)
+                    if checked is None or checked.decision is Decision.IGNORE:
+                        continue
+                    if checked.decision is Decision.REFUSE:
+                        self._refuse(conn, checked.reason)
+                        continue
+                    self.apply(checked.update, conn)
+                    progress = True
+                if not waiting or conn not in self.connections or conn.closing:
+                    self._held.pop(conn, None)
 
     # ---- document changes ------------------------------------------------------------------
 
@@ -385,6 +517,15 @@ class Room:
         when the store can commit at once, else by the room's flusher task."""
         if update == b"\x00\x00":
             return
+        if origin == RELAY:
+            safe, why = self.gate.check_trusted(update)
+            if why:
+                self.stats.updates_quarantined += 1
+                log.error("doc %s: a relayed or stored update cannot be read safely (%s)",
+                          self.doc_id, why)
+            if safe is None:
+                return
+            update = safe
         self._applying = True
         try:
             self._apply(update, origin)
@@ -431,6 +572,7 @@ class Room:
         # diff; duplicates fire nothing, so nothing is stored or sent twice.
         update = event.update
         origin = self._origin
+        self._learn(update)
         self.size += len(update)
         self._pending.append((origin, update))
         self._applied_seq += 1
@@ -439,6 +581,13 @@ class Room:
             self._schedule_flush()
         for observer in self.update_observers:
             observer(update, origin)
+
+    def _learn(self, update: bytes) -> None:
+        """Let the gate place what the doc just integrated."""
+        try:
+            self.gate.learn(update)
+        except UpdateError as exc:  # pycrdt's own encoding: never expected
+            log.error("doc %s: cannot place an integrated update: %s", self.doc_id, exc.reason)
 
     def _send_when_persisted(self, conn: Connection, message: bytes) -> None:
         if self._persisted_seq >= self._applied_seq:
@@ -631,3 +780,4 @@ class Room:
 
     def _awareness_frame(self, client_ids: list[int]) -> bytes:
         return protocol.awareness_message(self._awareness_update(client_ids))
+

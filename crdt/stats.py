@@ -13,6 +13,7 @@ class Stats:
     persist_failures: int = 0
     frames_rejected: int = 0
     updates_refused: int = 0  # from viewers and commenters beyond their role
+    updates_quarantined: int = 0  # stored or relayed updates pycrdt could not read safely
     bytes_in: int = 0
     bytes_out: int = 0
     messages_out: int = 0

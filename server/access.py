@@ -39,14 +39,12 @@ class Principal:
         return self.user.display_name if self.user else None
 
     @property
-    def person_id(self) -> str | None:
-        """Who this is in comment data (crdt/COMMENTS.md): the account id, else for a share
-        link "link:" + the share's id; None without either (accounts switched off)."""
+    def account(self) -> str | None:
+        """Who this is where ownership matters (comments): the account id, or "link:<share
+        id>" for someone holding a share link."""
         if self.user is not None:
             return self.user.id
-        if self.link is not None:
-            return f"link:{self.link.id}"
-        return None
+        return f"link:{self.link.id}" if self.link is not None else None
 
 
 def bearer_token(authorization: str | None, query_token: str | None) -> str | None:

@@ -28,6 +28,11 @@ class RoomsCollector:
             "quire_bytes_out": ("Bytes sent in protocol frames", stats.bytes_out),
             "quire_messages_out": ("Protocol frames sent", stats.messages_out),
             "quire_compactions": ("Log compactions into snapshots", stats.compactions),
+            "quire_updates_refused": ("Client updates refused for going beyond their role",
+                                      stats.updates_refused),
+            "quire_updates_quarantined": ("Stored or relayed updates left out because pycrdt "
+                                          "could not read them safely",
+                                          stats.updates_quarantined),
         }
         for name, (doc, value) in counters.items():
             yield CounterMetricFamily(name, doc, value=value)

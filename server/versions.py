@@ -126,7 +126,7 @@ def _authors(room: Room, conn: Connection) -> dict[str, Author]:
         authors = [{"id": user.id, "name": user.display_name[:MAX_AUTHOR_NAME],
                     "username": user.username}]
     else:
-        pid = principal.person_id if principal is not None else None
+        pid = principal.account if principal is not None else None
         authors = []
         for client_id in list(conn.awareness_ids):
             state = room.awareness.states.get(client_id)

@@ -127,6 +127,7 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
             role=role,
             identity=principal,
             verified_name=principal.user.display_name if principal.user else None,
+            account=principal.account if settings.auth_required else None,
         )
     except RuntimeError:  # shutting down
         await channel.close(CloseCode.GOING_AWAY, "server restarting")

@@ -60,6 +60,25 @@ class Snapshot(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class QuarantinedUpdate(SQLModel, table=True):
+    """Stored update bytes a document was opened without, because they could not be read
+    safely (nested too deep, malformed): kept for inspection, never loaded again."""
+
+    __tablename__ = "quarantined_update"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    doc_id: str = Field(sa_column=Column(String(64), index=True, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Version(SQLModel, table=True):
     """A saved state of a document (history), kept apart from the update log so that compaction
     never touches it.

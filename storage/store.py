@@ -95,6 +95,10 @@ class SqlStore:
         self._wake.set()
         await future
 
+    async def quarantine(self, doc_id: str, update: bytes, reason: str) -> None:
+        await self._in_writer(updates.quarantine, self.engine, doc_id=doc_id, data=update,
+                              reason=reason)
+
     async def compact(self, doc_id: str, merge: updates.Merge) -> None:
         await self._in_writer(updates.compact, self.engine, doc_id=doc_id, merge=merge)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from storage.models import Document, Snapshot, Update, utcnow
+from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
 
 Merge = Callable[[list[bytes]], bytes]
 
@@ -143,6 +143,31 @@ def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
         )
         session.commit()
         return len(rows)
+
+
+def quarantine(engine: Engine, *, doc_id: str, data: bytes, reason: str) -> bool:
+    """Keep a copy of stored update bytes that could not be read safely (the document opens
+    without them), once per distinct content. True if it was not kept already."""
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    with Session(engine) as session:
+        found = session.exec(select(QuarantinedUpdate.id).where(
+            QuarantinedUpdate.doc_id == doc_id, QuarantinedUpdate.sha256 == digest)).first()
+        if found is not None:
+            return False
+        session.add(QuarantinedUpdate(doc_id=doc_id, sha256=digest, data=data,
+                                      reason=reason[:500]))
+        session.commit()
+        return True
+
+
+def quarantined(engine: Engine, *, doc_id: str) -> list[QuarantinedUpdate]:
+    """What was kept aside for a document, oldest first."""
+    with Session(engine) as session:
+        return list(session.exec(select(QuarantinedUpdate)
+                                 .where(QuarantinedUpdate.doc_id == doc_id)
+                                 .order_by(col(QuarantinedUpdate.id))).all())
 
 
 def log_length(engine: Engine, *, doc_id: str) -> int:

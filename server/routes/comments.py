@@ -154,7 +154,7 @@ def _person(principal: Principal, author: Author | None) -> dict[str, str | None
                                                              "username": None}
     if principal.anonymous:  # accounts switched off: nobody to check against
         return chosen
-    own = {"id": principal.person_id,
+    own = {"id": principal.account,
            "username": principal.user.username if principal.user else None}
     for key, value in own.items():
         if chosen[key] is not None and chosen[key] != value:

@@ -87,7 +87,7 @@ def viewer_person(principal: Principal, doc_id: str) -> dict[str, str | None] | 
         user = principal.user
         return {"id": user.id, "name": user.display_name, "username": user.username}
     if principal.link is not None and principal.link.doc_id == doc_id:
-        return {"id": principal.person_id, "name": None, "username": None}
+        return {"id": principal.account, "name": None, "username": None}
     return None
 
 

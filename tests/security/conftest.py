@@ -34,6 +34,7 @@ from tests.support.process import QuireProcess
 from tests.support.yclient import YClient
 
 ROLES = ("owner", "editor", "commenter", "viewer")
+METRICS_TOKEN = "metrics-" + "m" * 32
 PROBE_INTERVAL = 0.1
 PROBE_DEADLINE = 1.0  # the bar: /healthz answers within a second during any attack
 
@@ -69,6 +70,7 @@ class SecureQuire:
         self.process = QuireProcess(workdir, env={"QUIRE_AUTH_REQUIRED": "true",
                                                   "QUIRE_SECRET_KEY": "s" * 48,
                                                   "QUIRE_UNLOAD_AFTER": "0.3",
+                                                  "QUIRE_METRICS_TOKEN": METRICS_TOKEN,
                                                   **(env or {})})
         self.cast: dict[str, Person] = {}
 
@@ -94,6 +96,10 @@ class SecureQuire:
 
     def stop(self) -> None:
         self.process.stop()
+
+    @property
+    def metrics_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
     @property
     def alive(self) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from pycrdt import Text, XmlElement, XmlFragment, XmlText
 
 from server.security import LINK_PREFIX, new_token, token_hash
+from storage import accounts
 from storage import shares as store_shares
 from storage.models import utcnow
 from storage.updates import load_updates
@@ -236,11 +237,13 @@ async def test_commenter_raw_text_edit_refused_comment_accepted(server, world):
     assert stored(server, doc_id) == before
     await commenter.close()
 
-    # the same person, resynced, adds a comment: accepted
+    # the same person, resynced, adds a comment under their account id: accepted
     fresh = YClient(server.ws(doc_id, token=tokens["invited commenter"]))
     await fresh.connect()
     await fresh.wait_synced()
-    thread_id = create_thread(fresh.doc, author={"name": "Cam", "color": "#225588"},
+    me = accounts.get_user_by_username(server.engine, username="commenter-user")
+    thread_id = create_thread(fresh.doc, author={"id": me.id, "name": me.display_name,
+                                                 "username": me.username, "color": "#225588"},
                               body="Is this right?", quote="plan")
     await eventually(lambda: any(t["id"] == thread_id for t in list_threads(room.doc)))
     thread = next(t for t in list_threads(room.doc) if t["id"] == thread_id)
@@ -290,13 +293,15 @@ async def test_downgrading_an_invitation_applies_on_the_wire_at_once(server, wor
 
 
 async def test_comments_written_in_someone_elses_name_get_the_authors_own(server, world):
+    """Under one's own id but another display name: the name is corrected, the id kept."""
     from crdt.comments import add_reply, create_thread, list_threads
 
     doc_id, tokens, _ = world
     editor = YClient(server.ws(doc_id, token=tokens["invited editor"]))
     await editor.connect()
     await editor.wait_synced()
-    forged = {"name": "The Owner", "color": "#aa3300"}
+    me = accounts.get_user_by_username(server.engine, username="editor-user")
+    forged = {"id": me.id, "name": "The Owner", "username": me.username, "color": "#aa3300"}
     thread_id = create_thread(editor.doc, author=forged, body="Approved.", quote="plan")
     add_reply(editor.doc, thread_id, author=forged, body="Really.")
     room = server.rooms.open_room(doc_id)
@@ -310,6 +315,6 @@ async def test_comments_written_in_someone_elses_name_get_the_authors_own(server
     # the correction reaches the writer too, and keeps the colour it chose
     await eventually(lambda: [m["author"] for m in next(
         t for t in list_threads(editor.doc) if t["id"] == thread_id)["messages"]] == [
-        {"id": None, "name": "Editor-User", "username": None, "color": "#aa3300"}] * 2)
+        {"id": me.id, "name": "Editor-User", "username": "editor-user", "color": "#aa3300"}] * 2)
     assert authors() == ["Editor-User"] * 3
     await editor.close()

@@ -18,7 +18,7 @@ replica kept in lockstep with the oracle: updates that fail part-way inside pycr
 the room is then discarded and every client resyncs, which test_update_that_fails_part_way_*
 covers on its own), updates on which pycrdt panics (contained the same way; pinned by
 test_update_that_panics_in_pycrdt_is_contained) and accepted forged updates that split replicas
-(a known pycrdt bug, pinned by the strict xfail at the bottom). The shadow is a good but
+(a pycrdt bug the gate now keeps away, see test_updates_that_broke_pycrdt_never_reach_it). The shadow is a good but
 not a perfect predictor (it never sees the refused frames, and pycrdt's own iteration order is
 not fixed): a panic or part-way failure it missed is counted and the run goes on with a new
 document.
@@ -55,6 +55,10 @@ from pycrdt import (
     write_var_uint,
 )
 
+from crdt.gate import Decision, Gate
+from crdt.protocol import ProtocolError
+from crdt.room import SERVER
+from crdt.update_format import UpdateError
 from server.config import Settings
 from storage.updates import load_updates
 from tests.conftest import run_server
@@ -343,6 +347,10 @@ class ErrorLog(logging.Handler):
 class Oracle:
     """The expected document, plus replicas used to try a frame before it is sent:
 
+    - `gate` judges every update as the server's room does (crdt/gate.py), fed with what the
+      expected document integrates: it predicts which updates are refused, held back (they
+      need changes the document does not have: applied once those arrive, dropped when the
+      fuzz connection closes) or applied less some deletions;
     - `shadow` gets exactly what the server's doc gets (raw payloads), in lockstep;
     - `mirror` gets what a connected client gets: the shadow's change events.
 
@@ -350,11 +358,56 @@ class Oracle:
     after it, the shadow, the mirror and the shadow rebuilt from its own encoding disagree.
     """
 
-    def __init__(self, base: bytes) -> None:
+    def __init__(self, base: bytes, who: str | None) -> None:
+        self.who = who
+        self.gate = Gate()
         self.log: list[bytes] = [base]
+        self.held: list[bytes] = []
         self.expected = self._replay()
+        self.gate.load(self.expected.get_update())
+        self.expected.observe(lambda event: self.gate.learn(event.update))
         self._rebuild()
         self.shadow_ahead = False
+        self.pending: bytes | None = None  # what the gate lets through of the frame in flight
+
+    def predict(self, payload: bytes) -> str | None:
+        """What the server's gate does with `payload` from the fuzz connection: None when it
+        is applied (`pending` holds what is), else "closed <code>", "held" or "not applied"."""
+        self.pending = None
+        if payload == b"\x00\x00":
+            self.pending = payload
+            return None
+        try:
+            checked = self.gate.check(payload, role="owner", who=self.who)
+        except UpdateError as exc:
+            return "closed 1007" if exc.malformed else "closed 4400"
+        if checked.decision is Decision.HOLD:
+            return "held"
+        if checked.decision is not Decision.APPLY:
+            return "not applied"
+        self.pending = checked.update
+        return None
+
+    def connection_closed(self) -> None:
+        self.held.clear()  # the server forgets what a closed connection had waiting
+
+    def release_held(self) -> None:
+        """As the room does after each applied client update."""
+        progress = True
+        while progress and self.held:
+            progress = False
+            while self.held:
+                try:
+                    checked = self.gate.check(self.held[0], role="owner", who=self.who)
+                except UpdateError:
+                    self.held.pop(0)
+                    continue
+                if checked.decision is Decision.HOLD:
+                    break
+                self.held.pop(0)
+                if checked.decision is Decision.APPLY:
+                    self.add(checked.update, release=False)
+                    progress = True
 
     def _replay(self) -> Doc:
         doc = Doc()
@@ -378,7 +431,7 @@ class Oracle:
         for event in events:
             self.mirror.apply_update(event)
 
-    def add(self, update: bytes) -> None:
+    def add(self, update: bytes, *, release: bool = True) -> None:
         """An update the server applied (a legitimate edit or an accepted fuzz frame)."""
         self.log.append(update)
         self.expected.apply_update(update)
@@ -386,6 +439,8 @@ class Oracle:
             self.shadow_ahead = False  # the shadow already has it
         else:
             self._apply_to_shadow(update)
+        if release:
+            self.release_held()
 
     def refused(self) -> None:
         if self.shadow_ahead:  # pycrdt took it but the server did not: resync the replicas
@@ -464,7 +519,8 @@ class Harness:
         BASE["sv"] = self.seeder.doc.get_state()
         BASE["title"] = self.server.rooms.open_room(self.doc_id).doc.get_update(
             write_var_uint(0))
-        self.oracle = Oracle(BASE["state"])
+        self.oracle = Oracle(BASE["state"], self.server.rooms.open_room(self.doc_id) and next(
+            (c.account for c in self.server.rooms.open_room(self.doc_id).connections), None))
         self.writer_text = self.writer.doc.get(WRITER_ROOT, type=Text)
         known = decode_state_vector(BASE["sv"])
         assert self.writer.doc.client_id not in known
@@ -520,11 +576,15 @@ class Harness:
     async def throw(self, frame: bytes | str) -> str:
         """Send one frame and learn its fate: "accepted" or "closed <code>" (or "known bug")."""
         payload = sync_payload(frame)
+        fate = None
         if payload is not None:
-            bug = self.oracle.known_bug(payload)
-            if bug is not None:
-                self.known_bugs[bug] = self.known_bugs.get(bug, 0) + 1
-                return "known bug"
+            fate = self.oracle.predict(payload)
+            if fate is None:
+                payload = self.oracle.pending
+                bug = self.oracle.known_bug(payload)
+                if bug is not None:
+                    self.known_bugs[bug] = self.known_bugs.get(bug, 0) + 1
+                    return "known bug"
         if self.fuzz_ws is None:
             self.fuzz_ws = await websockets.connect(self.server.ws(self.doc_id), max_size=None,
                                                     compression=None, proxy=None)
@@ -548,14 +608,20 @@ class Harness:
         except websockets.ConnectionClosed:
             self.fuzz_ws = None
             self.oracle.refused()
+            self.oracle.connection_closed()
             code = ws.close_code
             self.refused[code] = self.refused.get(code, 0) + 1
+            if fate is not None and fate.startswith("closed"):
+                # (a frame over the size limit is closed with 1009 before it is read at all)
+                assert fate == f"closed {code}" or code == 1009, (frame, fate, code,
+                                                                  ws.close_reason)
+                return fate
             if code == 1000 and await self.logged_panic(errors_before):
                 # test_update_that_panics_in_pycrdt_is_contained: not predicted this time
                 del self.errors.records[errors_before:]
                 await self.abandon_document("panic_escaped")
                 return "known bug"
-            if code == 4400 and payload is not None:
+            if code == 4400 and payload is not None and fate is None:
                 # an update that failed part-way inside pycrdt, as designed: the room was
                 # discarded and the bystanders were closed to resync (tested on its own in
                 # test_update_that_fails_part_way_leaves_no_trace)
@@ -568,6 +634,12 @@ class Harness:
             return f"closed {code}"
         except TimeoutError:
             raise AssertionError(f"frame {frame!r}: no answer and no close within 10 s") from None
+        assert fate is None or not fate.startswith("closed"), (frame, fate, "but accepted")
+        if fate == "held":
+            self.oracle.held.append(payload)
+            return fate
+        if fate is not None:
+            return fate
         self.accepted += 1
         if payload is not None:
             self.oracle.add(payload)
@@ -690,7 +762,7 @@ def test_fuzz_frames_against_a_live_room(tmp_path, record_property):
 
 # ---- the known bugs and edge cases, pinned down one frame at a time ------------------------
 
-# three updates found by this fuzzer and shrunk: pycrdt takes the first two and panics
+# three updates found by this fuzzer and shrunk: pycrdt took the first two and panicked
 # (`Option::unwrap()` on a `None` value, in the transaction commit) on the third
 PANIC_UPDATES = [
     bytes.fromhex(
@@ -754,14 +826,23 @@ async def send_and_probe(ws, frame: bytes | str) -> int | None:
 
 
 async def test_update_that_fails_part_way_leaves_no_trace(server):
-    """The half that pycrdt applied before refusing must not survive: the sender is closed for
-    good (4400), the room is discarded, and everyone resyncs from what was stored."""
+    """An update whose second item hangs under a character instead of a shared type: pycrdt
+    applies the first item, then fails. The gate refuses it whole before pycrdt reads it (the
+    sender is closed for good, 4400; the bystander is untouched). Should such an update still
+    reach the doc (a server-side change bypasses the gate), the half that pycrdt applied must
+    not survive: the room is discarded and everyone resyncs from what was stored."""
     doc_id = await server.new_doc()
     ws = await raw_socket(server, doc_id)
     assert await send_and_probe(ws, sync_frame(2, AB_BY_CLIENT_1)) is None
     bystander = await joined(server, doc_id)
     assert str(bystander.doc.get("t", type=Text)) == "ab"
     assert await send_and_probe(ws, sync_frame(2, HALF_VALID_UPDATE)) == 4400
+    room = server.rooms.open_room(doc_id)
+    assert str(room.doc.get("t", type=Text)) == "ab"
+    assert not bystander.closed.is_set()
+    # past the gate: contained
+    with pytest.raises(ProtocolError):
+        room.apply(HALF_VALID_UPDATE, SERVER)
     await asyncio.wait_for(bystander.closed.wait(), 5)  # resync: the room was discarded
     assert bystander.close_code not in (4400, 1000), bystander.close_code
     assert "Z" not in str(bystander.doc.get("t", type=Text))  # nothing half-applied was relayed
@@ -776,40 +857,29 @@ async def test_update_that_fails_part_way_leaves_no_trace(server):
     await bystander.close()
 
 
-async def test_update_that_panics_in_pycrdt_is_contained(server):
-    """pyo3's PanicException derives from BaseException: the room must contain it too."""
+async def test_updates_that_broke_pycrdt_never_reach_it(server):
+    """The updates that made pycrdt panic (PANIC_UPDATES) and those after which replicas
+    split (DIVERGING_UPDATES) are stopped by the gate (crdt/gate.py) before pycrdt reads them:
+    one that needs items the document does not have is held (it never integrates), an unknown
+    content kind closes 1007, a zero-length item closes 4400. The room, its bystander and
+    every replica stay as they were."""
     doc_id = await server.new_doc()
     bystander = await joined(server, doc_id)
-    ws = await raw_socket(server, doc_id)
-    codes = [await send_and_probe(ws, sync_frame(2, update)) for update in PANIC_UPDATES]
-    assert codes[:2] == [None, None]
-    # like any update that fails part-way: closed for good, room discarded, resync
-    assert codes[2] == 4400, codes
-    await asyncio.wait_for(bystander.closed.wait(), 5)
-    fresh = await joined(server, doc_id)
-    await fresh.close()
-    await bystander.close()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "pycrdt accepts forged updates whose integration depends on the order updates are "
-    "applied in; after these three the server's live doc (and the clients that got its "
-    "broadcasts) differ from the doc a newcomer builds from the server's own sync step 2, and "
-    "from what a restart loads: replicas stay split"))
-async def test_accepted_updates_keep_every_replica_equal(server):
-    doc_id = await server.new_doc()
-    bystander = await joined(server, doc_id)
-    ws = await raw_socket(server, doc_id)
-    for update in DIVERGING_UPDATES:
-        assert await send_and_probe(ws, sync_frame(2, update)) is None  # all three accepted
-    await ws.close()
+    bystander.doc.get("t", type=Text).insert(0, "kept")
     room = server.rooms.open_room(doc_id)
-    await eventually(lambda: decode_state_vector(bystander.doc.get_state())
-                     == decode_state_vector(room.doc.get_state()))
-    assert content(bystander.doc) == content(room.doc)
+    await eventually(lambda: str(room.doc.get("t", type=Text)) == "kept")
+    before = room.doc.get_state()
+    codes = []
+    for update in PANIC_UPDATES + DIVERGING_UPDATES:
+        ws = await raw_socket(server, doc_id)
+        codes.append(await send_and_probe(ws, sync_frame(2, update)))
+        await ws.close()
+    assert codes == [None, 1007, 4400, 1007, 1007, None], codes
+    assert decode_state_vector(room.doc.get_state()) == decode_state_vector(before)
+    assert not bystander.closed.is_set()
     fresh = await joined(server, doc_id)
     try:
-        assert content(fresh.doc) == content(room.doc)
+        assert content(fresh.doc) == content(room.doc) == content(bystander.doc)
     finally:
         await fresh.close()
         await bystander.close()
