@@ -14,13 +14,13 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import re
 from typing import Any
 
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
 
 from crdt.meta import get_title, set_title
 from crdt.room import merge_to_state
+from crdt.text_diff import text_diff as text_diff  # the version view's word diff
 
 log = logging.getLogger("quire.versions")
 
@@ -252,45 +252,3 @@ def _copy_into(parent: Parent, index: int, source: Node) -> None:
             # Pushed in reverse, so each child (with its subtree) is inserted before the next.
             for position in range(len(children) - 1, -1, -1):
                 stack.append((element, position, children[position]))
-
-
-# ---- comparing texts ------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
-
-
-def text_diff(old: str, new: str) -> list[list[str]]:
-    """Word-level diff turning `old` into `new`: [[op, text], ...] with op "=" (in both),
-    "-" (only in `old`) and "+" (only in `new`). Joining the "=" and "-" segments gives `old`,
-    the "=" and "+" segments give `new`; adjacent segments never share an op."""
-    a = _TOKEN.findall(old)
-    b = _TOKEN.findall(new)
-    # Trim the common ends first: cheap, and it keeps SequenceMatcher's quadratic part small.
-    head = 0
-    while head < len(a) and head < len(b) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
-    segments: list[list[str]] = []
-
-    def emit(op: str, tokens: list[str]) -> None:
-        if not tokens:
-            return
-        chunk = "".join(tokens)
-        if segments and segments[-1][0] == op:
-            segments[-1][1] += chunk
-        else:
-            segments.append([op, chunk])
-
-    emit("=", a[:head])
-    mid_a, mid_b = a[head : len(a) - tail], b[head : len(b) - tail]
-    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            emit("=", mid_a[i1:i2])
-        else:
-            emit("-", mid_a[i1:i2])
-            emit("+", mid_b[j1:j2])
-    emit("=", a[len(a) - tail :])
-    return segments

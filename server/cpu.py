@@ -14,15 +14,21 @@ thread is done, not when the request is, so abandoned work is counted too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from crdt.budget import Deadline
+from fastapi import HTTPException, status
+
+from crdt.budget import BudgetExceeded, Deadline
+from crdt.markdown import TooManyNodes
 
 log = logging.getLogger("quire.cpu")
+
+RETRY_AFTER = "2"  # seconds, for a 503 Busy
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,3 +84,21 @@ class CpuPool:
     def shutdown(self) -> None:
         """Stop taking work; jobs already running finish on their own (they are bounded)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def refusals(budget: float) -> Iterator[None]:
+    """HTTP answers for work the pool or its limits refused: 503 (busy, retry shortly) and
+    422 (over the time budget `budget`, or too many parts)."""
+    try:
+        yield
+    except Busy as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "The server is busy converting documents; try again shortly",
+                            headers={"Retry-After": RETRY_AFTER}) from exc
+    except BudgetExceeded as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"The document is too large or too complex to convert within "
+                            f"{budget:g} seconds") from exc
+    except TooManyNodes as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc

@@ -8,17 +8,13 @@ the moment it passes the limit, multipart or raw, with or without a Content-Leng
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import FormData
 
-from crdt.budget import BudgetExceeded
-from crdt.markdown import TooManyNodes
 from server.access import CanView, UserDep
-from server.cpu import Busy
+from server.cpu import refusals
 from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
 from server.markdown_io import (
     ImportError_,
@@ -35,24 +31,6 @@ router = APIRouter(prefix="/api/docs", tags=["markdown"])
 
 # room for the multipart framing around the file (boundaries, part headers, a title field)
 FORM_OVERHEAD = 64 * 1024
-RETRY_AFTER = "2"
-
-
-@contextlib.contextmanager
-def conversion_errors(budget: float) -> Iterator[None]:
-    """The answers for work refused by the CPU pool or its limits."""
-    try:
-        yield
-    except Busy as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            "The server is busy converting documents; try again shortly",
-                            headers={"Retry-After": RETRY_AFTER}) from exc
-    except BudgetExceeded as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"The document is too large or too complex to convert within "
-                            f"{budget:g} seconds") from exc
-    except TooManyNodes as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 @router.get("/{doc_id}/export.md", response_class=Response,
@@ -74,7 +52,7 @@ async def export_document(
     state = room.doc.get_update()
     authors = await asyncio.to_thread(authors_of, engine, doc_id) if frontmatter else []
     budget = settings.markdown_budget_seconds
-    with conversion_errors(budget):
+    with refusals(budget):
         text = await cpu.run_budgeted(budget, render_state, state, record,
                                       footnotes=comments == "footnotes",
                                       frontmatter=frontmatter, authors=authors)
@@ -150,7 +128,7 @@ async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
             raise _too_large(limit) from exc
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     budget = settings.markdown_budget_seconds
-    with conversion_errors(budget):
+    with refusals(budget):
         name, update = await cpu.run_budgeted(budget, convert_import, text, title=title,
                                               fallback=filename,
                                               max_nodes=settings.max_import_nodes)
