@@ -24,7 +24,7 @@ from diff_match_patch import diff_match_patch
 
 from .budget import Deadline
 
-__all__ = ["text_diff"]
+__all__ = ["myers", "text_diff"]
 
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 _MAX_SYMBOLS = sys.maxunicode  # distinct tokens (or lines) one diff can tell apart
@@ -101,7 +101,7 @@ def _diff_lines(a: list[str], b: list[str], deadline: Deadline, out: _Segments) 
     lines_a, lines_b = _lines(a), _lines(b)
     keys_a = ["".join(line) for line in lines_a]
     keys_b = ["".join(line) for line in lines_b]
-    ops = _myers(keys_a, keys_b, min(deadline.at, _share(deadline, _LINE_SHARE)))
+    ops = myers(keys_a, keys_b, min(deadline.at, _share(deadline, _LINE_SHARE)))
     if ops is None:
         out.change(a, b)
         return
@@ -133,7 +133,7 @@ def _diff_words(a: list[str], b: list[str], deadline: Deadline, out: _Segments) 
     if not a or not b:
         out.change(a, b)
         return
-    ops = _myers(a, b, deadline.at)
+    ops = myers(a, b, deadline.at)
     if ops is None:
         out.change(a, b)
         return
@@ -157,7 +157,7 @@ def _share(deadline: Deadline, share: float) -> float:
     return now + (deadline.at - now) * share
 
 
-def _myers(a: list[str], b: list[str], until: float) -> list[tuple[str, int]] | None:
+def myers(a: list[str], b: list[str], until: float) -> list[tuple[str, int]] | None:
     """Diff two sequences of strings as [(op, count), ...] with diff-match-patch, each distinct
     string one character; None if there are too many distinct strings to encode."""
     symbols: dict[str, str] = {}

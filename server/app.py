@@ -55,6 +55,7 @@ async def lifespan(app: FastAPI):
             max_interval=settings.version_max_interval_seconds,
             checkpoint_every=settings.version_checkpoint_every,
             retention=parse_retention(settings.version_retention),
+            cpu=cpu, restore_budget=settings.markdown_budget_seconds,
         )
         keeper.attach()
         app.state.versions = keeper

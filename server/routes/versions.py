@@ -139,7 +139,8 @@ async def get_version(doc_id: str, version_id: int, access: CanView, rooms: Room
 async def restore_version(doc_id: str, version_id: int, access: CanEdit, keeper: KeeperDep):
     """Make the document equal to this version, as a new change that everyone receives."""
     try:
-        result = await keeper.restore(doc_id, version_id)
+        with refusals(keeper.restore_budget or 0):
+            result = await keeper.restore(doc_id, version_id)
     except (VersionUnavailable, RuntimeError) as exc:
         raise _unavailable(exc) from exc
     if result is None:
