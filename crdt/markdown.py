@@ -40,6 +40,7 @@ __all__ = [
     "export_markdown",
     "fragment_to_json",
     "import_markdown",
+    "json_text",
 ]
 
 FRAGMENT = "default"
@@ -67,7 +68,7 @@ def export_markdown(
     An empty document exports to ``""``; otherwise the result ends with one newline.
     Raises ``BudgetExceeded`` once `deadline` has passed.
     """
-    blocks = fragment_to_json(doc).get("content", [])
+    blocks = fragment_to_json(doc, deadline).get("content", [])
     return render_markdown(blocks, footnotes=footnotes, frontmatter=frontmatter,
                            deadline=deadline)
 
@@ -114,14 +115,15 @@ def count_nodes(blocks: list[dict[str, Any]], limit: int) -> int:
     return count
 
 
-def fragment_to_json(doc: Doc) -> dict:
+def fragment_to_json(doc: Doc, deadline: Deadline | None = None) -> dict:
     """ProseMirror-like JSON of the fragment: ``{"type": "doc", "content": [...]}``.
 
     Nodes are ``{"type", "attrs"?, "content"?}`` (empty attrs/content omitted; attrs
     keys sorted), text is ``{"type": "text", "text", "marks"?}`` with marks
     ``{"type", "attrs"?}`` in a stable order, adjacent text with equal marks merged.
-    Iterative, so any depth is safe.
+    Iterative, so any depth is safe. Raises ``BudgetExceeded`` once `deadline` has passed.
     """
+    tick = (deadline or Deadline(None)).tick
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     root: dict[str, Any] = {"type": "doc"}
     with doc.transaction():
@@ -130,6 +132,7 @@ def fragment_to_json(doc: Doc) -> dict:
             parent, node = stack.pop()
             content: list[dict[str, Any]] = []
             for child in parent.children:
+                tick()
                 if isinstance(child, XmlText):
                     content.extend(_text_nodes(child))
                 elif isinstance(child, XmlElement):
@@ -147,8 +150,13 @@ def fragment_to_json(doc: Doc) -> dict:
 
 def document_text(doc: Doc) -> str:
     """Plain text: every text block on its own line (hard breaks become newlines)."""
+    return json_text(fragment_to_json(doc))
+
+
+def json_text(root: dict) -> str:
+    """`document_text` of the JSON `fragment_to_json` made."""
     lines: list[str] = []
-    stack = [fragment_to_json(doc)]
+    stack = [root]
     while stack:
         node = stack.pop()
         content = node.get("content", [])
