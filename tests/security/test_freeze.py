@@ -13,6 +13,7 @@ answer within 1 s and the process must stay alive). Before the fix:
 | chunked multipart upload of 200 MB       | spooled whole before the size check                |
 | restore of 2,000 alternating paragraphs  | SequenceMatcher on the event loop (~110 s)         |
 | export of a paragraph of 30,000 breaks   | quadratic rendering on the event loop              |
+| comment on the 10^6th of a 100 KB quote  | overlapping search on the event loop (~20 s)       |
 
 The server here runs with small limits so that each attack hits them fast: a 2 s conversion
 budget, a 1 s diff budget, and 2 workers with 2 more jobs waiting.
@@ -341,3 +342,27 @@ async def test_export_of_many_hard_breaks_is_off_the_event_loop(quire):
         assert response.text.count("\\\n") == breaks
     assert elapsed < BUDGET + 3
     assert await quire.owner_view(doc) == before
+
+
+# ---- comments -----------------------------------------------------------------------------
+
+
+async def test_comment_quote_search_is_bounded(quire):
+    # finding the n-th overlapping occurrence costs n × len(quote) on the event loop: this
+    # took ~20 s before (counting 100,000 occurrences of a 100,000-character quote)
+    doc = await quire.new_doc("a" * 200_000 + "\n")
+    before = await quire.owner_view(doc)
+    async with quire.client("commenter") as client, quire.probe():
+        elapsed, response = await timed(client.post(
+            f"/api/docs/{doc}/comments", timeout=30,
+            json={"quote": "a" * 100_000, "occurrence": 1_000_000, "body": "hm"}))
+        assert response.status_code == 422, response.text
+        assert elapsed < 2
+        # the largest search the API allows is quick
+        elapsed, response = await timed(client.post(
+            f"/api/docs/{doc}/comments", timeout=30,
+            json={"quote": "a" * 10_000, "occurrence": 1000, "body": "hm"}))
+    assert response.status_code == 201, response.text
+    assert elapsed < 2
+    after = await quire.owner_view(doc)
+    assert after["content"]["text"] == before["content"]["text"]
