@@ -11,7 +11,7 @@ from pycrdt import Doc
 from pydantic import BaseModel, Field, StringConstraints
 
 from crdt.budget import Deadline
-from crdt.markdown import document_text, export_markdown, fragment_to_json
+from crdt.markdown import export_markdown, fragment_to_json, json_text
 from crdt.meta import get_title
 from crdt.text_diff import text_diff
 from server.access import CanEdit, CanView
@@ -101,14 +101,15 @@ def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: 
     """The version view (on the CPU pool: `doc` is private, the live document a copy)."""
     current = Doc()
     current.apply_update(current_state)
-    text = document_text(doc)
-    # the diff gets coarser when its own budget is spent; the Markdown has the whole job's
-    diff = text_diff(document_text(current), text,
+    json = fragment_to_json(doc, deadline)
+    text = json_text(json)
+    # the diff gets coarser when its own budget is spent; the rest has the whole job's
+    diff = text_diff(json_text(fragment_to_json(current, deadline)), text,
                      Deadline(min(diff_seconds, deadline.remaining())))
     return VersionDetail(
         **public(info).model_dump(),
         title=get_title(doc),
-        json=fragment_to_json(doc),
+        json=json,
         markdown=export_markdown(doc, deadline=deadline),
         text=text,
         diff=diff,
