@@ -179,13 +179,23 @@ async def _oversized_upload(quire, multipart: bool) -> tuple[bytes, int]:
             sent += len(chunk)
 
     sender = asyncio.create_task(send())
+    closed = False
     try:
         status = await asyncio.wait_for(reader.readline(), 15)
+        # ... and then the server must close the connection, not go on reading the upload
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await asyncio.wait_for(reader.read(), 5)
+            closed = True
+        if not closed:
+            closed = reader.at_eof() or sender.done()
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await asyncio.wait_for(asyncio.shield(sender), 5)  # fails once it is closed
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
             await sender
         writer.close()
+    assert closed, "the server kept the connection open (reading the rest of the upload)"
     return status, sent
 
 
