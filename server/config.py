@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # that sign-ins and database calls wait in ...
     cpu_workers: int = 2
     # ... and at most this many more jobs wait for them; past that a request gets 503
-    cpu_queue: int = 8
+    cpu_queue: int = 4
     # seconds one Markdown import or export (or version view) may compute; past it: 422
     markdown_budget_seconds: float = 10.0
     # parts one import may create (paragraphs, list items, table cells, formatted runs);

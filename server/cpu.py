@@ -41,7 +41,7 @@ class Busy(Exception):
 class CpuPool:
     """`await pool.run(fn, *args)`: run `fn` on one of the pool's threads, or raise `Busy`."""
 
-    def __init__(self, workers: int = 2, queue: int = 8, name: str = "quire-cpu") -> None:
+    def __init__(self, workers: int = 2, queue: int = 4, name: str = "quire-cpu") -> None:
         self.workers = max(1, workers)
         self.capacity = self.workers + max(0, queue)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=name)
