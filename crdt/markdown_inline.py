@@ -281,7 +281,7 @@ def _image_key(attrs: dict) -> tuple[str, str, str]:
 def merge(items: list[Item]) -> list[Item]:
     """Join adjacent text items that look alike (each joined text built once: linear)."""
     out: list[Item] = []
-    pieces: list[list[str]] = []
+    pieces: list[str] = []  # texts to join into out[-1]
     for item in items:
         prev = out[-1] if out else None
         if (
@@ -292,13 +292,16 @@ def merge(items: list[Item]) -> list[Item]:
             and prev.code == item.code
             and prev.attrs.get("threads") == item.attrs.get("threads")
         ):
-            pieces[-1].append(item.text)
+            if not pieces:
+                pieces.append(prev.text)
+            pieces.append(item.text)
         else:
+            if pieces:
+                out[-1].text = "".join(pieces)
+                pieces = []
             out.append(item)
-            pieces.append([item.text])
-    for item, parts in zip(out, pieces, strict=True):
-        if len(parts) > 1:
-            item.text = "".join(parts)
+    if pieces:
+        out[-1].text = "".join(pieces)
     return out
 
 
