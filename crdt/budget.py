@@ -30,10 +30,6 @@ class Deadline:
         self.at = float("inf") if seconds is None else time.monotonic() + seconds
         self._calls = 0
 
-    @property
-    def expired(self) -> bool:
-        return time.monotonic() > self.at
-
     def remaining(self) -> float:
         """Seconds left (never negative; `inf` without a limit)."""
         return max(0.0, self.at - time.monotonic())
@@ -49,8 +45,3 @@ class Deadline:
         if self._calls >= self.TICK:
             self._calls = 0
             self.check()
-
-
-def unlimited() -> Deadline:
-    """A deadline that never expires."""
-    return Deadline(None)
