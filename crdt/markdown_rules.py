@@ -1,8 +1,8 @@
 """markdown-it rules that keep parsing within a time budget and (near) linear in the input.
 
 markdown-it-py is a faithful port of markdown-it, including its superlinear corners, and an
-import is anyone's text. Measured on 100 KB inputs before these rules (see BENCHMARKS of issue
-14 in the README): ``- [ ] a`` lines 16 s (the task-list plugin looks for each item's parent by
+import is anyone's text. Measured on 100 KB inputs before these rules (issue 14): ``- [ ] a``
+lines 16 s (the task-list plugin looks for each item's parent by
 scanning back to the list's start), ``[`` repeated 5 s and ``![`` repeated 10 s (every opening
 bracket scans to the end of its paragraph for a ``]``). Both grow with the square of the size,
 so a 5 MB import would run for hours.
