@@ -30,6 +30,7 @@ from typing import Any
 
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
+from .budget import Deadline
 from .markdown_export import render_markdown
 from .markdown_import import MAX_DEPTH as MAX_DEPTH  # nesting bound, for callers/tests
 from .markdown_import import mark_sort_key, parse_markdown
@@ -39,6 +40,7 @@ __all__ = [
     "export_markdown",
     "fragment_to_json",
     "import_markdown",
+    "json_text",
 ]
 
 FRAGMENT = "default"
@@ -50,6 +52,7 @@ def export_markdown(
     *,
     footnotes: list[tuple[str, list[str]]] | None = None,
     frontmatter: dict | None = None,
+    deadline: Deadline | None = None,
 ) -> str:
     """Render the document's ``default`` fragment as GitHub-flavoured Markdown.
 
@@ -63,35 +66,64 @@ def export_markdown(
     front matter block; strings are always double-quoted, dates become quoted ISO strings.
 
     An empty document exports to ``""``; otherwise the result ends with one newline.
+    Raises ``BudgetExceeded`` once `deadline` has passed.
     """
-    blocks = fragment_to_json(doc).get("content", [])
-    return render_markdown(blocks, footnotes=footnotes, frontmatter=frontmatter)
+    blocks = fragment_to_json(doc, deadline).get("content", [])
+    return render_markdown(blocks, footnotes=footnotes, frontmatter=frontmatter,
+                           deadline=deadline)
 
 
-def import_markdown(text: str, doc: Doc) -> None:
+def import_markdown(text: str, doc: Doc, *, deadline: Deadline | None = None,
+                    max_nodes: int | None = None) -> None:
     """Replace the ``default`` fragment of ``doc`` with the parse of ``text``.
 
     Runs in one transaction (one update for observers). Raw HTML stays literal text,
     nesting beyond :data:`MAX_DEPTH` is flattened into literal text, and a leading YAML
     front matter block is dropped (the caller may read it; it is not document content).
+
+    Limits, for text from anyone: ``BudgetExceeded`` once `deadline` has passed, and
+    ``TooManyNodes`` (before the document is touched) if the parse has more than
+    `max_nodes` nodes (elements and text runs: each costs memory in every client).
     """
-    blocks = parse_markdown(text)
+    deadline = deadline or Deadline(None)
+    blocks = parse_markdown(text, deadline)
+    if max_nodes is not None:
+        count_nodes(blocks, max_nodes)
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     with doc.transaction():
         count = len(fragment.children)
         if count:
             del fragment.children[0:count]
-        _write(fragment, blocks)
+        _write(fragment, blocks, deadline)
 
 
-def fragment_to_json(doc: Doc) -> dict:
+class TooManyNodes(ValueError):
+    """The Markdown parses into more nodes than the caller allows."""
+
+
+def count_nodes(blocks: list[dict[str, Any]], limit: int) -> int:
+    """How many nodes `blocks` holds (iteratively); `TooManyNodes` past `limit`."""
+    count = 0
+    stack = [blocks]
+    while stack:
+        content = stack.pop()
+        count += len(content)
+        if count > limit:
+            raise TooManyNodes(f"the document would have more than {limit} parts "
+                               "(paragraphs, list items, table cells, formatted runs)")
+        stack.extend(node["content"] for node in content if node.get("content"))
+    return count
+
+
+def fragment_to_json(doc: Doc, deadline: Deadline | None = None) -> dict:
     """ProseMirror-like JSON of the fragment: ``{"type": "doc", "content": [...]}``.
 
     Nodes are ``{"type", "attrs"?, "content"?}`` (empty attrs/content omitted; attrs
     keys sorted), text is ``{"type": "text", "text", "marks"?}`` with marks
     ``{"type", "attrs"?}`` in a stable order, adjacent text with equal marks merged.
-    Iterative, so any depth is safe.
+    Iterative, so any depth is safe. Raises ``BudgetExceeded`` once `deadline` has passed.
     """
+    tick = (deadline or Deadline(None)).tick
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     root: dict[str, Any] = {"type": "doc"}
     with doc.transaction():
@@ -100,6 +132,7 @@ def fragment_to_json(doc: Doc) -> dict:
             parent, node = stack.pop()
             content: list[dict[str, Any]] = []
             for child in parent.children:
+                tick()
                 if isinstance(child, XmlText):
                     content.extend(_text_nodes(child))
                 elif isinstance(child, XmlElement):
@@ -117,8 +150,13 @@ def fragment_to_json(doc: Doc) -> dict:
 
 def document_text(doc: Doc) -> str:
     """Plain text: every text block on its own line (hard breaks become newlines)."""
+    return json_text(fragment_to_json(doc))
+
+
+def json_text(root: dict) -> str:
+    """`document_text` of the JSON `fragment_to_json` made."""
     lines: list[str] = []
-    stack = [fragment_to_json(doc)]
+    stack = [root]
     while stack:
         node = stack.pop()
         content = node.get("content", [])
@@ -170,6 +208,7 @@ def _text_nodes(text: XmlText) -> list[dict[str, Any]]:
 
 def _merge_text(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
+    pieces: list[list[str]] = []  # joined once at the end (`+=` on a dict value: quadratic)
     for node in content:
         prev = merged[-1] if merged else None
         if (
@@ -178,26 +217,44 @@ def _merge_text(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and prev["type"] == "text"
             and prev.get("marks") == node.get("marks")
         ):
-            prev["text"] += node["text"]
+            pieces[-1].append(node["text"])
         else:
             merged.append(node)
+            pieces.append([node["text"]] if node["type"] == "text" else [])
+    for node, parts in zip(merged, pieces, strict=True):
+        if len(parts) > 1:
+            node["text"] = "".join(parts)
     return merged
 
 
-def _write(fragment: XmlFragment, blocks: list[dict[str, Any]]) -> None:
-    """Write ProseMirror JSON below ``fragment`` as y-tiptap would (explicit stack)."""
+def _write(fragment: XmlFragment, blocks: list[dict[str, Any]], deadline: Deadline) -> None:
+    """Write ProseMirror JSON below ``fragment`` as y-tiptap would (explicit stack).
+
+    Children go in from the last to the first, each at index 0: yrs finds an index by walking
+    the children from the start, so appending n children took O(n²) (100,000 paragraphs: 74 s).
+    """
     stack: list[tuple[XmlFragment | XmlElement, list[dict[str, Any]]]] = [(fragment, blocks)]
     while stack:
         parent, content = stack.pop()
-        text: XmlText | None = None
+        # consecutive text nodes share one XmlText
+        groups: list[dict[str, Any] | list[dict[str, Any]]] = []
         for node in content:
-            if node["type"] == "text":
-                if text is None:
-                    text = parent.children.append(XmlText())
-                marks = {m["type"]: m.get("attrs", {}) for m in node.get("marks", [])}
-                text.insert(len(text), node["text"], marks or None)
+            if node["type"] != "text":
+                groups.append(node)
+            elif groups and isinstance(groups[-1], list):
+                groups[-1].append(node)
+            else:
+                groups.append([node])
+        for group in reversed(groups):
+            deadline.tick()
+            if isinstance(group, list):
+                text = parent.children.insert(0, XmlText())
+                for node in reversed(group):
+                    marks = {m["type"]: m.get("attrs", {}) for m in node.get("marks", [])}
+                    # at index 0 there is no text before to inherit marks from
+                    text.insert(0, node["text"], marks or None)
                 continue
-            text = None
-            element = parent.children.append(XmlElement(node["type"], node.get("attrs") or None))
-            if node.get("content"):
-                stack.append((element, node["content"]))
+            element = parent.children.insert(0, XmlElement(group["type"],
+                                                           group.get("attrs") or None))
+            if group.get("content"):
+                stack.append((element, group["content"]))

@@ -39,6 +39,7 @@ import math
 import re
 from typing import Any
 
+from .budget import Deadline
 from .markdown_import import MAX_DEPTH, validate_link
 from .markdown_inline import (
     Item,
@@ -54,6 +55,10 @@ Node = dict[str, Any]
 MarkKey = tuple[str, ...]
 _BACKTICKS_RE = re.compile(r"`+")
 
+#: A table is padded to a full grid (and colspans written as empty cells) up to this many
+#: cells; past it, rows are written as they are (markdown-it's own limit for filling in cells).
+MAX_TABLE_CELLS = 0x10000
+
 #: Beyond this many nested containers the exporter flattens (import stops at MAX_DEPTH).
 EXPORT_MAX_DEPTH = MAX_DEPTH + 14
 
@@ -67,9 +72,12 @@ def render_markdown(
     *,
     footnotes: list[tuple[str, list[str]]] | None = None,
     frontmatter: dict | None = None,
+    deadline: Deadline | None = None,
 ) -> str:
-    """Render top-level block nodes (ProseMirror JSON) as Markdown."""
-    renderer = _Renderer(footnotes)
+    """Render top-level block nodes (ProseMirror JSON) as Markdown.
+
+    Raises ``BudgetExceeded`` once `deadline` has passed."""
+    renderer = _Renderer(footnotes, deadline or Deadline(None))
     parts = []
     if frontmatter:
         parts.append(front_matter(frontmatter))
@@ -125,7 +133,9 @@ def front_matter(data: dict) -> str:
 
 
 class _Renderer:
-    def __init__(self, footnotes: list[tuple[str, list[str]]] | None) -> None:
+    def __init__(self, footnotes: list[tuple[str, list[str]]] | None,
+                 deadline: Deadline) -> None:
+        self.deadline = deadline
         self.notes: dict[str, list[str]] = {}
         for thread_id, messages in footnotes or []:
             self.notes[str(thread_id)] = [str(m) for m in messages]
@@ -158,6 +168,7 @@ class _Renderer:
         prev: Node | None = None
         prev_alt = False
         for node in nodes:
+            self.deadline.tick()
             alt = False
             if node.get("type") in _LISTS and prev is not None and _same_list_family(prev, node):
                 alt = not prev_alt
@@ -269,9 +280,14 @@ class _Renderer:
             return []
         grid: list[list[str]] = []
         aligns: list[str | None] = []
+        # Spans become empty cells and short rows are padded, so a few cells with colspan 1000
+        # or one very wide row could multiply the output: past MAX_TABLE_CELLS neither is done
+        # (GFM fills short rows with empty cells itself).
+        spans = sum(_span(cell) for row in rows for cell in row) <= MAX_TABLE_CELLS
         for row in rows:
             cells: list[str] = []
             for cell in row:
+                self.deadline.tick()
                 col = len(cells)
                 text = self.cell(cell)
                 align = (cell.get("attrs") or {}).get("align")
@@ -280,19 +296,21 @@ class _Renderer:
                 if aligns[col] is None and align in ("left", "right", "center"):
                     aligns[col] = align
                 cells.append(text)
-                span = min(max(_int((cell.get("attrs") or {}).get("colspan"), 1), 1), 1000)
-                cells.extend("" for _ in range(span - 1))
+                if spans:
+                    cells.extend("" for _ in range(_span(cell) - 1))
             grid.append(cells)
         width = max(len(r) for r in grid)
         aligns += [None] * (width - len(aligns))
         sep = {"left": ":---", "right": "---:", "center": ":---:", None: "---"}
+        pad = width * len(grid) <= MAX_TABLE_CELLS
 
-        def line(cells: list[str]) -> str:
-            cells = cells + [""] * (width - len(cells))
+        def line(cells: list[str], pad: bool = True) -> str:
+            if pad:
+                cells = cells + [""] * (width - len(cells))
             return "| " + " | ".join(cells) + " |"
 
         out = [line(grid[0]), "| " + " | ".join(sep[a] for a in aligns[:width]) + " |"]
-        out.extend(line(r) for r in grid[1:])
+        out.extend(line(r, pad) for r in grid[1:])
         return out
 
     def cell(self, cell: Node) -> str:
@@ -387,16 +405,21 @@ class _Renderer:
 
     def inline(self, content: list[Node], mode: str) -> str:
         """Render inline nodes; ``mode`` is ``block``, ``heading`` or ``table``."""
+        self.deadline.tick()
         items = self.items(content)
         if not items:
             return ""
         text = render_items(items, mode, html=False)
-        if misread(text, items, mode):
+        if misread(text, items, mode, self.deadline):
             text = render_items(items, mode, html=True)
         return text
 
 
 # --------------------------------------------------------------------------- block helpers
+
+
+def _span(cell: Node) -> int:
+    return min(max(_int((cell.get("attrs") or {}).get("colspan"), 1), 1), 1000)
 
 
 def _int(value: Any, default: int) -> int:

@@ -41,6 +41,9 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from . import markdown_rules
+from .budget import Deadline
+
 Node = dict[str, Any]
 
 #: Containers nested deeper than this are flattened into literal text.
@@ -132,6 +135,8 @@ def _make_parser() -> MarkdownIt:
     # stores what the author typed, as Tiptap does. validateLink still rejects
     # javascript:, vbscript:, file: and non-image data: URLs.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    # time budget checks, and linear replacements for markdown-it's quadratic corners
+    markdown_rules.install(md)
     return md
 
 
@@ -143,19 +148,21 @@ def validate_link(url: str) -> bool:
     return bool(_MD.validateLink(url))
 
 
-def parse_markdown(text: str) -> list[Node]:
+def parse_markdown(text: str, deadline: Deadline | None = None) -> list[Node]:
     """Parse Markdown into a list of top-level block nodes (ProseMirror JSON).
 
     A leading YAML front matter block (``---`` ... ``---`` of ``key: value`` lines) is
-    dropped. Raises ``TypeError`` / ``AttributeError`` for non-``str`` input.
+    dropped. Raises ``TypeError`` / ``AttributeError`` for non-``str`` input, and
+    ``BudgetExceeded`` once `deadline` has passed.
     """
     text = _strip_front_matter(text)
-    return _Builder(_MD.parse(text)).build()
+    env = {markdown_rules.ENV_DEADLINE: deadline}
+    return _Builder(_MD.parse(text, env), deadline).build()
 
 
-def parse_inline(src: str) -> list[Node]:
+def parse_inline(src: str, deadline: Deadline | None = None) -> list[Node]:
     """Parse one paragraph's inline Markdown into inline nodes (text/hardBreak/image)."""
-    tokens = _MD.parseInline(src)
+    tokens = _MD.parseInline(src, {markdown_rules.ENV_DEADLINE: deadline})
     children = tokens[0].children if tokens and tokens[0].children else []
     return inline_nodes(children)
 
@@ -217,6 +224,9 @@ def inline_nodes(children: list[Token]) -> list[Node]:
     links: list[Node] = []
     html_pairs = _html_mark_pairs(children)
     out: list[Node] = []
+    # text of each text node in `out`, joined at the end (`+=` on a dict value copies the
+    # whole string each time: a long paragraph of short lines took quadratic time)
+    texts: list[tuple[Node, list[str]]] = []
 
     def marks(extra: str | None = None) -> list[Node]:
         result = [{"type": name} for name, n in counts.items() if n > 0]
@@ -231,12 +241,13 @@ def inline_nodes(children: list[Token]) -> list[Node]:
             return
         node_marks = marks(extra)
         if out and out[-1]["type"] == "text" and out[-1].get("marks", []) == node_marks:
-            out[-1]["text"] += text
+            texts[-1][1].append(text)
             return
         node: Node = {"type": "text", "text": text}
         if node_marks:
             node["marks"] = node_marks
         out.append(node)
+        texts.append((node, [text]))
 
     simple = {"strong": "bold", "em": "italic", "s": "strike"}
     for i, tok in enumerate(children):
@@ -280,6 +291,9 @@ def inline_nodes(children: list[Token]) -> list[Node]:
             label = tok.meta.get("label") or str(tok.meta.get("id", 0) + 1)
             add_text(f"[^{label}]")
         # footnote_anchor and anything unknown carry no text
+    for node, parts in texts:
+        if len(parts) > 1:
+            node["text"] = "".join(parts)
     return out
 
 
@@ -301,15 +315,18 @@ _TEXTBLOCKS = {"paragraph_open": "paragraph", "heading_open": "heading"}
 class _Builder:
     """Walks the flat token stream with an explicit stack (no recursion)."""
 
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], deadline: Deadline | None = None) -> None:
         self.tokens = tokens
+        self.deadline = deadline or Deadline(None)
         self.root: Node = {"type": "doc", "content": []}
         self.stack: list[Node] = [self.root]
         self.footnote_prefix: str | None = None
 
     def build(self) -> list[Node]:
         tokens = self.tokens
+        tick = self.deadline.tick
         for i, tok in enumerate(tokens):
+            tick()
             kind = tok.type
             if kind in _CONTAINERS:
                 node: Node = {"type": _CONTAINERS[kind], "content": []}

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .budget import Deadline
 from .markdown_import import parse_inline
 
 MarkKey = tuple[str, ...]
@@ -172,11 +173,17 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     lines: list[list[str]] = [[]]
     stack: list[MarkKey] = []
     last_text: str | None = None
+    # Both were asked per item by scanning (`"".join(out)`, `items[i + 1 :]`): quadratic on a
+    # paragraph of many short runs or hard breaks. Track them instead.
+    line_empty = True  # nothing written on the current line yet
+    last_content = max((i for i, item in enumerate(items) if item.kind != "break"), default=-1)
     for i, item in enumerate(items):
         keep = 0
         while keep < len(stack) and stack[keep] in item.marks:
             keep += 1
         out = lines[-1]
+        if len(stack) > keep or item.marks - set(stack):
+            line_empty = False  # delimiters are never empty
         while len(stack) > keep:
             out.append(closer(stack.pop()))
         new = sorted(item.marks - set(stack), key=lambda k: (-runs[i][k], _mark_order(k)))
@@ -187,22 +194,28 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
             stack.append(key)
         if item.kind == "break":
             # A paragraph cannot end in a backslash break: trailing breaks are <br>.
-            if mode == "block" and any(later.kind != "break" for later in items[i + 1 :]):
+            if mode == "block" and i < last_content:
                 lines.append([])
+                line_empty = True
             else:
                 out.append("<br>")
+                line_empty = False
         elif item.kind == "image":
             out.append(image_markdown(item.attrs))
+            line_empty = False
         elif item.kind == "raw":
             out.append(item.text)
+            line_empty = line_empty and not item.text
         elif item.code:
             out.append(code_span(item.text, mode == "table"))
+            line_empty = False
         else:
             text = escape_text(item.text)
-            if mode == "block" and not "".join(out) and not item.text[0].isspace():
+            if mode == "block" and line_empty and not item.text[0].isspace():
                 text = _escape_line_start(text)
             out.append(text)
             last_text = text
+            line_empty = line_empty and not text
     while stack:
         lines[-1].append(closer(stack.pop()))
     rendered = ["".join(parts) for parts in lines]
@@ -217,15 +230,18 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
 
 def _canonical(items: Iterable[tuple[str, Any, frozenset]]) -> list[tuple[str, Any, frozenset]]:
     out: list[tuple[str, Any, frozenset]] = []
+    texts: list[list[str]] = []  # pieces of each text entry, joined once at the end
     for kind, value, marks in items:
         if kind == "text" and out and out[-1][0] == "text" and out[-1][2] == marks:
-            out[-1] = ("text", out[-1][1] + value, marks)
+            texts[-1].append(value)
         elif kind != "text" or value:
             out.append((kind, value, marks))
-    return out
+            texts.append([value] if kind == "text" else [])
+    return [(kind, "".join(parts), marks) if kind == "text" else (kind, value, marks)
+            for (kind, value, marks), parts in zip(out, texts, strict=True)]
 
 
-def misread(text: str, items: list[Item], mode: str) -> bool:
+def misread(text: str, items: list[Item], mode: str, deadline: Deadline | None = None) -> bool:
     """Would the importer read ``text`` back as something other than ``items``?"""
     src = text.replace("\\|", "|") if mode == "table" else text
     expected = _canonical(
@@ -239,7 +255,7 @@ def misread(text: str, items: list[Item], mode: str) -> bool:
         for item in items
     )
     got = []
-    for node in parse_inline(src):
+    for node in parse_inline(src, deadline):
         if node["type"] == "hardBreak":
             got.append(("break", None, frozenset()))
         elif node["type"] == "image":
@@ -263,7 +279,9 @@ def _image_key(attrs: dict) -> tuple[str, str, str]:
 
 
 def merge(items: list[Item]) -> list[Item]:
+    """Join adjacent text items that look alike (each joined text built once: linear)."""
     out: list[Item] = []
+    pieces: list[str] = []  # texts to join into out[-1]
     for item in items:
         prev = out[-1] if out else None
         if (
@@ -274,9 +292,16 @@ def merge(items: list[Item]) -> list[Item]:
             and prev.code == item.code
             and prev.attrs.get("threads") == item.attrs.get("threads")
         ):
-            prev.text += item.text
+            if not pieces:
+                pieces.append(prev.text)
+            pieces.append(item.text)
         else:
+            if pieces:
+                out[-1].text = "".join(pieces)
+                pieces = []
             out.append(item)
+    if pieces:
+        out[-1].text = "".join(pieces)
     return out
 
 
@@ -311,9 +336,11 @@ def split_edge_whitespace(items: list[Item]) -> list[Item]:
                 b -= 1
             i = j
     out: list[Item] = []
+    chars: list[list[str]] = []  # characters of each new text item (`+=` per char: quadratic)
     for source, ch, marks in units:
         if ch is None:
             out.append(source)
+            chars.append([])
             continue
         prev = out[-1] if out else None
         if (
@@ -322,8 +349,13 @@ def split_edge_whitespace(items: list[Item]) -> list[Item]:
             and prev.kind == "text"
             and prev.marks == marks
             and not prev.code
+            and chars[-1]
         ):
-            prev.text += ch
+            chars[-1].append(ch)
         else:
-            out.append(Item("text", ch, marks, False, source.attrs))
+            out.append(Item("text", "", marks, False, source.attrs))
+            chars.append([ch])
+    for item, parts in zip(out, chars, strict=True):
+        if parts:
+            item.text = "".join(parts)
     return out

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from crdt.rooms import Rooms
 from server.config import Settings
+from server.cpu import CpuPool
 from server.metrics import make_registry
 from server.relay import RedisRelay
 from server.routes import auth, comments, documents, markdown, ops, shares
@@ -44,6 +45,8 @@ async def lifespan(app: FastAPI):
             updates_per_second=settings.updates_per_second,
             update_burst=settings.update_burst,
         )
+        cpu = CpuPool(settings.cpu_workers, settings.cpu_queue)
+        app.state.cpu = cpu
         titles = TitleMirror(engine)
         rooms.room_observers.append(titles.watch)
         keeper = VersionKeeper(
@@ -52,6 +55,7 @@ async def lifespan(app: FastAPI):
             max_interval=settings.version_max_interval_seconds,
             checkpoint_every=settings.version_checkpoint_every,
             retention=parse_retention(settings.version_retention),
+            cpu=cpu, restore_budget=settings.markdown_budget_seconds,
         )
         keeper.attach()
         app.state.versions = keeper
@@ -82,6 +86,7 @@ async def lifespan(app: FastAPI):
             with contextlib.suppress(asyncio.CancelledError):
                 await versions_task
             await titles.flush()
+            cpu.shutdown()
             for task in (titles_task, relay_task if relay else None):
                 if task is None:
                     continue

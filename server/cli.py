@@ -106,9 +106,11 @@ def _engine(args: argparse.Namespace):
 
 def export(args: argparse.Namespace) -> None:
     """Write a stored document as Markdown (to a file or stdout), no server needed."""
+    from crdt.budget import BudgetExceeded, Deadline
     from server.markdown_io import authors_of, load_stored_doc, render
     from storage.documents import get_document
 
+    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
     engine = _engine(args)
     try:
         record = get_document(engine, doc_id=args.doc_id)
@@ -117,8 +119,15 @@ def export(args: argparse.Namespace) -> None:
             sys.exit(1)
         doc = load_stored_doc(engine, args.doc_id)
         authors = authors_of(engine, args.doc_id) if args.frontmatter else []
-        text = render(doc, record, footnotes=args.comments == "footnotes",
-                      frontmatter=args.frontmatter, authors=authors)
+        try:
+            text = render(doc, record, footnotes=args.comments == "footnotes",
+                          frontmatter=args.frontmatter, authors=authors,
+                          deadline=Deadline(settings.markdown_budget_seconds))
+        except BudgetExceeded:
+            print(f"quire: {args.doc_id!r} cannot be converted within "
+                  f"{settings.markdown_budget_seconds:g} s (QUIRE_MARKDOWN_BUDGET_SECONDS)",
+                  file=sys.stderr)
+            sys.exit(1)
     finally:
         engine.dispose()
     if args.output:
@@ -132,6 +141,8 @@ def import_(args: argparse.Namespace) -> None:
     """Create a document from a Markdown file and print its id."""
     from pathlib import Path
 
+    from crdt.budget import BudgetExceeded, Deadline
+    from crdt.markdown import TooManyNodes
     from server.markdown_io import ImportError_, create_from_markdown, decode_markdown, title_from
 
     path = Path(args.file)
@@ -152,8 +163,19 @@ def import_(args: argparse.Namespace) -> None:
                 print(f"quire: no user {args.owner!r}", file=sys.stderr)
                 sys.exit(1)
             owner_id = owner.id
-        record = create_from_markdown(engine, text, title=args.title or title_from(text, path.stem),
-                                      owner_id=owner_id)
+        try:
+            record = create_from_markdown(
+                engine, text, title=args.title or title_from(text, path.stem), owner_id=owner_id,
+                deadline=Deadline(settings.markdown_budget_seconds),
+                max_nodes=settings.max_import_nodes)
+        except BudgetExceeded:
+            print(f"quire: cannot import {path}: not converted within "
+                  f"{settings.markdown_budget_seconds:g} s (QUIRE_MARKDOWN_BUDGET_SECONDS)",
+                  file=sys.stderr)
+            sys.exit(1)
+        except TooManyNodes as exc:
+            print(f"quire: cannot import {path}: {exc} (QUIRE_MAX_IMPORT_NODES)", file=sys.stderr)
+            sys.exit(1)
     finally:
         engine.dispose()
     print(record.id)

@@ -54,3 +54,16 @@ class Settings(BaseSettings):
     # thinning of automatic versions: "AGE:EVERY,..." — older than AGE keep one per EVERY
     # (units s, m, h, d, w). Named versions and restores are kept forever. "" keeps everything.
     version_retention: str = "1d:1h,7d:1d,90d:1w"
+    # ---- CPU work on user input: Markdown import/export and version diffs (issue 14) ----
+    # it runs on threads of its own, never on the event loop nor in the default thread pool
+    # that sign-ins and database calls wait in ...
+    cpu_workers: int = 2
+    # ... and at most this many more jobs wait for them; past that a request gets 503
+    cpu_queue: int = 4
+    # seconds one Markdown import or export (or version view) may compute; past it: 422
+    markdown_budget_seconds: float = 10.0
+    # parts one import may create (paragraphs, list items, table cells, formatted runs);
+    # a realistic 1 MB document has ~50,000
+    max_import_nodes: int = 200_000
+    # seconds a version's word diff may take before it falls back to a coarser (line) diff
+    diff_budget_seconds: float = 2.0

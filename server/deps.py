@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from crdt.rooms import Rooms
 from server.config import Settings
+from server.cpu import CpuPool
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,3 +27,10 @@ def get_rooms(request: Request) -> Rooms:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RoomsDep = Annotated[Rooms, Depends(get_rooms)]
+
+
+def get_cpu(request: Request) -> CpuPool:
+    return request.app.state.cpu
+
+
+CpuDep = Annotated[CpuPool, Depends(get_cpu)]

@@ -28,10 +28,12 @@ from pycrdt import Doc
 from sqlalchemy.engine import Engine
 
 from crdt import versions as crdt_versions
+from crdt.budget import Deadline
 from crdt.connection import Connection
-from crdt.room import RELAY, Origin, Room
+from crdt.room import RELAY, SERVER, Origin, Room
 from crdt.rooms import Rooms
 from server.access import Principal
+from server.cpu import CpuPool
 from storage import versions as store
 from storage.versions import Tier, VersionInfo
 
@@ -149,6 +151,8 @@ class VersionKeeper:
         checkpoint_every: int = 32,
         retention: list[Tier] | None = None,
         prune_every: float = 600.0,
+        cpu: CpuPool | None = None,
+        restore_budget: float | None = None,
     ) -> None:
         self.engine = engine
         self.rooms = rooms
@@ -157,6 +161,9 @@ class VersionKeeper:
         self.checkpoint_every = checkpoint_every
         self.retention = retention or []
         self.prune_every = prune_every
+        # restores are computed on a copy of the document, on these threads, within this time
+        self.cpu = cpu or CpuPool(1, 4, name="quire-restore")
+        self.restore_budget = restore_budget
         self._changes: dict[str, _Changes] = {}
         # per document: the last version stored (bounded: a forgotten one only means the next
         # version is stored in full), when it was last thinned, and who holds it
@@ -308,7 +315,12 @@ class VersionKeeper:
             await self._settle(room)
             before = self._capture(room)
             try:
-                crdt_versions.restore(room.doc, version)  # origin: the server; stored, broadcast
+                # Worked out off the event loop, on a copy of the state just captured (the live
+                # Doc is not thread-safe); edits that arrive meanwhile merge with it as usual.
+                update = await self.cpu.run(crdt_versions.restore_update, before.state, version,
+                                            Deadline(self.restore_budget))
+                if update is not None:
+                    room.apply(update, SERVER)  # stored and broadcast like any server change
             except Exception:
                 self._unpop(before)
                 raise

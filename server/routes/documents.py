@@ -6,13 +6,16 @@ import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pycrdt import Doc
 from pydantic import BaseModel, Field
 
-from crdt.markdown import document_text, fragment_to_json
+from crdt.budget import Deadline
+from crdt.markdown import fragment_to_json, json_text
 from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
 from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
-from server.deps import EngineDep, RoomsDep
+from server.cpu import refusals
+from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
 from storage import documents as store_docs
 from storage.models import Document
 from storage.shares import user_roles
@@ -134,8 +137,22 @@ async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def content_of(state: bytes, deadline: Deadline) -> dict:
+    """Plain text and editor JSON of a document given as its encoded state (a private copy)."""
+    doc = Doc()
+    doc.apply_update(state)
+    json = fragment_to_json(doc, deadline)
+    return {"text": json_text(json), "json": json}
+
+
 @router.get("/{doc_id}/content", response_model=DocumentContent, response_model_by_alias=True)
-async def document_content(doc_id: str, access: CanView, rooms: RoomsDep):
+async def document_content(doc_id: str, access: CanView, rooms: RoomsDep, cpu: CpuDep,
+                           settings: SettingsDep):
     """The server's current copy: plain text and the editor's JSON (live if open)."""
     room = await rooms.with_room(doc_id)
-    return {"text": document_text(room.doc), "json": fragment_to_json(room.doc)}
+    # Walking a large document takes seconds: not on the event loop, and not on the live Doc
+    # (not thread-safe) but on a copy of its state.
+    state = room.doc.get_update()
+    budget = settings.markdown_budget_seconds
+    with refusals(budget):
+        return await cpu.run_budgeted(budget, content_of, state)

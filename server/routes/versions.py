@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pycrdt import Doc
 from pydantic import BaseModel, Field, StringConstraints
 
-from crdt.markdown import document_text, export_markdown, fragment_to_json
+from crdt.budget import Deadline
+from crdt.markdown import export_markdown, fragment_to_json, json_text
 from crdt.meta import get_title
-from crdt.versions import text_diff
+from crdt.text_diff import text_diff
 from server.access import CanEdit, CanView
-from server.deps import EngineDep, RoomsDep
+from server.cpu import refusals
+from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
 from server.versions import VersionKeeper, VersionUnavailable
 from storage import versions as store
 from storage.versions import VersionInfo
@@ -106,21 +108,29 @@ async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper
         raise _unavailable(exc) from exc
 
 
-def _render(info: VersionInfo, doc: Doc, current_text: str) -> VersionDetail:
-    text = document_text(doc)
+def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: float,
+            deadline: Deadline) -> VersionDetail:
+    """The version view (on the CPU pool: `doc` is private, the live document a copy)."""
+    current = Doc()
+    current.apply_update(current_state)
+    json = fragment_to_json(doc, deadline)
+    text = json_text(json)
+    # the diff gets coarser when its own budget is spent; the rest has the whole job's
+    diff = text_diff(json_text(fragment_to_json(current, deadline)), text,
+                     Deadline(min(diff_seconds, deadline.remaining())))
     return VersionDetail(
         **public(info).model_dump(),
         title=get_title(doc),
-        json=fragment_to_json(doc),
-        markdown=export_markdown(doc),
+        json=json,
+        markdown=export_markdown(doc, deadline=deadline),
         text=text,
-        diff=text_diff(current_text, text),
+        diff=diff,
     )
 
 
 @router.get("/{version_id}", response_model=VersionDetail, response_model_by_alias=True)
 async def get_version(doc_id: str, version_id: int, access: CanView, rooms: RoomsDep,
-                      keeper: KeeperDep):
+                      keeper: KeeperDep, cpu: CpuDep, settings: SettingsDep):
     """One version's content (editor JSON, Markdown, text) and its diff from the current text."""
     loaded = await keeper.load(doc_id, version_id)
     if loaded is None:
@@ -129,16 +139,21 @@ async def get_version(doc_id: str, version_id: int, access: CanView, rooms: Room
         room = await rooms.with_room(doc_id)
     except RuntimeError as exc:
         raise _unavailable(exc) from exc
-    current_text = document_text(room.doc)  # the live doc: read on the event loop only
+    # the live doc is read on the event loop only; the work gets a copy of its state
+    current_state = room.doc.get_update()
     info, doc = loaded
-    return await asyncio.to_thread(_render, info, doc, current_text)
+    budget = settings.markdown_budget_seconds
+    with refusals(budget):
+        return await cpu.run_budgeted(budget, _render, info, doc, current_state,
+                                      diff_seconds=settings.diff_budget_seconds)
 
 
 @router.post("/{version_id}/restore", response_model=RestoreResult)
 async def restore_version(doc_id: str, version_id: int, access: CanEdit, keeper: KeeperDep):
     """Make the document equal to this version, as a new change that everyone receives."""
     try:
-        result = await keeper.restore(doc_id, version_id)
+        with refusals(keeper.restore_budget or 0):
+            result = await keeper.restore(doc_id, version_id)
     except (VersionUnavailable, RuntimeError) as exc:
         raise _unavailable(exc) from exc
     if result is None:
