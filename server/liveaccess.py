@@ -9,6 +9,7 @@ reconnect, those whose access changed:
 | session revoked or expired, API token revoked     | 4401 (signed out: sign in again)         |
 | invitation or link revoked or expired             | 4403 (access removed: terminal)          |
 | role raised or lowered                            | 3001 (reconnect and read the new role)   |
+| document deleted (on another process)             | 4410                                     |
 
 When: at once for the connections of this process when a route changes sharing
 (`doc_changed`) or an account's sessions or tokens (`account_changed`); on every other process
@@ -57,8 +58,8 @@ def judge(engine: Engine, doc_id: str, principal: Principal, role: str) -> Verdi
     """What to do with a connection to `doc_id` opened by `principal` with `role`, by what the
     database says now. Blocking: run in a thread."""
     doc = store_docs.get_document(engine, doc_id=doc_id)
-    if doc is None:
-        return KEEP  # deleting a document closes its connections itself (4410)
+    if doc is None:  # deleted (on another process: this one's room was not discarded)
+        return Verdict(CloseCode.GONE, "this document was deleted")
     user = principal.user
     if principal.session is not None:
         user = sessions.session_user(engine, session_hash=principal.session)

@@ -12,7 +12,7 @@ from crdt.markdown import document_text, fragment_to_json
 from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
 from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
-from server.deps import EngineDep, RoomsDep
+from server.deps import AccessWatchDep, EngineDep, RoomsDep
 from storage import documents as store_docs
 from storage.models import Document
 from storage.shares import user_roles
@@ -128,9 +128,11 @@ async def rename_document(doc_id: str, body: DocumentRename, access: CanEdit, en
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep):
+async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep,
+                          watch: AccessWatchDep):
     await rooms.discard(doc_id, CloseCode.GONE, "this document was deleted")
     await asyncio.to_thread(store_docs.delete_document, engine, doc_id=doc_id)
+    await watch.doc_changed(doc_id)  # its connections on other processes close too (4410)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -10,6 +10,7 @@ few seconds can only be the control message A published through Redis.
 | the owner lowers the editor to viewer  | closed 3001 (reconnect: viewer)  |
 | sign out everywhere                    | closed 4401                      |
 | a personal API token is revoked        | closed 4401                      |
+| the owner deletes the document         | closed 4410                      |
 """
 
 from __future__ import annotations
@@ -89,3 +90,13 @@ async def test_revoking_a_token_on_a_closes_its_socket_on_b(pair):
             await first_frame(ws)
             assert (await editor.delete(f"/api/auth/tokens/{created['id']}")).status_code == 204
             assert (await closed_with(ws, 3))[0] == 4401
+
+
+async def test_deleting_on_a_closes_the_socket_on_b(pair):
+    a, b = pair
+    doc = await a.new_doc()
+    async with websockets.connect(b.ws_url(doc, "editor"), open_timeout=5) as ws:
+        await first_frame(ws)
+        async with a.client("owner") as owner:
+            assert (await owner.delete(f"/api/docs/{doc}")).status_code == 204
+        assert (await closed_with(ws, 3))[0] == 4410
