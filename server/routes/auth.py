@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from server.access import Principal, PrincipalDep, UserDep, resolve
 from server.deps import AccessWatchDep, EngineDep, client_address
+from server.liveaccess import AccessWatch
 from server.security import (
     PERSONAL_PREFIX,
     HashingBusy,
@@ -205,7 +206,8 @@ async def change_password(request: Request, principal: Principal, current: str,
     await state.access_watch.account_changed(user.id)
 
 
-async def sign_out_everywhere(request: Request, user: User, watch) -> None:
+async def sign_out_everywhere(request: Request, user: User, watch: AccessWatch) -> None:
+    """Revoke every session of the account (this browser's too) and close their sockets."""
     await asyncio.to_thread(sessions.revoke_user_sessions, request.app.state.engine,
                             user_id=user.id)
     request.session.clear()
