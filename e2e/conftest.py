@@ -86,7 +86,9 @@ class QuireServer:
                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                 # the generated secret key lives with the database, so it survives restarts
                 env={**os.environ, "QUIRE_LOG_LEVEL": "warning", "QUIRE_DATA_DIR": str(self.workdir),
-                     "QUIRE_AUTH_REQUIRED": "true" if self.auth else "false"},
+                     "QUIRE_AUTH_REQUIRED": "true" if self.auth else "false",
+                     # every simulated person signs up from 127.0.0.1
+                     "QUIRE_SIGNUPS_PER_HOUR": "100000"},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 """Accounts through the real pages: sign up, the header's name and Sign out, sign in (a wrong
-password first), coming back to the document asked for, and a document not shared with you."""
+password first), coming back to the document asked for, a document not shared with you, and the
+account page (change the password, sign out everywhere)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,43 @@ def test_sign_up_sign_out_and_sign_in_through_the_forms(quire, people):
     # (The API answers 404 to hide which documents exist; Chromium logs that: allowed here.)
     dee.allowed.append(re.compile(r"Failed to load resource: .*status of 404"))
     page.goto(f"/d/{private_doc}")
-    expect(page.locator("#notice")).to_contain_text("do not have access")
+    # (the same answer as for an id that does not exist: ids of others' documents stay hidden)
+    expect(page.locator("#notice")).to_contain_text("it was not shared with you")
     expect(page.locator("#save-state")).to_have_attribute("data-kind", "closed")
     assert dee.text() == ""
+
+
+def test_account_page_changes_the_password_and_signs_out_everywhere(quire, people):
+    ada = people("Ada")
+    doc_id = ada.new_doc("Ada's plan")
+    # Ada's other browser, signed in to the same account, has the document open
+    elsewhere = people("Ada", account=False)
+    elsewhere.allow_network_errors()
+    response = elsewhere.context.request.post("/api/auth/login", data={
+        "username": ada.username, "password": PASSWORD})
+    assert response.status == 200, response.text()
+    elsewhere.open(doc_id)
+
+    # From her name in the header to her account page: a new password
+    page = ada.page
+    page.goto("/")
+    page.locator("header .account-name").click()
+    page.wait_for_url(quire.url + "/account")
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill("a new and longer passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_contain_text("Every other browser was signed out")
+
+    # the other browser's open document closes at once and asks to sign in again
+    elsewhere.page.wait_for_url(re.compile(r"/login\?next="), timeout=5000)
+    # this one is still signed in
+    page.goto("/")
+    expect(page.locator("header .account-name")).to_have_text("Signed in as Ada")
+
+    # Sign out everywhere: this browser too
+    page.goto("/account")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    page.wait_for_url(re.compile(r"/login$"))
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login\?next="))

@@ -1,9 +1,11 @@
 """Who is asking, and what may they do with a document.
 
-A principal comes from the signed session cookie, a personal API token (`Authorization: Bearer
-qp_...` or `?token=qp_...`) or a share-link token (`qs_...`). Roles rank viewer < commenter <
-editor < owner; a document's owner is its creator; invitations and links grant the others.
-Every REST route and the WebSocket go through `role_on`, so the same rules hold everywhere.
+A principal comes from the signed session cookie (a random session id whose row in
+`login_session` must be live: see storage/sessions.py), a personal API token
+(`Authorization: Bearer qp_...` or `?token=qp_...`) or a share-link token (`qs_...`). Roles
+rank viewer < commenter < editor < owner; a document's owner is its creator; invitations and
+links grant the others. Every REST route and the WebSocket go through `role_on`, so the same
+rules hold everywhere.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
 
 from server.security import LINK_PREFIX, PERSONAL_PREFIX, csrf_matches, token_hash
-from storage import accounts, shares
+from storage import accounts, sessions, shares
 from storage import documents as store_docs
 from storage.models import Document, Share, User
 
@@ -29,6 +31,9 @@ class Principal:
     user: User | None = None
     link: Share | None = None  # the share a link token stands for
     via_session: bool = False
+    # what vouched for `user`, so live connections can be re-checked (see server.liveaccess):
+    session: str | None = None  # the hash of the session id in the cookie
+    api_token: str | None = None  # the hash of the personal API token
 
     @property
     def anonymous(self) -> bool:
@@ -53,18 +58,19 @@ def bearer_token(authorization: str | None, query_token: str | None) -> str | No
     return query_token or None
 
 
-def resolve(engine: Engine, *, user_id: str | None, token: str | None) -> Principal:
-    """Blocking: run in a thread."""
-    user = link = None
+def resolve(engine: Engine, *, session_id: str | None, token: str | None) -> Principal:
+    """Who sends `token` and/or the session cookie's `session_id`. Blocking: run in a thread."""
+    user = link = api_token = session = None
     if token and token.startswith(PERSONAL_PREFIX):
         user = accounts.user_for_token(engine, token_hash=token_hash(token))
+        api_token = token_hash(token) if user is not None else None
     elif token and token.startswith(LINK_PREFIX):
         link = shares.link_share(engine, token_hash=token_hash(token))
-    via_session = False
-    if user is None and user_id:
-        user = accounts.get_user(engine, user_id=user_id)
-        via_session = user is not None
-    return Principal(user=user, link=link, via_session=via_session)
+    if user is None and session_id:
+        user = sessions.session_user(engine, session_hash=token_hash(session_id))
+        session = token_hash(session_id) if user is not None else None
+    return Principal(user=user, link=link, via_session=session is not None, session=session,
+                     api_token=api_token)
 
 
 def role_on(engine: Engine, principal: Principal, doc: Document) -> str | None:
@@ -93,7 +99,7 @@ async def current_principal(request: Request) -> Principal:
         return Principal()
     token = bearer_token(request.headers.get("authorization"), request.query_params.get("token"))
     principal = await asyncio.to_thread(resolve, state.engine,
-                                        user_id=request.session.get("uid"), token=token)
+                                        session_id=request.session.get("sid"), token=token)
     if principal.via_session and request.method not in SAFE_METHODS:
         if not csrf_matches(request.session.get("csrf"), request.headers.get("x-csrf-token")):
             raise HTTPException(status.HTTP_403_FORBIDDEN,

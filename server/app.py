@@ -16,11 +16,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from crdt.rooms import Rooms
 from server.config import Settings
 from server.cpu import CpuPool
+from server.liveaccess import AccessWatch
 from server.metrics import make_registry
+from server.origins import OriginPolicy
+from server.proxies import TrustedProxies
 from server.relay import RedisRelay
 from server.routes import auth, comments, documents, markdown, ops, shares
 from server.routes import versions as versions_routes
-from server.security import LoginThrottle, load_secret_key
+from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
 from server.ws import document_socket, serve_document_socket, warm_up
@@ -70,6 +73,9 @@ async def lifespan(app: FastAPI):
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
         app.state.metrics = make_registry(rooms, relay)
+        watch = AccessWatch(engine, rooms, interval=settings.access_recheck_seconds, relay=relay)
+        app.state.access_watch = watch
+        watch_task = asyncio.create_task(watch.run(), name="quire-access-watch")
         # the first connection after a restart should not pay for compiling queries, opening
         # database connections or importing pycrdt's async backend
         try:
@@ -87,7 +93,7 @@ async def lifespan(app: FastAPI):
                 await versions_task
             await titles.flush()
             cpu.shutdown()
-            for task in (titles_task, relay_task if relay else None):
+            for task in (watch_task, titles_task, relay_task if relay else None):
                 if task is None:
                     continue
                 task.cancel()
@@ -138,6 +144,7 @@ class QuireApp(FastAPI):
     held for hours, and each layer would keep its frame alive for all that time."""
 
     async def __call__(self, scope, receive, send) -> None:
+        scope = self.state.proxies.apply(scope)  # the client's address, from trusted proxies only
         doc_id = document_socket(scope)
         if doc_id is None:
             await super().__call__(scope, receive, send)
@@ -150,7 +157,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = QuireApp(title="Quire", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.login_throttle = LoginThrottle(settings.login_attempts,
-                                             settings.login_window_seconds)
+                                             settings.login_window_seconds,
+                                             cap=settings.login_backoff_max_seconds)
+    app.state.signup_throttle = SignupThrottle(settings.signups_per_hour)
+    app.state.passwords = PasswordWork(settings.password_hash_workers,
+                                       settings.password_hash_queue)
+    app.state.proxies = TrustedProxies(settings.trusted_proxies)
+    app.state.origins = OriginPolicy(settings.public_url, settings.allowed_origins)
     app.state.connections_by_address = {}
     secret = load_secret_key(settings.secret_key, Path(settings.data_dir))
     app.state.secret_key = secret

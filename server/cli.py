@@ -65,6 +65,9 @@ def serve(args: argparse.Namespace) -> None:
         ws=WebSocketProtocol,
         ws_max_size=settings.max_message_bytes + 1024 * 1024,
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default: the app decides
+        # whom to believe (QUIRE_TRUSTED_PROXIES, server/proxies.py)
+        proxy_headers=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
     )

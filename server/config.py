@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     updates_per_second: float = 100.0  # per connection, sustained
     update_burst: int = 500  # per connection, short bursts (pastes, offline merges)
     max_connections_per_address: int = 256  # offices share one address behind NAT
-    login_attempts: int = 5  # failed sign-ins per username and per address ...
-    login_window_seconds: float = 300.0  # ... within this window before sign-in is refused
+    login_attempts: int = 5  # failed sign-ins per username (4x per address) before back-off
+    login_window_seconds: float = 3600.0  # failures are forgotten after this long without one
     # several processes share documents through Redis when this is set (redis://host:port/0)
     redis_url: str | None = None
     redis_prefix: str = "quire:"
@@ -67,3 +67,25 @@ class Settings(BaseSettings):
     max_import_nodes: int = 200_000
     # seconds a version's word diff may take before it falls back to a coarser (line) diff
     diff_budget_seconds: float = 2.0
+
+    # ---- sessions, origins, proxies and throttles (issue 14, item 6) ------------------------
+    # the address people open Quire at (https://quire.example.com): WebSockets from any other
+    # origin are refused, and share links are built on it. Unset: the Host the request came to
+    public_url: str | None = None
+    # more origins whose pages may open document WebSockets (comma-separated, scheme://host:port)
+    allowed_origins: str = ""
+    # reverse proxies whose X-Forwarded-For / X-Real-IP are believed (comma-separated IPs or
+    # CIDRs, e.g. 127.0.0.1 for nginx on the same host); nobody's by default
+    trusted_proxies: str = ""
+    # live connections re-check their session, link and invitation this often (expiry)
+    access_recheck_seconds: float = 30.0
+    # each failed sign-in past the free ones doubles the wait, up to this many seconds
+    login_backoff_max_seconds: float = 300.0
+    # new accounts per client address per hour (each costs a slow password hash)
+    signups_per_hour: int = 20
+    # password hashes (sign-up, sign-in, password change) computed at once, in threads ...
+    password_hash_workers: int = 2
+    # ... and how many more may wait for one; past that, 503 "busy, try again"
+    password_hash_queue: int = 64
+    # /metrics answers only `Authorization: Bearer <this>`; unset: /metrics is not served (404)
+    metrics_token: str | None = Field(default=None, repr=False)

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from crdt.rooms import Rooms
 from server.config import Settings
 from server.cpu import CpuPool
+from server.liveaccess import AccessWatch
+from server.security import PasswordWork
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,6 +26,19 @@ def get_rooms(request: Request) -> Rooms:
     return request.app.state.rooms
 
 
+def get_access_watch(request: Request) -> AccessWatch:
+    return request.app.state.access_watch
+
+
+def get_passwords(request: Request) -> PasswordWork:
+    return request.app.state.passwords
+
+
+def client_address(request: Request) -> str:
+    """The client's address (a trusted proxy's word for it: server/proxies.py)."""
+    return request.client.host if request.client else "?"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 RoomsDep = Annotated[Rooms, Depends(get_rooms)]
@@ -34,3 +49,6 @@ def get_cpu(request: Request) -> CpuPool:
 
 
 CpuDep = Annotated[CpuPool, Depends(get_cpu)]
+AccessWatchDep = Annotated[AccessWatch, Depends(get_access_watch)]
+PasswordsDep = Annotated[PasswordWork, Depends(get_passwords)]
+ClientAddress = Annotated[str, Depends(client_address)]

@@ -11,6 +11,11 @@ only makes it fast. Pub/sub can lose messages (a reconnect, a slow subscriber), 
 Updates applied from the relay carry the RELAY origin: broadcast locally, never stored again.
 
 Frame on the wire: b"Q1" | kind (1) | sender id (16) | seq (8) | sent_ms (8) | payload.
+
+Besides documents, processes tell each other when access changed (a share revoked, a session
+signed out: see server/liveaccess.py) on the channel `<prefix>control`, in the same frame with
+kind CONTROL and a small JSON payload. Those are not numbered per document; a lost one is made
+up for by the periodic re-check, and after a reconnect every handler is told to re-check all.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from crdt.rooms import Rooms
 log = logging.getLogger("quire.relay")
 HEADER = struct.Struct(">2sB16sQQ")
 MAGIC = b"Q1"
+CONTROL = 0x43  # frame kind of control messages (document kinds are crdt.ports.RelayKind)
+RESYNC = b'{"all": true}'  # what handlers hear after a reconnect: messages may have been lost
 
 
 class RelayStats:
@@ -59,7 +66,9 @@ class RedisRelay:
         self.connected = False
         self._seq: dict[str, int] = {}
         self._seen: OrderedDict[tuple[bytes, str], int] = OrderedDict()
-        self._outbox: list[tuple[str, RelayKind, bytes]] = []
+        self._outbox: list[tuple[str | None, int, bytes]] = []
+        self._control_seq = 0
+        self.control_handlers: list = []  # called with each control payload from others
         self._wake = asyncio.Event()
         self._catchup: set[str] = set()
         self._catchup_wake = asyncio.Event()
@@ -67,6 +76,10 @@ class RedisRelay:
 
     def channel(self, doc_id: str) -> str:
         return f"{self.prefix}doc:{doc_id}"
+
+    @property
+    def control_channel(self) -> str:
+        return f"{self.prefix}control"
 
     # ---- wiring ----------------------------------------------------------------------------
 
@@ -78,6 +91,11 @@ class RedisRelay:
 
     def publish(self, doc_id: str, kind: RelayKind, payload: bytes) -> None:
         self._outbox.append((doc_id, kind, payload))
+        self._wake.set()
+
+    def publish_control(self, payload: bytes) -> None:
+        """Tell the other processes something about access (see server/liveaccess.py)."""
+        self._outbox.append((None, CONTROL, payload))
         self._wake.set()
 
     def request_catchup(self, doc_id: str) -> None:
@@ -116,11 +134,16 @@ class RedisRelay:
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for doc_id, kind, payload in batch:
-                        seq = self._seq.get(doc_id, 0) + 1
-                        self._seq[doc_id] = seq
+                        if doc_id is None:
+                            self._control_seq += 1
+                            seq, channel = self._control_seq, self.control_channel
+                        else:
+                            seq = self._seq.get(doc_id, 0) + 1
+                            self._seq[doc_id] = seq
+                            channel = self.channel(doc_id)
                         header = HEADER.pack(MAGIC, kind, self.node, seq,
                                              int(time.time() * 1000))
-                        pipe.publish(self.channel(doc_id), header + payload)
+                        pipe.publish(channel, header + payload)
                     await pipe.execute()
                 self.stats.published += len(batch)
             except Exception as exc:
@@ -137,8 +160,10 @@ class RedisRelay:
             pubsub = redis.Redis.from_url(self.url).pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(f"{self.prefix}doc:*")
+                await pubsub.subscribe(self.control_channel)
                 if self.connected is False and self.stats.reconnects:
                     log.info("relay reconnected to Redis")
+                    self._control(RESYNC)  # access may have changed while we were away
                 self.connected = True
                 backoff = 0.1
                 # whatever was published while we were not listening is in the database
@@ -148,6 +173,8 @@ class RedisRelay:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None and message["type"] == "pmessage":
                         self._receive(message["channel"], message["data"])
+                    elif message is not None and message["type"] == "message":
+                        self._receive_control(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -162,6 +189,20 @@ class RedisRelay:
                     await pubsub.aclose()
                 except Exception:
                     pass
+
+    def _receive_control(self, data: bytes) -> None:
+        if len(data) < HEADER.size:
+            return
+        magic, kind, node, _seq, _sent_ms = HEADER.unpack_from(data)
+        if magic == MAGIC and kind == CONTROL and node != self.node:
+            self._control(data[HEADER.size :])
+
+    def _control(self, payload: bytes) -> None:
+        for handler in self.control_handlers:
+            try:
+                handler(payload)
+            except Exception:
+                log.exception("a relay control handler failed")
 
     def _receive(self, channel: bytes, data: bytes) -> None:
         if len(data) < HEADER.size:

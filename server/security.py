@@ -1,6 +1,7 @@
-"""Secrets, passwords, tokens, CSRF and login throttling.
+"""Secrets, passwords, tokens, CSRF, and throttling of sign-ins and sign-ups.
 
-- Passwords: argon2id (argon2-cffi). Tokens: 32 random bytes, stored as SHA-256 hashes only.
+- Passwords: argon2id (argon2-cffi), hashed and checked in worker threads (`PasswordWork`).
+  Tokens: 32 random bytes, stored as SHA-256 hashes only.
   Personal tokens start `qp_`, share-link tokens `qs_`.
 - The session secret is `QUIRE_SECRET_KEY`, else a key generated once into the data folder
   (mode 0600). It is never logged.
@@ -10,12 +11,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -72,36 +77,183 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
 
 
+class BoundedTable(OrderedDict):
+    """A dict that forgets its least recently used entries beyond `max_entries`, so a flood
+    of distinct keys (guessed usernames, forged addresses) costs a fixed amount of memory."""
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def touch(self, key, make):
+        """The entry for `key` (made with `make()` if absent), now the most recently used."""
+        value = self.get(key)
+        if value is None:
+            value = self[key] = make()
+            while len(self) > self.max_entries:
+                self.popitem(last=False)
+        else:
+            self.move_to_end(key)
+        return value
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+    until: float = 0.0  # no attempt before this (monotonic seconds)
+    pending: int = 0  # attempts being checked right now
+
+
 class LoginThrottle:
-    """At most `limit` failed sign-ins per username and per client address within `window`
-    seconds; further attempts are refused (429) until old failures age out."""
+    """Exponential back-off after failed sign-ins, per username and per client address.
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    Each key has `free` failures (an address `address_factor` times as many: an office behind
+    one NAT address shares it); every failure past those doubles the wait, from `base` up to
+    `cap` seconds, so a lock always ends. Attempts refused while waiting do not count. An
+    attempt holds its place while its password is checked (`begin` ... `end`), so a burst of
+    simultaneous guesses gets no more tries than the same guesses one after another. A key's
+    failures are forgotten after `forget` seconds without one; a success clears its username
+    (not its address: signing in to one's own account between guesses must not reset it). At
+    most `max_entries` keys are kept (least recently used go first)."""
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
+    def __init__(self, free: int = 5, forget: float = 3600.0, *, cap: float = 300.0,
+                 base: float = 1.0, address_factor: int = 4, max_entries: int = 10_000,
+                 clock=time.monotonic) -> None:
+        self.free = max(1, free)
+        self.forget = forget
+        self.cap = cap
+        self.base = base
+        self.address_factor = address_factor
+        self._clock = clock
+        self._table: BoundedTable = BoundedTable(max_entries)
 
-    def retry_after(self, *keys: str) -> int:
-        """Seconds to wait if any key is over the limit, else 0."""
-        now = time.monotonic()
-        waits = []
-        for key in keys:
-            failures = self._recent(key, now)
-            if len(failures) >= self.limit:
-                waits.append(int(self.window - (now - failures[0])) + 1)
-        return max(waits, default=0)
+    def __len__(self) -> int:
+        return len(self._table)
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
+    def _keys(self, username: str, address: str) -> tuple[tuple[str, int], ...]:
+        return ((f"user:{username.lower()}", self.free),
+                (f"addr:{address}", self.free * self.address_factor))
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    def _fresh(self, key: str, now: float) -> _Failures | None:
+        entry = self._table.get(key)
+        if (entry is not None and not entry.pending and now >= entry.until
+                and now - entry.last > self.forget):
+            del self._table[key]  # forgotten: its count starts again
+            return None
+        return entry
+
+    def _wait(self, entry: _Failures, free: int, now: float) -> float:
+        if now < entry.until:
+            return entry.until - now
+        if entry.pending and entry.count + entry.pending >= free:
+            return min(1.0, self.cap)  # the attempts already under way use up what is left
+        return 0.0
+
+    def retry_after(self, username: str, address: str) -> int:
+        """Whole seconds to wait before this username may be tried from this address, else 0."""
+        now = self._clock()
+        waits = [self._wait(entry, free, now) for key, free in self._keys(username, address)
+                 if (entry := self._fresh(key, now)) is not None]
+        wait = max(waits, default=0.0)
+        return math.ceil(wait) if wait > 0 else 0
+
+    def begin(self, username: str, address: str) -> int:
+        """Start an attempt: 0 (then call `end` exactly once), or whole seconds to wait."""
+        wait = self.retry_after(username, address)
+        if wait:
+            return wait
+        for key, _ in self._keys(username, address):
+            self._table.touch(key, _Failures).pending += 1
+        return 0
+
+    def end(self, username: str, address: str, *, ok: bool | None) -> None:
+        """The attempt `begin` allowed is over: it succeeded (True), failed (False) or was
+        not decided (None: e.g. the server was too busy to check the password)."""
+        now = self._clock()
+        for key, free in self._keys(username, address):
+            entry = self._table.touch(key, _Failures)
+            entry.pending = max(0, entry.pending - 1)
+            if ok is not False:
+                continue
+            entry.count += 1
+            entry.last = now
+            if entry.count >= free:
+                entry.until = now + min(self.cap, self.base * 2 ** min(entry.count - free, 32))
+        if ok:
+            user_key = self._keys(username, address)[0][0]
+            entry = self._table.get(user_key)
+            if entry is not None:
+                entry.count, entry.until = 0, 0.0
+                if not entry.pending:
+                    del self._table[user_key]
+
+
+class SignupThrottle:
+    """At most `per_hour` new accounts per client address (a token bucket refilling over the
+    hour); at most `max_entries` addresses are remembered."""
+
+    def __init__(self, per_hour: int, *, max_entries: int = 10_000, clock=time.monotonic) -> None:
+        self.per_hour = per_hour
+        self._clock = clock
+        self._buckets: BoundedTable = BoundedTable(max_entries)
+
+    def take(self, address: str) -> int:
+        """Use one sign-up of `address`: 0 if allowed, else whole seconds until the next one."""
+        if self.per_hour <= 0:
+            return 3600
+        now = self._clock()
+        rate = self.per_hour / 3600.0
+        bucket = self._buckets.touch(address, lambda: [float(self.per_hour), now])
+        tokens = min(float(self.per_hour), bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if tokens >= 1.0:
+            bucket[0] = tokens - 1.0
+            return 0
+        bucket[0] = tokens
+        return math.ceil((1.0 - tokens) / rate)
+
+
+class HashingBusy(Exception):
+    """Too many password hashes are already waiting: answer 503 and let the client retry."""
+
+
+class PasswordWork:
+    """Password hashing and checking (argon2, ~100 ms of CPU each) never on the event loop:
+    on `workers` threads of its own, so a flood of sign-ins or sign-ups neither takes the
+    default pool's threads (which database calls and /healthz need) nor more than `workers`
+    cores. More than `queue` waiting: HashingBusy at once, instead of an ever longer line."""
+
+    def __init__(self, workers: int = 2, queue: int = 64) -> None:
+        self._slots = asyncio.Semaphore(max(1, workers))
+        # threads of its own: the default pool stays free for database calls
+        self._threads = ThreadPoolExecutor(max(1, workers), thread_name_prefix="quire-hash")
+        self._queue = queue
+        self._waiting = 0
+
+    async def _run(self, fn, *args):
+        if self._waiting >= self._queue:
+            raise HashingBusy
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        # the slot is given back when the thread is done, even if the request was cancelled
+        # meanwhile: a cancelled request must not let more hashes run than there are slots
+        job = asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
+        job.add_done_callback(self._finished)
+        return await asyncio.shield(job)
+
+    def _finished(self, job: asyncio.Future) -> None:
+        self._slots.release()
+        if not job.cancelled():
+            job.exception()  # retrieved here when nobody awaits it any more
+
+    async def hash(self, password: str) -> str:
+        return await self._run(hash_password, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when `password` matches; checks a dummy hash when there is no account, so the
+        time taken does not tell whether a username exists."""
+        return await self._run(verify_password, password_hash or DUMMY_HASH, password)

@@ -2,6 +2,15 @@
 
 Served as raw ASGI before the FastAPI app's own stack (see `server.app.QuireApp`): the
 connection skips the HTTP middleware, so it reads the session cookie itself.
+
+Before anything of the document is sent, in this order:
+1. a connection slot of the client's address is taken (released when the socket ends), before
+   the first await, so simultaneous handshakes cannot all pass the limit (1013 when full);
+2. a page of another origin is refused (ORIGIN_REFUSED, 4406: see server/origins.py); without
+   an `Origin` (not a browser) the session cookie is ignored and only tokens count;
+3. who it is and their role: 4401 when nobody is signed in, and the same 4404 "document not
+   found" for an id that does not exist and for a document this person may not open, so ids
+   cannot be probed (4403 means access was removed while connected: server/liveaccess.py).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
+from server.origins import ORIGIN_REFUSED
 from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
 from storage.db import sample_ids
@@ -29,10 +39,11 @@ from storage.updates import load_updates
 log = logging.getLogger("quire.ws")
 PATH = re.compile(r"^/ws/([A-Za-z0-9_-]{1,200})$")
 SESSION_COOKIE = "quire_session"
+NOT_FOUND_REASON = "document not found"  # unknown, or not yours: the same answer
 
 
-def session_user_id(headers: dict[str, str], secret: str, max_age: int) -> str | None:
-    """The account id in the signed session cookie (as SessionMiddleware wrote it), if any."""
+def cookie_session_id(headers: dict[str, str], secret: str, max_age: int) -> str | None:
+    """The session id in the signed session cookie (as SessionMiddleware wrote it), if any."""
     raw = headers.get("cookie")
     if not raw:
         return None
@@ -41,8 +52,8 @@ def session_user_id(headers: dict[str, str], secret: str, max_age: int) -> str |
         if morsel is None:
             return None
         data = itsdangerous.TimestampSigner(secret).unsign(morsel.value, max_age=max_age)
-        uid = json.loads(b64decode(data)).get("uid")
-        return uid if isinstance(uid, str) else None
+        sid = json.loads(b64decode(data)).get("sid")
+        return sid if isinstance(sid, str) else None
     except (itsdangerous.BadSignature, ValueError, TypeError):
         return None
 
@@ -54,8 +65,8 @@ def warm_up(engine) -> None:
     some = sample_ids(engine)
     get_document(engine, doc_id=some.get("document", missing))
     get_user(engine, user_id=some.get("user", missing))
-    resolve(engine, user_id=missing, token="qp_" + missing)
-    resolve(engine, user_id=None, token="qs_" + missing)
+    resolve(engine, session_id=missing, token="qp_" + missing)
+    resolve(engine, session_id=None, token="qs_" + missing)
     load_updates(engine, doc_id=some.get("document", missing))
 
 
@@ -70,12 +81,35 @@ def document_socket(scope) -> str | None:
 async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
     state = app.state
     settings = state.settings
+    client = scope.get("client")  # the real client, if a trusted proxy said so (server/proxies.py)
+    address = client[0] if client else "?"
+    counts = state.connections_by_address
+    # reserve the slot before the first await: handshakes in flight count
+    full = counts.get(address, 0) >= settings.max_connections_per_address
+    if not full:
+        counts[address] = counts.get(address, 0) + 1
+    try:
+        await _serve(app, scope, receive, send, doc_id, full=full)
+    finally:
+        if not full:
+            counts[address] -= 1
+            if counts[address] <= 0:
+                del counts[address]
+
+
+async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
+    state = app.state
+    settings = state.settings
     # read before accepting: the server may drop the handshake's headers once it is done
     # (server/websocket_protocol.py); a connection lives for hours, keep only what it needs
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    origin = headers.get("origin")
+    foreign = origin is not None and not state.origins.allows(origin, headers.get("host"))
     token = bearer_token(headers.get("authorization"), (query.get("token") or [None])[0])
-    user_id = session_user_id(headers, state.secret_key, settings.session_max_age)
+    # only a browser holds the cookie, and a browser always says where its page came from
+    session_id = (cookie_session_id(headers, state.secret_key, settings.session_max_age)
+                  if origin is not None and not foreign else None)
     wants_persisted = (query.get("saved") or [""])[0] == "1"
     del headers, query
     extensions = scope.get("extensions") or {}
@@ -87,37 +121,36 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
         await channel.accept()
     except ChannelClosed:
         return
-    client = scope.get("client")
-    address = client[0] if client else "?"
-    counts = state.connections_by_address
-    if counts.get(address, 0) >= settings.max_connections_per_address:
+    if full:
         await channel.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
         return
+    if foreign:
+        log.info("doc %s: refused a WebSocket from the page of another origin (%.100s)",
+                 doc_id, origin)
+        await channel.close(ORIGIN_REFUSED, "this page may not open Quire documents")
+        return
 
-    def authorise() -> tuple[bool, Principal, str | None]:
+    def authorise() -> tuple[Principal, str | None]:
         doc = get_document(state.engine, doc_id=doc_id)
         if not settings.auth_required:
-            return doc is not None, Principal(), "owner"
-        principal = resolve(state.engine, user_id=user_id, token=token)
-        return doc is not None, principal, role_on(state.engine, principal, doc) if doc else None
+            return Principal(), "owner" if doc is not None else None
+        principal = resolve(state.engine, session_id=session_id, token=token)
+        return principal, role_on(state.engine, principal, doc) if doc else None
 
     try:
-        exists, principal, role = await asyncio.to_thread(authorise)
+        principal, role = await asyncio.to_thread(authorise)
     except Exception as exc:
         log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
         await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
         return
-    if role is None and principal.anonymous:
+    if role is None and principal.anonymous and settings.auth_required:
         await channel.close(CloseCode.UNAUTHORIZED, "sign in to open this document")
         return
-    if not exists:
-        await channel.close(CloseCode.NOT_FOUND, "unknown document")
-        return
     if role is None:
-        await channel.close(CloseCode.FORBIDDEN, "you do not have access to this document")
+        await channel.close(CloseCode.NOT_FOUND, NOT_FOUND_REASON)
         return
+    client = scope.get("client")
     label = f"{client[0]}:{client[1]}" if client else "?"
-    counts[address] = counts.get(address, 0) + 1
     try:
         await state.rooms.join(
             doc_id,
@@ -134,7 +167,3 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
     except Exception as exc:
         log.error("doc %s: connection failed: %r", doc_id, exc)
         await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
-    finally:
-        counts[address] -= 1
-        if counts[address] <= 0:
-            del counts[address]

@@ -152,3 +152,20 @@ class Share(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. Its cookie carries a random session id; only the id's SHA-256 is
+    kept here. Signing out, signing out everywhere and changing the password revoke rows; a
+    missing, revoked or expired row is a signed-out browser."""
+
+    __tablename__ = "login_session"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))  # sha256 of the session id
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("user.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(nullable=False, index=True)
+    revoked_at: datetime | None = None

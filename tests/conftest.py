@@ -164,7 +164,7 @@ async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                             ws=WebSocketProtocol, lifespan="on",
                             ws_max_size=settings.max_message_bytes + 1024 * 1024,
-                            ws_per_message_deflate=False)
+                            ws_per_message_deflate=False, proxy_headers=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -1,9 +1,22 @@
-"""Accounts: sign up, sign in, sign out (JSON API and HTML forms), who am I, API tokens."""
+"""Accounts: sign up, sign in, sign out (JSON API and HTML forms), who am I, API tokens.
+
+Sessions live in the database (storage/sessions.py): the signed cookie carries a random session
+id, and every request and WebSocket checks its row. Signing out revokes this browser's row;
+"sign out everywhere" revokes every row of the account; changing the password revokes every
+other row (this browser stays signed in). Either way the account's open WebSockets on every
+process are re-checked at once (server/liveaccess.py) and the revoked ones close with 4401.
+Personal API tokens are not sessions: they stay until revoked one by one.
+
+Passwords are hashed and checked in worker threads, a few at a time (`PasswordWork`); sign-ins
+back off per username and per address (`LoginThrottle`), sign-ups are limited per address.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,20 +24,19 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from server.access import PrincipalDep, UserDep
-from server.deps import EngineDep
+from server.access import Principal, PrincipalDep, UserDep, resolve
+from server.deps import AccessWatchDep, EngineDep, client_address
+from server.liveaccess import AccessWatch
 from server.security import (
-    DUMMY_HASH,
     PERSONAL_PREFIX,
+    HashingBusy,
     csrf_matches,
-    hash_password,
     new_csrf_token,
     new_token,
     token_hash,
-    verify_password,
 )
-from storage import accounts
-from storage.models import User
+from storage import accounts, sessions
+from storage.models import User, utcnow
 
 router = APIRouter(tags=["accounts"])
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
@@ -38,6 +50,11 @@ class Credentials(BaseModel):
 class SignUp(Credentials):
     password: str = Field(min_length=8, max_length=200)
     display_name: str | None = Field(default=None, max_length=100)
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=200)
+    new: str = Field(min_length=8, max_length=200)
 
 
 class Me(BaseModel):
@@ -68,14 +85,30 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_session(request: Request, user: User) -> None:
+async def start_session(request: Request, user: User) -> None:
+    """Sign this browser in as `user`: a new session row, and its random id in the cookie
+    (a new id on every sign-in; the one the browser had before is revoked)."""
+    state = request.app.state
+    old = request.session.get("sid")
+    if isinstance(old, str):
+        await asyncio.to_thread(sessions.revoke_session, state.engine, session_hash=token_hash(old))
+    session_id = secrets.token_urlsafe(32)
+    await asyncio.to_thread(
+        sessions.create_session, state.engine, session_hash=token_hash(session_id),
+        user_id=user.id,
+        expires_at=utcnow() + timedelta(seconds=state.settings.session_max_age))
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session["sid"] = session_id
     request.session["csrf"] = new_csrf_token()
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "?"
+async def end_session(request: Request) -> None:
+    """Sign this browser out: revoke its session row and empty its cookie."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        await asyncio.to_thread(sessions.revoke_session, request.app.state.engine,
+                                session_hash=token_hash(session_id))
+    request.session.clear()
 
 
 def validate_signup(username: str, password: str) -> str | None:
@@ -86,63 +119,140 @@ def validate_signup(username: str, password: str) -> str | None:
     return None
 
 
+def _busy() -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                         "Many people are signing in right now. Try again in a moment.",
+                         headers={"Retry-After": "1"})
+
+
+def _wait_message(what: str, wait: int) -> str:
+    return f"{what} Try again in {wait} second{'s' if wait != 1 else ''}."
+
+
 async def check_login(request: Request, username: str, password: str) -> User:
-    """The user for these credentials, or HTTPException 401/429 (with throttling)."""
-    throttle = request.app.state.login_throttle
-    keys = (f"user:{username.lower()}", f"addr:{client_address(request)}")
-    wait = throttle.retry_after(*keys)
+    """The user for these credentials, or HTTPException 401, 429 (back-off) or 503 (busy)."""
+    state = request.app.state
+    throttle = state.login_throttle
+    address = client_address(request)
+    wait = throttle.begin(username, address)
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f"Too many failed sign-ins. Try again in {wait} seconds.",
+                            _wait_message("Too many failed sign-ins.", wait),
                             headers={"Retry-After": str(wait)})
-    engine = request.app.state.engine
-
-    def lookup() -> User | None:
-        user = accounts.get_user_by_username(engine, username=username)
-        ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
-        return user if user is not None and ok else None
-
-    user = await asyncio.to_thread(lookup)
-    if user is None:
-        throttle.failed(*keys)
+    ok: bool | None = None
+    try:
+        user = await asyncio.to_thread(accounts.get_user_by_username, state.engine,
+                                       username=username)
+        matches = await state.passwords.verify(user.password_hash if user else None, password)
+        ok = user is not None and matches
+    except HashingBusy as exc:
+        raise _busy() from exc
+    finally:
+        throttle.end(username, address, ok=ok)
+    if not ok:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong username or password.")
-    throttle.succeeded(*keys)
+    assert user is not None
     return user
 
 
-async def create_account(engine, username: str, password: str, display_name: str | None) -> User:
+async def create_account(request: Request, username: str, password: str,
+                         display_name: str | None) -> User:
     error = validate_signup(username, password)
     if error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
+    state = request.app.state
+    wait = state.signup_throttle.take(client_address(request))
+    if wait:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            _wait_message("Too many new accounts from your network.", wait),
+                            headers={"Retry-After": str(wait)})
+    try:
+        password_hash = await state.passwords.hash(password)
+    except HashingBusy as exc:
+        raise _busy() from exc
     try:
         return await asyncio.to_thread(
-            accounts.create_user, engine, username=username,
+            accounts.create_user, state.engine, username=username,
             display_name=(display_name or username).strip()[:100] or username,
-            password_hash=hash_password(password))
+            password_hash=password_hash)
     except accounts.UsernameTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "That username is taken.") from exc
+
+
+async def change_password(request: Request, principal: Principal, current: str,
+                          new: str) -> None:
+    """Check the current password (a wrong one counts as a failed sign-in), store the new
+    one and revoke every other session of the account, then close their live sockets."""
+    user = principal.user
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first")
+    if len(new) < 8:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "Choose a password of at least 8 characters.")
+    try:
+        await check_login(request, user.username, current)
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_401_UNAUTHORIZED:
+            raise
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "That is not your current password.") from exc
+    state = request.app.state
+    try:
+        password_hash = await state.passwords.hash(new)
+    except HashingBusy as exc:
+        raise _busy() from exc
+    await asyncio.to_thread(sessions.replace_password, state.engine, user_id=user.id,
+                            password_hash=password_hash, keep=principal.session)
+    await state.access_watch.account_changed(user.id)
+
+
+async def sign_out_everywhere(request: Request, user: User, watch: AccessWatch) -> None:
+    """Revoke every session of the account (this browser's too) and close their sockets."""
+    await asyncio.to_thread(sessions.revoke_user_sessions, request.app.state.engine,
+                            user_id=user.id)
+    request.session.clear()
+    await watch.account_changed(user.id)
 
 
 # ---- JSON API -------------------------------------------------------------------------------
 
 
 @router.post("/api/auth/signup", status_code=status.HTTP_201_CREATED, response_model=Me)
-async def signup_api(body: SignUp, request: Request, engine: EngineDep):
-    user = await create_account(engine, body.username, body.password, body.display_name)
-    start_session(request, user)
+async def signup_api(body: SignUp, request: Request):
+    user = await create_account(request, body.username, body.password, body.display_name)
+    await start_session(request, user)
     return me(user)
 
 
 @router.post("/api/auth/login", response_model=Me)
 async def login_api(body: Credentials, request: Request):
     user = await check_login(request, body.username, body.password)
-    start_session(request, user)
+    await start_session(request, user)
     return me(user)
 
 
 @router.post("/api/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout_api(request: Request, principal: PrincipalDep):
-    request.session.clear()
+    await end_session(request)
+
+
+@router.post("/api/auth/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_everywhere_api(request: Request, user: UserDep, watch: AccessWatchDep):
+    """Sign out every browser of this account, this one included; their open documents close
+    (4401) on every server process. Personal API tokens are kept (revoke them one by one)."""
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Accounts are switched off")
+    await sign_out_everywhere(request, user, watch)
+
+
+@router.post("/api/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password_api(body: PasswordChange, request: Request, principal: PrincipalDep,
+                              user: UserDep):
+    """Change the password: every other browser of this account is signed out (this one stays
+    signed in). A wrong `current` password counts as a failed sign-in."""
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Accounts are switched off")
+    await change_password(request, principal, body.current, body.new)
 
 
 @router.get("/api/auth/me", response_model=Me)
@@ -164,10 +274,13 @@ async def create_api_token(body: TokenCreate, user: UserDep, engine: EngineDep):
 
 
 @router.delete("/api/auth/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_token(token_id: str, user: UserDep, engine: EngineDep):
+async def revoke_api_token(token_id: str, user: UserDep, engine: EngineDep,
+                           watch: AccessWatchDep):
+    """Revoke a personal API token; connections it opened close (4401) on every process."""
     if user is None or not await asyncio.to_thread(accounts.revoke_api_token, engine,
                                                    user_id=user.id, token_id=token_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such token")
+    await watch.account_changed(user.id)
 
 
 # ---- HTML forms -----------------------------------------------------------------------------
@@ -216,12 +329,12 @@ async def login_form(request: Request, username: Field_, password: Field_, csrf_
     except HTTPException as exc:
         return _form_page(request, "login.html", error=exc.detail, code=exc.status_code,
                           username=username, next_url=next)
-    start_session(request, user)
+    await start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/signup", include_in_schema=False)
-async def signup_form(request: Request, engine: EngineDep, username: Field_, password: Field_,
+async def signup_form(request: Request, username: Field_, password: Field_,
                       display_name: Annotated[str, Form()] = "",
                       csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
                       next: Annotated[str, Form()] = "/"):
@@ -229,11 +342,11 @@ async def signup_form(request: Request, engine: EngineDep, username: Field_, pas
         return _form_page(request, "signup.html", error="The form expired. Please try again.",
                           code=403, username=username, next_url=next)
     try:
-        user = await create_account(engine, username, password, display_name or None)
+        user = await create_account(request, username, password, display_name or None)
     except HTTPException as exc:
         return _form_page(request, "signup.html", error=exc.detail, code=exc.status_code,
                           username=username, next_url=next)
-    start_session(request, user)
+    await start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -241,7 +354,58 @@ async def signup_form(request: Request, engine: EngineDep, username: Field_, pas
 async def logout_form(request: Request,
                       csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
     if csrf_matches(request.session.get("csrf"), csrf_token_):
-        request.session.clear()
+        await end_session(request)
+    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/account", response_class=HTMLResponse, include_in_schema=False)
+async def account_page(request: Request, principal: PrincipalDep):
+    if principal.user is None:
+        return login_redirect(request)
+    return _account_page(request, principal.user)
+
+
+def _account_page(request: Request, user: User, *, error: str | None = None,
+                  done: str | None = None, code: int = 200) -> HTMLResponse:
+    from server.routes.pages import page_headers, templates
+
+    return templates.TemplateResponse(
+        request, "account.html",
+        {"error": error, "done": done, "csrf_token": csrf_token(request),
+         "user_name": user.display_name, "username": user.username},
+        status_code=code, headers=page_headers())
+
+
+async def _form_principal(request: Request) -> Principal:
+    """Who posts a form: by the session cookie only (the form's CSRF field was checked)."""
+    return await asyncio.to_thread(resolve, request.app.state.engine,
+                                   session_id=request.session.get("sid"), token=None)
+
+
+@router.post("/account/password", include_in_schema=False)
+async def change_password_form(request: Request, current_password: Field_, new_password: Field_,
+                               csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
+    if not csrf_matches(request.session.get("csrf"), csrf_token_):
+        return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
+    principal = await _form_principal(request)
+    if principal.user is None:
+        return login_redirect(request)
+    try:
+        await change_password(request, principal, current_password, new_password)
+    except HTTPException as exc:
+        return _account_page(request, principal.user, error=exc.detail, code=exc.status_code)
+    return _account_page(request, principal.user,
+                         done="Your password was changed. Every other browser was signed out.")
+
+
+@router.post("/logout-all", include_in_schema=False)
+async def logout_everywhere_form(request: Request, watch: AccessWatchDep,
+                                 csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
+    if not csrf_matches(request.session.get("csrf"), csrf_token_):
+        return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
+    principal = await _form_principal(request)
+    if principal.user is not None:
+        await sign_out_everywhere(request, principal.user, watch)
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -15,7 +15,7 @@ from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
 from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
 from server.cpu import refusals
-from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
+from server.deps import AccessWatchDep, CpuDep, EngineDep, RoomsDep, SettingsDep
 from storage import documents as store_docs
 from storage.models import Document
 from storage.shares import user_roles
@@ -131,9 +131,11 @@ async def rename_document(doc_id: str, body: DocumentRename, access: CanEdit, en
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep):
+async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep,
+                          watch: AccessWatchDep):
     await rooms.discard(doc_id, CloseCode.GONE, "this document was deleted")
     await asyncio.to_thread(store_docs.delete_document, engine, doc_id=doc_id)
+    await watch.doc_changed(doc_id)  # its connections on other processes close too (4410)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

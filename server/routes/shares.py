@@ -1,7 +1,8 @@
 """Sharing a document: invitations to accounts and share links, each with a role.
 
-Only the owner manages sharing. Revoking closes, at once, the live connections of everyone who
-lost access (terminal close code 4403 with a message for their page).
+Only the owner manages sharing. Revoking closes, at once and on every server process, the live
+connections of everyone who lost access (terminal close code 4403 with a message for their
+page); a changed role makes them reconnect (3001). See server/liveaccess.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from crdt.protocol import CloseCode
-from server.access import IsOwner, Principal, role_on
-from server.deps import EngineDep, RoomsDep
+from server.access import IsOwner
+from server.deps import AccessWatchDep, EngineDep, SettingsDep
 from server.security import LINK_PREFIX, new_token, token_hash
 from storage import accounts
 from storage import shares as store_shares
@@ -71,7 +71,7 @@ async def list_shares(access: IsOwner, engine: EngineDep):
 
 
 @router.post("/shares", status_code=status.HTTP_201_CREATED, response_model=SharePublic)
-async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, rooms: RoomsDep):
+async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: AccessWatchDep):
     user = await asyncio.to_thread(accounts.get_user_by_username, engine, username=body.username)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No account is called {body.username!r}")
@@ -81,12 +81,13 @@ async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, rooms: 
         store_shares.create_share, engine, doc_id=access.doc.id, role=body.role,
         created_by=access.principal.user.id if access.principal.user else None,
         user_id=user.id, expires_at=_expiry(body.expires_in_days))
-    await recheck_connections(engine, rooms, access.doc)  # a changed role applies at once
+    await watch.doc_changed(access.doc.id)  # a changed role applies at once
     return _public(share, user)
 
 
 @router.post("/links", status_code=status.HTTP_201_CREATED, response_model=LinkCreated)
-async def create_link(body: LinkCreate, request: Request, access: IsOwner, engine: EngineDep):
+async def create_link(body: LinkCreate, request: Request, access: IsOwner, engine: EngineDep,
+                      settings: SettingsDep):
     """A share link: whoever holds the token gets `role` (`/d/{id}?token=...`, or
     `Authorization: Bearer <token>` / `?token=` for scripts and bots)."""
     token = new_token(LINK_PREFIX)
@@ -94,39 +95,14 @@ async def create_link(body: LinkCreate, request: Request, access: IsOwner, engin
         store_shares.create_share, engine, doc_id=access.doc.id, role=body.role,
         created_by=access.principal.user.id if access.principal.user else None,
         token_hash=token_hash(token), label=body.label, expires_at=_expiry(body.expires_in_days))
-    url = str(request.base_url).rstrip("/") + f"/d/{access.doc.id}?token={token}"
+    base = settings.public_url or str(request.base_url)  # QUIRE_PUBLIC_URL when set
+    url = base.rstrip("/") + f"/d/{access.doc.id}?token={token}"
     return LinkCreated(**_public(share, None).model_dump(), token=token, url=url)
 
 
 @router.delete("/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke(share_id: str, access: IsOwner, engine: EngineDep, rooms: RoomsDep):
+async def revoke(share_id: str, access: IsOwner, engine: EngineDep, watch: AccessWatchDep):
     if not await asyncio.to_thread(store_shares.revoke_share, engine, doc_id=access.doc.id,
                                    share_id=share_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such share")
-    await recheck_connections(engine, rooms, access.doc)
-
-
-async def recheck_connections(engine, rooms, doc) -> None:
-    """Re-evaluate every live connection to `doc`: close those that lost access, and apply
-    changed roles at once."""
-    room = rooms.open_room(doc.id)
-    if room is None:
-        return
-    for conn in list(room.connections):
-        principal = conn.identity
-        if not isinstance(principal, Principal):
-            continue
-        role = await asyncio.to_thread(_fresh_role, engine, principal, doc)
-        if role is None:
-            conn.close(CloseCode.FORBIDDEN,
-                       "Your access to this document was removed by the owner")
-        elif role != conn.role:
-            # reconnect (not a terminal code): the page reads its new role and shows it
-            conn.close(CloseCode.ROLE_CHANGED, "your role on this document changed")
-
-
-def _fresh_role(engine, principal: Principal, doc) -> str | None:
-    link = principal.link
-    if link is not None:
-        link = store_shares.get_share(engine, share_id=link.id)
-    return role_on(engine, Principal(user=principal.user, link=link), doc)
+    await watch.doc_changed(access.doc.id)

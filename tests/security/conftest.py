@@ -14,6 +14,13 @@ viewer (`Cast`). The shape of every attack test:
 One server serves a whole test module (starting one takes a second or two); each test makes its
 own documents, so tests stay independent. A test that kills the server makes every later test
 of its module fail at its first step, which is the right signal.
+
+More servers: `quire_factory(env={...})` starts another for the module (e.g. with a short
+re-check interval), `quire_factory(database_url=a.database_url, cast_of=a)` one sharing a's
+database and people. A person signs in like a browser with `async with quire.browser(role)`
+(an httpx client holding the session cookie and sending the page's CSRF token);
+`quire.socket(doc, browser)` opens the document's WebSocket with that cookie, from the page's
+origin unless `origin=` says otherwise (None: no Origin header at all).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import pytest
 import websockets
 from pycrdt import Doc
 
+from tests.conftest import TEST_PASSWORD
 from tests.support.process import QuireProcess
 from tests.support.yclient import YClient
 
@@ -66,8 +74,10 @@ class ProbeResult:
 class SecureQuire:
     """A `quire serve` subprocess with accounts on, and the people who attack it."""
 
-    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
-        self.process = QuireProcess(workdir, env={"QUIRE_AUTH_REQUIRED": "true",
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None,
+                 database_url: str | None = None) -> None:
+        self.process = QuireProcess(workdir, database_url=database_url,
+                                    env={"QUIRE_AUTH_REQUIRED": "true",
                                                   "QUIRE_SECRET_KEY": "s" * 48,
                                                   "QUIRE_UNLOAD_AFTER": "0.3",
                                                   "QUIRE_METRICS_TOKEN": METRICS_TOKEN,
@@ -76,8 +86,12 @@ class SecureQuire:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, cast_of: SecureQuire | None = None) -> None:
+        """Start the server and make its cast (or share `cast_of`'s, on the same database)."""
         asyncio.run(self.process.start())
+        if cast_of is not None:
+            self.cast = cast_of.cast
+            return
         from sqlalchemy import create_engine
 
         from tests.conftest import make_account
@@ -108,6 +122,50 @@ class SecureQuire:
     @property
     def http(self) -> str:
         return self.process.http
+
+    @property
+    def database_url(self) -> str:
+        return self.process.database_url
+
+    # ---- browsers --------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def browser(self, role: str | None = None, *, username: str | None = None,
+                      password: str = TEST_PASSWORD, **kwargs) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client signed in like a browser (POST /api/auth/login) as `role` or
+        `username`: it holds the session cookie and sends the page's CSRF token on writes."""
+        name = username or self.cast[role].username
+        async with httpx.AsyncClient(base_url=self.http, timeout=10, **kwargs) as client:
+            response = await client.post("/api/auth/login",
+                                         json={"username": name, "password": password})
+            response.raise_for_status()
+            await self.refresh_csrf(client)
+            yield client
+
+    async def refresh_csrf(self, client: httpx.AsyncClient) -> None:
+        """Read the CSRF token from a page, as the browser code does (after a new session)."""
+        import re
+
+        page = await client.get("/")
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+        assert match, f"no CSRF token on the dashboard ({page.status_code})"
+        client.headers["X-CSRF-Token"] = match.group(1)
+
+    def cookie_header(self, client: httpx.AsyncClient) -> str:
+        return f"quire_session={client.cookies['quire_session']}"
+
+    def socket(self, doc_id: str, browser: httpx.AsyncClient | None, *, origin: str | None = "",
+               token: str | None = None, **kwargs):
+        """`websockets.connect` to the document as a browser would: the session cookie of
+        `browser`, and `Origin: <this server>` (or `origin`; None sends no Origin)."""
+        headers = {}
+        if browser is not None:
+            headers["Cookie"] = self.cookie_header(browser)
+        if origin is not None:
+            headers["Origin"] = origin or self.http
+        url = self.ws_url(doc_id, None, **({"token": token} if token else {}))
+        return websockets.connect(url, additional_headers=headers, max_size=None,
+                                  compression=None, open_timeout=5, **kwargs)
 
     def ws_url(self, doc_id: str, role: str | None = "editor", **params: str) -> str:
         """The document's WebSocket URL as `role` (None: anonymous)."""
@@ -231,6 +289,27 @@ def _start(tmp_path_factory, env: dict[str, str] | None = None) -> Iterator[Secu
         yield quire
     finally:
         quire.stop()
+
+
+@pytest.fixture(scope="module")
+def quire_factory(tmp_path_factory):
+    """Start more servers for this module: `quire_factory(env=..., database_url=...,
+    cast_of=...)`, from a (module-scoped, synchronous) fixture. All are stopped when the module
+    is done."""
+    started: list[SecureQuire] = []
+
+    def start(env: dict[str, str] | None = None, *, database_url: str | None = None,
+              cast_of: SecureQuire | None = None) -> SecureQuire:
+        server = SecureQuire(tmp_path_factory.mktemp("quire"), env, database_url)
+        started.append(server)
+        server.start(cast_of)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ async def test_dashboard_lists_only_documents_you_may_open(server, world):
 
 WS_EXPECTED = {
     "anonymous": 4401, "forged link": 4401, "forged personal": 4401, "revoked link": 4401,
-    "expired link": 4401, "another user": 4403,
+    "expired link": 4401, "another user": 4404,  # the same answer as an unknown id
 }
 
 

@@ -17,6 +17,9 @@ from tests.support.process import QuireProcess
 from tests.support.services import private_redis, require_redis, run_prefix
 from tests.support.yclient import YClient, eventually, joined
 
+METRICS_TOKEN = "metrics-test-token"
+METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 
 @pytest.fixture
 def redis_url() -> str:
@@ -30,7 +33,7 @@ async def cluster(db_url: str, redis_url: str, n: int, prefix: str | None = None
         servers = []
         for _ in range(n):
             settings = Settings(database_url=db_url, redis_url=redis_url, redis_prefix=prefix,
-                                unload_after=0.3)
+                                unload_after=0.3, metrics_token=METRICS_TOKEN)
             servers.append(await stack.enter_async_context(run_server(settings)))
         for server in servers:
             await eventually(lambda s=server: s.app.state.relay.connected, timeout=5)
@@ -70,7 +73,7 @@ async def test_two_processes_converge_and_share_awareness(db_url, redis_url):
         assert one.rooms.stats.updates_persisted + two.rooms.stats.updates_persisted == 2
         async with two.client() as http:
             health = (await http.get("/healthz")).json()
-            metrics = (await http.get("/metrics")).text
+            metrics = (await http.get("/metrics", headers=METRICS_HEADERS)).text
         assert health["redis"] == "ok"
         assert "quire_relay_received_total" in metrics and "quire_relay_lag_seconds" in metrics
         await b.close()

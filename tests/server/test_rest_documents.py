@@ -96,7 +96,12 @@ async def test_health_and_metrics(server):
     async with server.client() as http:
         health = await http.get("/healthz")
         assert health.status_code == 200 and health.json()["database"] == "ok"
-        text = (await http.get("/metrics")).text
+        assert (await http.get("/metrics")).status_code == 404  # not served: no token set
+    server.settings.metrics_token = "metrics-test-token"
+    async with server.client(token=None) as http:
+        assert (await http.get("/metrics")).status_code == 401
+        text = (await http.get("/metrics",
+                               headers={"Authorization": "Bearer metrics-test-token"})).text
     for name in ("quire_open_rooms 1.0", "quire_connections 1.0", "quire_updates_persisted_total",
                  "quire_persist_seconds_bucket", "quire_bytes_in_total", "quire_frames_rejected"):
         assert name in text

@@ -116,7 +116,7 @@ async def test_unknown_document_is_refused_terminally(server):
     await client.connect()
     await asyncio.wait_for(client.closed.wait(), 5)
     assert client.close_code == 4404
-    assert client.close_reason == "unknown document"
+    assert client.close_reason == "document not found"
 
 
 async def test_persisted_confirmation_only_when_asked(server):

@@ -20,13 +20,15 @@ export const MESSAGE_AUTH = 2
 export const CLOSE_REASONS = {
   4401: 'Sign in to open this document.',
   4403: 'You do not have access to this document.',
-  4404: 'This document does not exist. Check the link.',
+  // the server gives the same answer for an unknown id and a document not shared with you
+  4404: 'This document does not exist, or it was not shared with you. Check the link, or ask its owner to share it.',
+  4406: 'This page is not at the address Quire is served from, so the server would not open the document. Open Quire at its usual address.',
   4410: 'This document was deleted.',
   4413: 'This document has reached its size limit, so your latest change was not saved. Remove something, or start a new document.',
 }
 
 /** Close codes after which this device's copy of the document is no longer ours to keep. */
-const FORGET_LOCAL_COPY = new Set([4403, 4410])
+const FORGET_LOCAL_COPY = new Set([4403, 4404, 4410])
 
 /**
  * @typedef {'connecting'|'saving'|'saved'|'readonly'|'offline'|'reconnecting'|'closed'} SaveKind
