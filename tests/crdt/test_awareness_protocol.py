@@ -5,9 +5,18 @@ of seating people."""
 
 from __future__ import annotations
 
-from pycrdt import Awareness, Doc
+import time
 
-from crdt.protocol import encode_awareness_update, fresh_awareness
+import pytest
+from pycrdt import Awareness, Doc, write_message, write_var_uint
+
+from crdt.protocol import (
+    ProtocolError,
+    encode_awareness_update,
+    fresh_awareness,
+    parse_frame,
+    validate_awareness,
+)
 
 ADA = {"user": {"name": "Ada", "color": "#aa3300"}}
 
@@ -44,3 +53,24 @@ def test_what_is_kept_applies_exactly_as_the_whole_update_would():
     kept.apply_awareness_update(encode_awareness_update(entries), "x")
     assert kept.states == whole.states
     assert [kept.meta[c]["clock"] for c in (5, 6)] == [whole.meta[c]["clock"] for c in (5, 6)]
+
+
+def test_a_run_of_continuation_bytes_is_refused_in_linear_time():
+    # pycrdt's Decoder reads any number of them, each slower than the last (hours for 8 MiB)
+    for message in (bytes([1]) + b"\xff" * 1_000_000 + b"\x01",
+                    bytes([1]) + write_var_uint(1_000_001) + b"\xff" * 1_000_000 + b"\x01"):
+        started = time.perf_counter()
+        with pytest.raises(ProtocolError):
+            frame = parse_frame(message)
+            fresh_awareness(frame.payload, room_awareness())
+        assert time.perf_counter() - started < 0.5
+
+
+def test_a_lone_surrogate_is_sent_on_escaped():
+    # JSON.stringify escapes a name cut in the middle of an emoji ("a😀".slice(0, 2)); UTF-8
+    # cannot carry it, and encoding it failed the whole room's presence
+    state = {"user": {"name": "a\ud83d", "color": "#aa3300"}}
+    raw = b'{"user":{"name":"a\\ud83d","color":"#aa3300"}}'
+    assert validate_awareness(write_var_uint(1) + b"\x07\x01" + write_message(raw)) == [
+        (7, 1, state)]
+    assert validate_awareness(encode_awareness_update([(7, 1, state)])) == [(7, 1, state)]
