@@ -28,6 +28,8 @@ class RoomsCollector:
             "quire_bytes_out": ("Bytes sent in protocol frames", stats.bytes_out),
             "quire_messages_out": ("Protocol frames sent", stats.messages_out),
             "quire_compactions": ("Log compactions into snapshots", stats.compactions),
+            "quire_awareness_dropped": ("Presence frames dropped beyond a connection's rate",
+                                        stats.awareness_dropped),
         }
         for name, (doc, value) in counters.items():
             yield CounterMetricFamily(name, doc, value=value)
