@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from crdt.limits import NEW_IDS_PER_SECOND, PresenceLimits, TokenBucket
 from crdt.ports import Channel, ChannelClosed
 from crdt.protocol import CloseCode
 from crdt.stats import Stats
@@ -24,7 +25,9 @@ class Connection:
         "channel", "wants_persisted", "role", "identity", "verified_name", "account", "denied",
         "_rate",
         "_burst", "_tokens", "_refilled", "awareness_ids", "label", "_outbox", "_backlog",
-        "_max_backlog", "_writer", "_closing", "_closed", "_flushed", "_stats", "__weakref__",
+        "_max_backlog", "_writer", "_closing", "_closed", "_flushed", "_stats", "limits",
+        "presence", "presence_dropped", "syncs", "new_ids", "_queries", "echo_spent",
+        "__weakref__",
     )
 
     def __init__(
@@ -41,10 +44,11 @@ class Connection:
         account: str | None = None,
         updates_per_second: float = 100.0,
         update_burst: int = 500,
+        limits: PresenceLimits | None = None,
     ) -> None:
         self.channel = channel
         self.wants_persisted = wants_persisted
-        self.role = role  # viewer, commenter, editor or owner (see crdt/permissions.py)
+        self.role = role  # viewer, commenter, editor or owner (see crdt/judge.py)
         self.identity = identity  # who this is, for the server's access re-checks
         # a signed-in account's display name: its presence and comments carry this name only
         self.verified_name = verified_name
@@ -57,6 +61,17 @@ class Connection:
         self._tokens = float(update_burst)
         self._refilled = time.monotonic()
         self.awareness_ids: set[int] = set()
+        self.limits = limits = limits or PresenceLimits()
+        # awareness frames that change something; beyond the rate they are dropped
+        self.presence = TokenBucket(limits.per_second, limits.burst)
+        self.presence_dropped = False  # logged once
+        self.syncs = TokenBucket(limits.syncs_per_second, limits.sync_burst)
+        # client ids it may take on beyond `limits.ids_per_connection`
+        self.new_ids = TokenBucket(NEW_IDS_PER_SECOND, limits.ids_per_connection)
+        self._queries: TokenBucket | None = None  # made on the first query (browsers send none)
+        # presence entries it sent back; what it may send back follows from what it was sent
+        # (`Room._take_awareness`)
+        self.echo_spent = 0
         self.label = label
         self._outbox: list[bytes] = []
         self._backlog = 0
@@ -125,6 +140,12 @@ class Connection:
             return False
         self._tokens -= 1
         return True
+
+    def take_query_token(self) -> bool:
+        """Token bucket: False when this client asks for everyone's presence too often."""
+        if self._queries is None:
+            self._queries = TokenBucket(self.limits.queries_per_second, self.limits.query_burst)
+        return self._queries.take()
 
     @property
     def closing(self) -> bool:

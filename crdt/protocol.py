@@ -48,6 +48,9 @@ class CloseCode(IntEnum):
     NOT_FOUND = 4404  # unknown document
     GONE = 4410  # the document was deleted
     DOCUMENT_TOO_LARGE = 4413  # the document reached its size limit
+    # presence (crdt/limits.py): a state larger than QUIRE_AWARENESS_STATE_BYTES; its sender
+    # would send it again on every reconnect (terminal). Its other limits close with 1008.
+    PRESENCE_TOO_LARGE = 4431
 
 
 class ProtocolError(Exception):
@@ -73,8 +76,30 @@ class Frame:
     payload: bytes  # state vector, update or awareness update; b"" for query awareness
 
 
+class _Decoder(Decoder):
+    """pycrdt's Decoder, with lengths and counts read in linear time: pycrdt's `read_var_uint`
+    takes any run of continuation bytes, and each one costs more than the last (a 40 KB run
+    took 0.3 s; an 8 MiB frame of them would hold the event loop for hours). lib0 writes at most
+    53 bits, 8 bytes; a longer one is refused."""
+
+    def read_var_uint(self) -> int:
+        stream, start = self.stream, self.i0
+        byte = stream[start]  # IndexError past the end, like pycrdt's
+        value, i, shift = byte & 127, start, 7
+        while byte >= 128:
+            if shift > 49:
+                raise RuntimeError("variable-length integer longer than 8 bytes")
+            i += 1
+            byte = stream[i]
+            value |= (byte & 127) << shift
+            shift += 7
+        self.i0 = i + 1
+        self.length -= i + 1 - start
+        return value
+
+
 def _read_payload(message: bytes, start: int) -> bytes:
-    decoder = Decoder(message[start:])
+    decoder = _Decoder(message[start:])
     try:
         length = decoder.read_var_uint()
     except (IndexError, RuntimeError) as exc:
@@ -124,47 +149,85 @@ def _finite_float(text: str) -> float:
 
 Entry = tuple[int, int, "dict | None"]  # (client id, clock, state or None)
 
+# Bounds for awareness updates read without a room's limits (tests, tools): a frame of the
+# largest size (8 MiB) holds fewer entries than this.
+MAX_ENTRIES = 1_000_000
+MAX_STATE_BYTES = 1 << 20
 
-def validate_awareness(payload: bytes) -> list[Entry]:
-    """Decode an awareness update fully: [(client_id, clock, state or None)]."""
-    return _read_awareness(payload, None)[0]
+
+# what `read_awareness` returns: the entries read, whether those are all the update's entries,
+# how many entries the update holds, and how many of those read carry a state (not removals)
+AwarenessRead = tuple[list[Entry], bool, int, int]
+
+
+def validate_awareness(payload: bytes, *, max_entries: int = MAX_ENTRIES,
+                       max_state_bytes: int = MAX_STATE_BYTES) -> list[Entry]:
+    """Decode an awareness update fully: [(client_id, clock, state or None)]. More than
+    `max_entries` entries, or a state longer than `max_state_bytes`, is refused before any
+    JSON is decoded."""
+    return read_awareness(payload, None, max_entries=max_entries,
+                          max_states=max_entries, max_state_bytes=max_state_bytes)[0]
 
 
 def fresh_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
     """The entries of an awareness update that would change `awareness`, and whether that is
-    all of them. The others (an older clock, or the same clock without a removal: browsers send
-    back every change they receive) are checked for shape but their states are not read."""
-    return _read_awareness(payload, awareness)
+    all of them (see `read_awareness`)."""
+    entries, every, _, _ = read_awareness(payload, awareness)
+    return entries, every
 
 
-def _read_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
-    decoder = Decoder(payload)
+def read_awareness(payload: bytes, awareness, *, max_entries: int = MAX_ENTRIES,
+                   max_states: int = MAX_ENTRIES,
+                   max_state_bytes: int = MAX_STATE_BYTES,
+                   code: CloseCode = CloseCode.POLICY) -> AwarenessRead:
+    """Read the entries of an awareness update that would change `awareness` (all of them
+    when it is None). The others are checked for shape but their states are not read: an
+    older clock, the same clock without a removal (browsers send back every change they
+    receive), or a removal of a state that is not there.
+
+    Limits, checked before any JSON is decoded: at most `max_entries` entries in all (refused
+    with `code`), at most `max_states` of those read carrying a state (`code`), and no state
+    read longer than `max_state_bytes` (`CloseCode.PRESENCE_TOO_LARGE`)."""
+    decoder = _Decoder(payload)
     entries: list[Entry] = []
-    every = True
+    states = 0
     meta = awareness.meta if awareness is not None else None
+    present = awareness.states if awareness is not None else None
     try:
         count = decoder.read_var_uint()
-        if count > 100_000:
-            raise ProtocolError("too many awareness entries")
+        if count > max_entries:
+            raise ProtocolError("too many presence states in one frame", code)
         for _ in range(count):
             client_id = decoder.read_var_uint()
             clock = decoder.read_var_uint()
             raw = decoder.read_message()
-            if raw is None or len(raw) < 0:
+            if raw is None:
                 raise ProtocolError("truncated awareness entry")
             if client_id >= 2**53 or clock >= 2**53:
                 raise ProtocolError("awareness id or clock out of range")
+            removal = raw == b"null" or not raw
             if meta is not None:
                 known = meta.get(client_id)
-                if known is not None and (clock < known["clock"] or (
-                        clock == known["clock"] and not (
-                            raw in (b"", b"null") and client_id in awareness.states))):
-                    every = False
+                if removal:
+                    # only a removal that removes something is read (pycrdt would otherwise
+                    # bump the clock of a state that is gone and broadcast that to everyone)
+                    if (client_id not in present
+                            or (known is not None and clock < known["clock"])):
+                        continue
+                elif known is not None and clock <= known["clock"]:
                     continue
-            text = bytes(raw).decode("utf-8")
-            state = json.loads(text, parse_constant=_not_json,
-                               parse_float=_finite_float) if text else None
-            if state is not None and not isinstance(state, dict):
+            if removal:
+                entries.append((client_id, clock, None))
+                continue
+            if len(raw) > max_state_bytes:
+                raise ProtocolError(f"a presence state is larger than {max_state_bytes} bytes",
+                                    CloseCode.PRESENCE_TOO_LARGE)
+            states += 1
+            if states > max_states:
+                raise ProtocolError("too many presence states in one frame", code)
+            state = json.loads(bytes(raw).decode("utf-8"), parse_constant=_not_json,
+                               parse_float=_finite_float)
+            if not isinstance(state, dict):
                 raise ProtocolError("awareness state is not an object")
             entries.append((client_id, clock, state))
     except ProtocolError:
@@ -173,7 +236,7 @@ def _read_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
         raise ProtocolError(f"malformed awareness update: {exc.__class__.__name__}") from exc
     if decoder.length != 0:
         raise ProtocolError("trailing bytes in awareness update")
-    return entries, every
+    return entries, len(entries) == count, count, states
 
 
 def encode_awareness_update(entries: list[Entry]) -> bytes:
@@ -187,7 +250,13 @@ def encode_awareness_update(entries: list[Entry]) -> bytes:
 
 def encode_awareness_entry(client_id: int, clock: int, state: dict | None) -> bytes:
     """One entry of an awareness update (see `encode_awareness_update`)."""
-    data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:
+        # a lone surrogate, as a browser writes a name cut in the middle of an emoji: escaped
+        # as the browser did (UTF-8 cannot carry it), not failing the room's presence
+        data = json.dumps(state, separators=(",", ":")).encode()
     return write_var_uint(client_id) + write_var_uint(clock) + write_message(data)
 
 

@@ -23,6 +23,7 @@ from pycrdt import Awareness, Doc, Map, merge_updates
 from crdt import comments, protocol
 from crdt.connection import Connection
 from crdt.gate import Decision, Gate
+from crdt.limits import PresenceLimits
 from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
 from crdt.protocol import CloseCode, Kind, ProtocolError
 from crdt.stats import Stats
@@ -37,6 +38,9 @@ EMPTY_STATE_VECTOR = b"\x00"
 SERVER = "server"
 RELAY = "relay"
 Origin = Connection | str
+# Presence entries a newcomer may send back beyond what it was sent (see `_take_awareness`):
+# room for its other tabs' states arriving through BroadcastChannel before ours do.
+ECHO_GRANT = 64
 
 def merge_to_state(updates: list[bytes],
                    left_out: list[tuple[bytes, str]] | None = None) -> bytes:
@@ -114,8 +118,8 @@ class Room:
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
-        "_presence_bytes", "gate", "_held", "_stored", "_quarantined",
-        "__weakref__",
+        "_presence_bytes", "gate", "_held", "_stored", "_quarantined", "limits",
+        "_awareness_sent", "__weakref__",
     )
 
     def __init__(
@@ -126,8 +130,10 @@ class Room:
         stats: Stats | None = None,
         compact_every: int = 500,
         max_bytes: int = 32 * 1024 * 1024,
+        limits: PresenceLimits | None = None,
     ) -> None:
         self.doc_id = doc_id
+        self.limits = limits or PresenceLimits()  # presence relayed from other processes
         self.max_bytes = max_bytes
         self.size = 0  # stored bytes: loaded state plus every update since (an upper bound)
         self.store = store
@@ -158,6 +164,7 @@ class Room:
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
         self._presence_owners: dict[int, Connection] = {}  # client id -> its connection
         self._presence_bytes: dict[int, tuple[int, bytes]] = {}  # id -> (clock, entry)
+        self._awareness_sent = 0  # entries broadcast to every connection so far
         self.relay: Relay | None = None
         self._awareness_scheduled = False
         self._boot: bytes | None = None  # the stored state, while the doc is being built
@@ -349,8 +356,8 @@ class Room:
                 conn.send(protocol.sync_step1(self.doc.get_state()))
             else:
                 self._step1_waiting.append(conn)  # our state vector is known once built
-            if self.awareness.states:
-                conn.send(self._awareness_frame(list(self.awareness.states)))
+            conn.echo_spent = 2 * self._awareness_sent - ECHO_GRANT
+            self._send_presence(conn)
             while not conn.closing:
                 if not delivered and self.ready.is_set():
                     delivered = conn.channel.deliver_to(functools.partial(self._deliver, conn),
@@ -400,6 +407,8 @@ class Room:
         boot = self._boot
         frame = protocol.parse_frame(message)
         if frame.kind is Kind.SYNC_STEP1 and frame.payload == EMPTY_STATE_VECTOR:
+            if not conn.syncs.take():
+                raise ProtocolError("too many sync requests; slow down", CloseCode.POLICY)
             self.stats.bytes_in += len(message)
             conn.send(protocol.sync_step2(boot))
             conn.when_flushed(self._build_now.set)
@@ -418,6 +427,9 @@ class Room:
         frame = protocol.parse_frame(message)
         self.stats.bytes_in += len(message)
         if frame.kind is Kind.SYNC_STEP1:
+            # each one costs an encoding of everything the client lacks (often the whole doc)
+            if not conn.syncs.take():
+                raise ProtocolError("too many sync requests; slow down", CloseCode.POLICY)
             try:
                 update = self.doc.get_update(frame.payload)
             except FATAL:
@@ -428,15 +440,11 @@ class Room:
         elif frame.kind is Kind.SYNC_STEP2 or frame.kind is Kind.SYNC_UPDATE:
             self._apply_from(conn, frame.payload)
         elif frame.kind is Kind.AWARENESS:
-            entries, every = protocol.fresh_awareness(frame.payload, self.awareness)
-            if not entries:
-                return  # changes nothing (typically a browser sending back what it received)
-            payload = frame.payload if every else protocol.encode_awareness_update(entries)
-            if conn.verified_name:
-                payload = protocol.with_user_name(payload, entries, conn.verified_name)
-            self.awareness.apply_awareness_update(payload, conn)
+            self._take_awareness(conn, frame.payload)
         elif frame.kind is Kind.QUERY_AWARENESS:
-            conn.send(self._awareness_frame(list(self.awareness.states)))
+            if not conn.take_query_token():
+                raise ProtocolError("too many presence queries; slow down", CloseCode.POLICY)
+            self._send_presence(conn, empty=True)
 
     def _apply_from(self, conn: Connection, update: bytes) -> None:
         """A client's update, if it is sound and its role allows it; refused updates never
@@ -701,6 +709,58 @@ class Room:
 
     # ---- awareness -------------------------------------------------------------------------
 
+    def _take_awareness(self, conn: Connection, payload: bytes) -> None:
+        """A client's awareness update, within its limits (`crdt/limits.py`); a frame beyond
+        them raises ProtocolError, one beyond the presence rate is dropped (a state is whole:
+        the next one repairs it).
+
+        Echoes: browsers send back every presence change they receive (at the same clock: it
+        changes nothing) and later a removal of each state they stopped hearing from, so a
+        connection may send back up to twice the entries it was sent (`_awareness_sent`), and
+        no frame more than the room ever knew plus `states_per_frame`. Skipping echoes unread
+        is cheap, not free: this keeps a flood of them from costing more than the room's own
+        traffic."""
+        limits = conn.limits
+        if not conn.presence.ready():
+            self.stats.awareness_dropped += 1
+            if not conn.presence_dropped:
+                conn.presence_dropped = True
+                log.warning("doc %s %s: presence above its rate; dropping the excess",
+                            self.doc_id, conn.label)
+            return
+        awareness = self.awareness
+        entries, every, count, states = protocol.read_awareness(
+            payload, awareness,
+            max_entries=min(2 * self._awareness_sent - conn.echo_spent, len(awareness.meta))
+            + limits.states_per_frame,
+            max_states=limits.states_per_frame, max_state_bytes=limits.state_bytes)
+        conn.echo_spent += count - states
+        if not entries:
+            return  # changes nothing (typically a browser sending back what it received)
+        conn.presence.spend()
+        owned = conn.awareness_ids
+        taking = new = 0
+        for client_id, _, state in entries:
+            if state is not None and client_id not in owned:
+                taking += 1
+                new += client_id not in awareness.meta
+        if taking and (len(owned) + taking > limits.ids_per_connection
+                       or (new and not conn.new_ids.take(new))):
+            raise ProtocolError("too many presence client ids on one connection",
+                                CloseCode.POLICY)
+        payload = payload if every else protocol.encode_awareness_update(entries)
+        if conn.verified_name:
+            payload = protocol.with_user_name(payload, entries, conn.verified_name)
+        awareness.apply_awareness_update(payload, conn)
+
+    def _send_presence(self, conn: Connection, *, empty: bool = False) -> None:
+        """Send `conn` every presence state (an empty frame too, with `empty`); it may send
+        them all back (see `_take_awareness`)."""
+        ids = list(self.awareness.states)
+        conn.echo_spent -= 2 * len(ids)
+        if ids or empty:
+            conn.send(self._awareness_frame(ids))
+
     def _on_awareness(self, topic: str, payload: tuple[dict[str, list[int]], Any]) -> None:
         if topic != "update":
             return
@@ -746,12 +806,15 @@ class Room:
         if not ids or not self.connections:
             return
         frame = self._awareness_frame(ids)
+        self._awareness_sent += len(ids)
         for conn in self.connections:
             conn.send(frame)
 
     def apply_relayed_awareness(self, payload: bytes) -> None:
-        """Awareness from another process: shown to our clients, not published again."""
-        protocol.validate_awareness(payload)
+        """Awareness from another process: shown to our clients, not published again. Bounded
+        like a client's, more generously: a process relays many clients at once."""
+        protocol.validate_awareness(payload, max_entries=self.limits.relay_states,
+                                    max_state_bytes=self.limits.relay_state_bytes)
         self.awareness.apply_awareness_update(payload, RELAY)
 
     def expire_relayed_awareness(self, max_age_ms: int) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crdt.connection import Connection
+from crdt.limits import PresenceLimits
 from crdt.ports import Channel, UpdateStore
 from crdt.protocol import CloseCode
 from crdt.room import Flag, Room
@@ -32,8 +33,10 @@ class Rooms:
         max_document_bytes: int = 32 * 1024 * 1024,
         updates_per_second: float = 100.0,
         update_burst: int = 500,
+        presence_limits: PresenceLimits | None = None,
     ) -> None:
         self.max_document_bytes = max_document_bytes
+        self.presence_limits = presence_limits or PresenceLimits()
         self.updates_per_second = updates_per_second
         self.update_burst = update_burst
         self.store = store
@@ -111,7 +114,7 @@ class Rooms:
         self._loading[doc_id] = future
         try:
             room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every,
-                        max_bytes=self.max_document_bytes)
+                        max_bytes=self.max_document_bytes, limits=self.presence_limits)
             await room.fetch()
             await room.start()  # builds the doc (a big one in a task, see Room.start)
         except BaseException as exc:
@@ -144,7 +147,7 @@ class Rooms:
                           max_backlog=self.max_backlog, stats=self.stats, label=label,
                           role=role, identity=identity, verified_name=verified_name,
                           account=account, updates_per_second=self.updates_per_second,
-                          update_burst=self.update_burst)
+                          update_burst=self.update_burst, limits=self.presence_limits)
         try:
             await room.serve(conn)
         finally:

@@ -18,6 +18,7 @@ class Stats:
     bytes_out: int = 0
     messages_out: int = 0
     compactions: int = 0
+    awareness_dropped: int = 0  # presence frames beyond a connection's rate (crdt/limits.py)
     # called with the seconds one group of updates took to become durable
     persist_observers: list[Callable[[float], None]] = field(default_factory=list)
 

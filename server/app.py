@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from pycrdt import Doc
 from starlette.middleware.sessions import SessionMiddleware
 
+from crdt.limits import PresenceLimits
 from crdt.rooms import Rooms
 from server.config import Settings
 from server.cpu import CpuPool
@@ -47,6 +48,7 @@ async def lifespan(app: FastAPI):
             max_document_bytes=settings.max_document_bytes,
             updates_per_second=settings.updates_per_second,
             update_burst=settings.update_burst,
+            presence_limits=presence_limits(settings),
         )
         cpu = CpuPool(settings.cpu_workers, settings.cpu_queue)
         app.state.cpu = cpu
@@ -102,6 +104,22 @@ async def lifespan(app: FastAPI):
                 except asyncio.CancelledError:
                     pass
     engine.dispose()
+
+
+def presence_limits(settings: Settings) -> PresenceLimits:
+    """The presence and sync-request limits of every connection (`crdt/limits.py`)."""
+    return PresenceLimits(
+        states_per_frame=settings.awareness_states_per_frame,
+        state_bytes=settings.awareness_state_bytes,
+        ids_per_connection=settings.awareness_ids_per_connection,
+        per_second=settings.awareness_per_second,
+        burst=settings.awareness_burst,
+        queries_per_second=settings.query_awareness_per_second,
+        query_burst=settings.query_awareness_burst,
+        syncs_per_second=settings.sync_requests_per_second,
+        sync_burst=settings.sync_request_burst,
+        relay_states=settings.relay_awareness_states,
+    )
 
 
 SECURITY_HEADERS = {

@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     updates_per_second: float = 100.0  # per connection, sustained
     update_burst: int = 500  # per connection, short bursts (pastes, offline merges)
     max_connections_per_address: int = 256  # offices share one address behind NAT
+    # ---- presence and sync limits, per connection (crdt/limits.py; issue 14 item 5) ----
+    # A browser sends its own presence state (~300 bytes) on every caret move, unthrottled, and
+    # again after every remote change (y-tiptap), sends back every change it receives (skipped
+    # unread, bounded by what it was sent), and one sync step 1 per connection.
+    awareness_states_per_frame: int = 16  # fresh states in one frame (1 + its other tabs'); 1008
+    awareness_state_bytes: int = 4096  # one state's JSON (a browser's: 250-400 bytes); 4431
+    awareness_ids_per_connection: int = 16  # client ids controlled (new ones: + 1/min); 1008
+    awareness_per_second: float = 60.0  # frames that change presence; beyond: dropped, ...
+    awareness_burst: int = 300  # ... never closed (the next state repairs a dropped one)
+    query_awareness_per_second: float = 1.0  # query-awareness `[3]` (browsers send none); 1008
+    query_awareness_burst: int = 5
+    sync_requests_per_second: float = 0.2  # sync step 1, each an encoding of the doc; 1008
+    sync_request_burst: int = 5
+    # states in one awareness message from another process (Redis); beyond, it is dropped
+    relay_awareness_states: int = 10_000
     login_attempts: int = 5  # failed sign-ins per username (4x per address) before back-off
     login_window_seconds: float = 3600.0  # failures are forgotten after this long without one
     # several processes share documents through Redis when this is set (redis://host:port/0)

@@ -33,6 +33,8 @@ class RoomsCollector:
             "quire_updates_quarantined": ("Stored or relayed updates left out because pycrdt "
                                           "could not read them safely",
                                           stats.updates_quarantined),
+            "quire_awareness_dropped": ("Presence frames dropped beyond a connection's rate",
+                                        stats.awareness_dropped),
         }
         for name, (doc, value) in counters.items():
             yield CounterMetricFamily(name, doc, value=value)

@@ -167,6 +167,17 @@ class SecureQuire:
         return websockets.connect(url, additional_headers=headers, max_size=None,
                                   compression=None, open_timeout=5, **kwargs)
 
+    @property
+    def ws_base(self) -> str:
+        """What y-websocket's provider takes as its server URL (the room is appended)."""
+        return f"ws://127.0.0.1:{self.process.port}/ws"
+
+    def rss_kib(self) -> int:
+        """The server process's resident memory (VmRSS), in KiB."""
+        status = Path(f"/proc/{self.process.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines()
+                        if line.startswith("VmRSS:")))
+
     def ws_url(self, doc_id: str, role: str | None = "editor", **params: str) -> str:
         """The document's WebSocket URL as `role` (None: anonymous)."""
         if role is not None:
