@@ -22,7 +22,8 @@ class Connection:
     on reconnect)."""
 
     __slots__ = (
-        "channel", "wants_persisted", "role", "identity", "verified_name", "account", "denied",
+        "channel", "wants_persisted", "role", "identity", "verified_name", "username", "account",
+        "denied",
         "_rate",
         "_burst", "_tokens", "_refilled", "awareness_ids", "label", "_outbox", "_backlog",
         "_max_backlog", "_writer", "_closing", "_closed", "_flushed", "_stats", "limits",
@@ -42,6 +43,7 @@ class Connection:
         identity: object = None,
         verified_name: str | None = None,
         account: str | None = None,
+        username: str | None = None,
         updates_per_second: float = 100.0,
         update_burst: int = 500,
         limits: PresenceLimits | None = None,
@@ -55,6 +57,7 @@ class Connection:
         # who this is for comment ownership: an account id, "link:<share id>" for a share
         # link, None when accounts are off (see crdt/judge.py)
         self.account = account
+        self.username = username  # the account's username (None without an account)
         self.denied = False  # told once that its changes are refused
         self._rate = updates_per_second
         self._burst = float(update_burst)

@@ -48,6 +48,9 @@ class CloseCode(IntEnum):
     NOT_FOUND = 4404  # unknown document
     GONE = 4410  # the document was deleted
     DOCUMENT_TOO_LARGE = 4413  # the document reached its size limit
+    # the page opening the socket is not at the server's origin (QUIRE_PUBLIC_URL,
+    # QUIRE_ALLOWED_ORIGINS): cross-site WebSocket hijacking (server/origins.py)
+    ORIGIN_REFUSED = 4406
     # presence (crdt/limits.py): a state larger than QUIRE_AWARENESS_STATE_BYTES; its sender
     # would send it again on every reconnect (terminal). Its other limits close with 1008.
     PRESENCE_TOO_LARGE = 4431
@@ -271,15 +274,20 @@ def awareness_entries(awareness, client_ids: list[int]) -> list[Entry]:
             for cid in client_ids]
 
 
-def with_user_name(payload: bytes, entries: list[Entry],
-                   name: str) -> bytes:
-    """The awareness update with every state's `user.name` set to `name` (a signed-in account
-    shows under its own name only). Returns `payload` itself when nothing needs changing."""
+def with_user_name(payload: bytes, entries: list[Entry], name: str | None,
+                   username: str | None = None) -> bytes:
+    """The awareness update with every state's `user.username` set to `username` (None for
+    anyone without an account: nobody claims someone else's username) and, when `name` is
+    given, `user.name` to `name` (a signed-in account shows under its own name only).
+    Returns `payload` itself when nothing needs changing."""
+    def fixed(user: dict) -> dict:
+        return {**user, "username": username, **({"name": name} if name is not None else {})}
+
     if all(state is None or not isinstance(state.get("user"), dict)
-           or state["user"].get("name") == name for _, _, state in entries):
+           or fixed(state["user"]) == state["user"] for _, _, state in entries):
         return payload
     return encode_awareness_update([
-        (cid, clock, {**state, "user": {**state["user"], "name": name}}
+        (cid, clock, {**state, "user": fixed(state["user"])}
          if state is not None and isinstance(state.get("user"), dict) else state)
         for cid, clock, state in entries])
 

@@ -568,12 +568,13 @@ class Room:
             items, self._misattributed = self._misattributed, []
             assert isinstance(origin, Connection) and origin.verified_name
             with self.doc.transaction():
-                comments.set_author_names(items, origin.verified_name)
+                comments.set_author_names(items, origin.verified_name, username=origin.username)
 
     def _on_comments(self, events: Any, *_: Any) -> None:
         origin = self._origin
         if isinstance(origin, Connection) and origin.verified_name:
-            self._misattributed += comments.misattributed(events, origin.verified_name)
+            self._misattributed += comments.misattributed(events, origin.verified_name,
+                                                          username=origin.username)
 
     def _on_doc_update(self, event: Any) -> None:
         # Fires synchronously inside apply_update (or a server transaction) with the effective
@@ -749,8 +750,7 @@ class Room:
             raise ProtocolError("too many presence client ids on one connection",
                                 CloseCode.POLICY)
         payload = payload if every else protocol.encode_awareness_update(entries)
-        if conn.verified_name:
-            payload = protocol.with_user_name(payload, entries, conn.verified_name)
+        payload = protocol.with_user_name(payload, entries, conn.verified_name, conn.username)
         awareness.apply_awareness_update(payload, conn)
 
     def _send_presence(self, conn: Connection, *, empty: bool = False) -> None:

@@ -140,13 +140,15 @@ class Rooms:
 
     async def join(self, doc_id: str, channel: Channel, *, wants_persisted: bool = False,
                    label: str = "", role: str = "editor", identity: object = None,
-                   verified_name: str | None = None, account: str | None = None) -> None:
+                   verified_name: str | None = None, account: str | None = None,
+                   username: str | None = None) -> None:
         """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
         room = await self.get(doc_id, ready=False)
         conn = Connection(channel, wants_persisted=wants_persisted,
                           max_backlog=self.max_backlog, stats=self.stats, label=label,
                           role=role, identity=identity, verified_name=verified_name,
-                          account=account, updates_per_second=self.updates_per_second,
+                          account=account, username=username,
+                          updates_per_second=self.updates_per_second,
                           update_burst=self.update_burst, limits=self.presence_limits)
         try:
             await room.serve(conn)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from crdt.protocol import CloseCode
+
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # the WebSocket close code for a page of another origin (terminal for y-websocket clients)
-ORIGIN_REFUSED = 4406
+ORIGIN_REFUSED = CloseCode.ORIGIN_REFUSED
 
 Origin = tuple[str, str, int]
 

@@ -29,7 +29,6 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
-from server.origins import ORIGIN_REFUSED
 from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
 from storage.db import sample_ids
@@ -127,7 +126,7 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
     if foreign:
         log.info("doc %s: refused a WebSocket from the page of another origin (%.100s)",
                  doc_id, origin)
-        await channel.close(ORIGIN_REFUSED, "this page may not open Quire documents")
+        await channel.close(CloseCode.ORIGIN_REFUSED, "this page may not open Quire documents")
         return
 
     def authorise() -> tuple[Principal, str | None]:
@@ -160,6 +159,7 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
             role=role,
             identity=principal,
             verified_name=principal.user.display_name if principal.user else None,
+            username=principal.user.username if principal.user else None,
             account=principal.account if settings.auth_required else None,
         )
     except RuntimeError:  # shutting down

@@ -70,10 +70,13 @@ async def test_signed_in_people_show_under_their_account_name(server):
     doc_id = await server.new_doc()
     a = await joined(server, doc_id)
     b = await joined(server, doc_id)
-    await a.set_user({"user": {"name": "Somebody Else", "color": "#aa3300"}})
+    await a.set_user({"user": {"name": "Somebody Else", "username": "admin",
+                               "color": "#aa3300"}})
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
                      .get("name") == server.username.title())
-    assert b.awareness.states[a.doc.client_id]["user"]["color"] == "#aa3300"
+    # nobody claims someone else's username either (avatars tell namesakes apart by it)
+    assert b.awareness.states[a.doc.client_id]["user"] == {
+        "name": server.username.title(), "username": server.username, "color": "#aa3300"}
     await a.close()
     await b.close()
 
