@@ -57,6 +57,7 @@ lint: venv
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.gate
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
