@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                 "createdAt": 1.0, "editedAt": None,
                                                 "deleted": False})])})
             else:
-                cfrag.children[30 + i % 100].children[0].format(
+                cfrag.children[(30 + i) % len(cfrag.children)].children[0].format(
                     10, 20, {mark_key(thread_id): {"threadId": thread_id}})
             update = commenter.get_update(before)
             started = time.perf_counter()
