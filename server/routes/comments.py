@@ -11,16 +11,20 @@ crdt/COMMENTS.md hold here as on the WebSocket (403 with a plain message when th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pycrdt import Doc
 from pydantic import BaseModel, Field, model_validator
 
 from crdt import comments
 from crdt.room import Room
 from server.access import Access, CanComment, CanView, Principal
 from server.deps import RoomsDep
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/docs/{doc_id}/comments", tags=["comments"])
 
@@ -184,6 +188,19 @@ async def _persisted(room: Room) -> None:
                             "The change could not be saved (storage unavailable); try again")
 
 
+async def _change(rooms, doc_id: str, change: Callable[[Doc], T]) -> tuple[Room, T]:
+    """Make `change` to the live document in one transaction (a refused change answers 403,
+    422 or 404 and changes nothing), and wait until it is stored."""
+    room = await _room(rooms, doc_id)
+    try:
+        with room.doc.transaction():
+            result = change(room.doc)
+    except comments.CommentError as exc:
+        raise refused(exc) from exc
+    await _persisted(room)
+    return room, result
+
+
 @router.get("", response_model=ThreadList)
 async def list_threads(
     doc_id: str,
@@ -208,16 +225,10 @@ async def get_thread(doc_id: str, thread_id: str, access: CanView, rooms: RoomsD
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ThreadPublic)
 async def create_thread(doc_id: str, body: ThreadCreate, access: CanComment, rooms: RoomsDep):
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            thread_id = comments.create_thread(
-                room.doc, author=_person(access.principal, body.author), body=body.body,
-                quote=body.quote,
-                occurrence=body.occurrence, start=body.start, end=body.end)
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, thread_id = await _change(rooms, doc_id, lambda doc: comments.create_thread(
+        doc, author=_person(access.principal, body.author), body=body.body,
+        quote=body.quote,
+        occurrence=body.occurrence, start=body.start, end=body.end))
     return public(comments.get_thread(room.doc, thread_id))
 
 
@@ -226,14 +237,8 @@ async def create_thread(doc_id: str, body: ThreadCreate, access: CanComment, roo
 async def add_reply(doc_id: str, thread_id: str, body: ReplyCreate, access: CanComment,
                     rooms: RoomsDep):
     """Append a message; returns the whole thread (the new message is the last one)."""
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            comments.add_reply(room.doc, thread_id, author=_person(access.principal, body.author),
-                               body=body.body)
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, _ = await _change(rooms, doc_id, lambda doc: comments.add_reply(doc, thread_id, author=_person(access.principal, body.author),
+                       body=body.body))
     return public(comments.get_thread(room.doc, thread_id))
 
 
@@ -243,16 +248,9 @@ async def update_thread(doc_id: str, thread_id: str, body: ThreadUpdate, access:
     """Resolve (`{"resolved": true}`) or reopen (`false`) a thread: its author, an editor or
     the owner."""
     actor = _actor(access, body.author)
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            if body.resolved:
-                comments.resolve(room.doc, thread_id, by=actor)
-            else:
-                comments.reopen(room.doc, thread_id, by=actor)
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, _ = await _change(rooms, doc_id, lambda doc: (
+        comments.resolve(doc, thread_id, by=actor) if body.resolved
+        else comments.reopen(doc, thread_id, by=actor)))
     return public(comments.get_thread(room.doc, thread_id))
 
 
@@ -260,13 +258,7 @@ async def update_thread(doc_id: str, thread_id: str, body: ThreadUpdate, access:
 async def delete_thread(doc_id: str, thread_id: str, access: CanComment,
                         rooms: RoomsDep) -> Response:
     """Delete a thread and its highlight: its author or the owner."""
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            comments.delete_thread(room.doc, thread_id, by=_actor(access))
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, _ = await _change(rooms, doc_id, lambda doc: comments.delete_thread(doc, thread_id, by=_actor(access)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -274,14 +266,8 @@ async def delete_thread(doc_id: str, thread_id: str, access: CanComment,
 async def edit_message(doc_id: str, thread_id: str, message_id: str, body: MessageEdit,
                        access: CanComment, rooms: RoomsDep):
     """Change a message's text: its author only. Returns the whole thread."""
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            comments.edit_message(room.doc, thread_id, message_id, body=body.body,
-                                  by=_actor(access))
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, _ = await _change(rooms, doc_id, lambda doc: comments.edit_message(doc, thread_id, message_id, body=body.body,
+                          by=_actor(access)))
     return public(comments.get_thread(room.doc, thread_id))
 
 
@@ -290,11 +276,5 @@ async def delete_message(doc_id: str, thread_id: str, message_id: str, access: C
                          rooms: RoomsDep):
     """Delete a message (it stays as a tombstone, "Comment deleted"): its author or the owner.
     Returns the whole thread."""
-    room = await _room(rooms, doc_id)
-    try:
-        with room.doc.transaction():
-            comments.delete_message(room.doc, thread_id, message_id, by=_actor(access))
-    except comments.CommentError as exc:
-        raise refused(exc) from exc
-    await _persisted(room)
+    room, _ = await _change(rooms, doc_id, lambda doc: comments.delete_message(doc, thread_id, message_id, by=_actor(access)))
     return public(comments.get_thread(room.doc, thread_id))
