@@ -78,14 +78,14 @@ async def test_concurrent_edits_converge(quire_server: QuireServer) -> None:
 
 
 async def test_awareness_both_ways(quire_server: QuireServer) -> None:
-    """Presence flows both ways; a signed-in person shows under the account's name (the server
-    rewrites `user.name`), everything else in the state arrives as sent."""
+    """Presence flows both ways; a signed-in person shows under the account's name and username
+    (the server rewrites `user.name` and `user.username`), everything else arrives as sent."""
     doc_id = quire_server.create_doc()
     node_user = {"user": {"name": "Node", "color": "#112233"}, "cursor": None}
     py_user = {"user": {"name": "Python", "color": "#445566"}}
 
     def as_account(state: dict) -> dict:
-        return {**state, "user": {**state["user"], "name": ACCOUNT}}
+        return {**state, "user": {**state["user"], "name": ACCOUNT, "username": ACCOUNT}}
 
     async with node_client() as node:
         node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
