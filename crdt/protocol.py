@@ -102,16 +102,28 @@ class _Decoder(Decoder):
 
 
 def _read_payload(message: bytes, start: int) -> bytes:
-    decoder = _Decoder(message[start:])
-    try:
-        length = decoder.read_var_uint()
-    except (IndexError, RuntimeError) as exc:
-        raise ProtocolError("truncated length prefix") from exc
-    if length > decoder.length:
+    """The varBytes payload at `start`, which must end the frame (read in one pass, with the
+    length prefix bounded as in `_Decoder`)."""
+    end = len(message)
+    if start >= end:
+        raise ProtocolError("truncated length prefix")
+    i = start
+    byte = message[i]
+    length, shift = byte & 127, 7
+    while byte >= 128:
+        i += 1
+        if shift > 49 or i >= end:
+            raise ProtocolError("truncated length prefix" if i >= end
+                                else "length prefix longer than 8 bytes")
+        byte = message[i]
+        length |= (byte & 127) << shift
+        shift += 7
+    i += 1
+    if length > end - i:
         raise ProtocolError("payload shorter than its length prefix")
-    if length < decoder.length:
+    if length < end - i:
         raise ProtocolError("trailing bytes after the payload")
-    return bytes(message[start + decoder.i0 : start + decoder.i0 + length])
+    return bytes(message[i:])
 
 
 def parse_frame(message: bytes) -> Frame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -43,13 +44,18 @@ Origin = Connection | str
 ECHO_GRANT = 64
 
 def merge_to_state(updates: list[bytes],
-                   left_out: list[tuple[bytes, str]] | None = None) -> bytes:
+                   left_out: list[tuple[bytes, str]] | None = None,
+                   screened: bytes | None = None) -> bytes:
     """Combine stored updates into one equivalent update, garbage-collected (used by
     compaction). What pycrdt could not read safely is left out (see `sanitize`) and listed
-    in `left_out` (the original bytes and why), for the caller to quarantine."""
+    in `left_out` (the original bytes and why), for the caller to quarantine. A part whose
+    digest (`digest`) is `screened` was read safely already and is not read again."""
     doc = Doc()
     with doc.transaction():
         for update in updates:
+            if screened is not None and digest(update) == screened:
+                doc.apply_update(update)
+                continue
             clean, why = sanitize(update)
             if why:
                 log.error("compaction left out (part of) a stored update: %s", why)
@@ -58,6 +64,11 @@ def merge_to_state(updates: list[bytes],
             if clean is not None:
                 doc.apply_update(clean)
     return doc.get_update()
+
+
+def digest(data: bytes) -> bytes:
+    """A short fingerprint of stored bytes (to know a snapshot again without keeping it)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 # A client's updates that depend on changes this server does not have yet are held (not given to
@@ -118,7 +129,7 @@ class Room:
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
-        "_presence_bytes", "gate", "_held", "_stored", "_quarantined", "limits",
+        "_presence_bytes", "gate", "_held", "_stored", "_quarantined", "_screened", "limits",
         "_awareness_sent", "__weakref__",
     )
 
@@ -175,6 +186,7 @@ class Room:
         self._held: dict[Connection, list[bytes]] = {}  # updates waiting for what they need
         self._stored: list[bytes] | None = None  # the stored updates, until the doc is built
         self._quarantined: list[tuple[bytes, str]] = []  # stored updates loading left out
+        self._screened: bytes | None = None  # digest of the stored snapshot known to be sound
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -205,12 +217,16 @@ class Room:
     def _screen(self, updates: list[bytes]) -> list[bytes]:
         """Stored updates made safe for pycrdt (`update_format.sanitize`): an unreadable one is
         left out, one holding values nested too deep is repaired (those items collected); the
-        originals are quarantined by the store and reported (log, /metrics)."""
+        originals are quarantined by the store and reported (log, /metrics). The first (the
+        snapshot, when there is one) is remembered as screened for compaction if it was sound."""
+        self._screened = None
         clean: list[bytes] = []
-        for update in updates:
+        for n, update in enumerate(updates):
             safe, why = sanitize(update)
             if why:
                 self._quarantine(update, why)
+            elif n == 0:
+                self._screened = digest(update)
             if safe is not None:
                 clean.append(safe)
         return clean
@@ -333,7 +349,13 @@ class Room:
     async def compact(self) -> None:
         self._since_compact = 0
         left_out: list[tuple[bytes, str]] = []
-        await self.store.compact(self.doc_id, lambda parts: merge_to_state(parts, left_out))
+
+        def merge(parts: list[bytes]) -> bytes:
+            merged = merge_to_state(parts, left_out, self._screened)
+            self._screened = digest(merged)  # the snapshot this writes: sound
+            return merged
+
+        await self.store.compact(self.doc_id, merge)
         self.stats.compactions += 1
         for update, why in left_out:  # the snapshot no longer holds them: keep the originals
             self.stats.updates_quarantined += 1
