@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
@@ -38,24 +39,23 @@ def session_user(engine: Engine, *, session_hash: str) -> User | None:
 
 
 def revoke_session(engine: Engine, *, session_hash: str) -> bool:
-    with Session(engine) as session:
-        result = session.exec(  # type: ignore[call-overload]
-            update(LoginSession)
-            .where(col(LoginSession.id) == session_hash, col(LoginSession.revoked_at).is_(None))
-            .values(revoked_at=utcnow()))
-        session.commit()
-        return bool(result.rowcount)
+    return bool(_revoke(engine, col(LoginSession.id) == session_hash))
 
 
 def revoke_user_sessions(engine: Engine, *, user_id: str) -> int:
     """Revoke every session of an account ("sign out everywhere"); how many were live."""
+    return _revoke(engine, col(LoginSession.user_id) == user_id)
+
+
+def _revoke(engine: Engine, which: Any) -> int:
+    """Mark the live sessions matching `which` revoked; how many there were."""
     with Session(engine) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(LoginSession)
-            .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None))
+            .where(which, col(LoginSession.revoked_at).is_(None))
             .values(revoked_at=utcnow()))
         session.commit()
-        return result.rowcount
+        return int(result.rowcount)
 
 
 def replace_password(engine: Engine, *, user_id: str, password_hash: str,
