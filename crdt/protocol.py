@@ -38,7 +38,6 @@ class CloseCode(IntEnum):
     INVALID_DATA = 1007  # a malformed binary frame
     POLICY = 1008
     TOO_BIG = 1009
-    INTERNAL_ERROR = 1011
     TRY_AGAIN_LATER = 1013  # database trouble or a slow consumer: resync after reconnect
     # an update refused as impossible or nested too deep, or one that fails part-way inside
     # the CRDT (terminal: sending it again would fail again)

@@ -21,6 +21,18 @@ from crdt.stats import Stats
 log = logging.getLogger("quire.rooms")
 
 
+class RoomUnavailable(Exception):
+    """A document's room cannot be had right now (the caller may try again later)."""
+
+
+class ShuttingDown(RoomUnavailable):
+    """The registry is closed: the server is stopping."""
+
+
+class LoadFailed(RoomUnavailable):
+    """The document could not be loaded from the store."""
+
+
 class Rooms:
     def __init__(
         self,
@@ -86,13 +98,13 @@ class Rooms:
         if ready and not room.ready.is_set():
             await room.built()
             if room.failed:
-                raise RuntimeError("the document could not be loaded")
+                raise LoadFailed("the document could not be loaded")
         return room
 
     async def _get(self, doc_id: str) -> Room:
         while True:
             if self._closed:
-                raise RuntimeError("server shutting down")
+                raise ShuttingDown("server shutting down")
             room = self._rooms.get(doc_id)
             if room is not None and room.failed:
                 await self._forget(room)

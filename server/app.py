@@ -8,13 +8,14 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pycrdt import Doc
 from starlette.middleware.sessions import SessionMiddleware
 
 from crdt.limits import PresenceLimits
-from crdt.rooms import Rooms
+from crdt.rooms import Rooms, RoomUnavailable
 from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
@@ -22,7 +23,7 @@ from server.metrics import make_registry
 from server.origins import OriginPolicy
 from server.proxies import TrustedProxies
 from server.relay import RedisRelay
-from server.routes import auth, comments, documents, markdown, ops, shares
+from server.routes import auth, comments, documents, markdown, ops, pages, shares
 from server.routes import versions as versions_routes
 from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
 from server.titles import TitleMirror
@@ -170,6 +171,12 @@ class QuireApp(FastAPI):
             await serve_document_socket(self, scope, receive, send, doc_id)
 
 
+async def _room_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A document that cannot be opened right now (server stopping, storage trouble): 503."""
+    return JSONResponse({"detail": str(exc) or "try again"}, status_code=503,
+                        headers={"Retry-After": "1"})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = QuireApp(title="Quire", version="0.1.0", lifespan=lifespan)
@@ -196,12 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(markdown.router)
     app.include_router(versions_routes.router)
-    try:
-        from server.routes import pages
-    except ImportError:  # the editor pages are optional for API-only use and tests
-        pages = None
-    if pages is not None:
-        app.include_router(pages.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(RoomUnavailable, _room_unavailable)
     static = FRONTEND / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")

@@ -27,6 +27,7 @@ import itsdangerous
 
 from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
+from crdt.rooms import ShuttingDown
 from server.access import Principal, bearer_token, resolve, role_on
 from server.channel import AsgiWebSocketChannel
 from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
@@ -162,7 +163,7 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
             username=principal.user.username if principal.user else None,
             account=principal.account if settings.auth_required else None,
         )
-    except RuntimeError:  # shutting down
+    except ShuttingDown:
         await channel.close(CloseCode.GOING_AWAY, "server restarting")
     except Exception as exc:
         log.error("doc %s: connection failed: %r", doc_id, exc)

@@ -39,15 +39,6 @@ def get_user_by_username(engine: Engine, *, username: str) -> User | None:
         return session.exec(select(User).where(User.username == username.lower())).first()
 
 
-def set_password_hash(engine: Engine, *, user_id: str, password_hash: str) -> None:
-    with Session(engine) as session:
-        user = session.get(User, user_id)
-        if user is not None:
-            user.password_hash = password_hash
-            session.add(user)
-            session.commit()
-
-
 def add_api_token(engine: Engine, *, user_id: str, token_hash: str, name: str) -> ApiToken:
     with Session(engine) as session:
         token = ApiToken(id=secrets.token_urlsafe(12), user_id=user_id, token_hash=token_hash,

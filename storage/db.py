@@ -1,6 +1,7 @@
 """Database engine from a URL: SQLite (WAL) by default, PostgreSQL by URL.
 
-Storage is synchronous SQLModel; callers run it off the event loop (see `writer.py`).
+Storage is synchronous SQLModel; callers run it off the event loop (the
+update log's single writer thread is in `store.py`; other reads and writes use worker threads).
 """
 
 from __future__ import annotations

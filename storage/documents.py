@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -79,19 +78,6 @@ def rename_document(engine: Engine, *, doc_id: str, title: str) -> Document | No
         session.commit()
         session.refresh(doc)
         return doc
-
-
-def touch_documents(engine: Engine, *, doc_ids: list[str], when: datetime | None = None) -> None:
-    """Mark documents as edited now (the dashboard sorts by this)."""
-    if not doc_ids:
-        return
-    with Session(engine) as session:
-        session.execute(
-            update(Document)
-            .where(col(Document.id).in_(doc_ids))
-            .values(updated_at=when or utcnow())
-        )
-        session.commit()
 
 
 def delete_document(engine: Engine, *, doc_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""Tables: documents, the append-only update log, and compacted snapshots.
+"""Tables: documents, the append-only update log, compacted snapshots, quarantined updates,
+versions, accounts (users, API tokens, sign-in sessions) and shares.
 
 Updates are opaque bytes here; only `crdt/` knows what they mean.
 """

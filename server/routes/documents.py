@@ -63,13 +63,6 @@ def public(doc: Document, rooms, role: str = "owner") -> DocumentPublic:
                           role=role)
 
 
-async def get_or_404(engine, doc_id: str) -> Document:
-    doc = await asyncio.to_thread(store_docs.get_document, engine, doc_id=doc_id)
-    if doc is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
-    return doc
-
-
 def create_with_content(engine, *, title: str, update: bytes,
                         owner_id: str | None = None) -> Document:
     """Create a document and store its first update (title, and any imported content)."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from crdt.budget import Deadline
 from crdt.markdown import export_markdown, fragment_to_json, json_text
 from crdt.meta import get_title
+from crdt.rooms import RoomUnavailable
 from crdt.text_diff import text_diff
 from server.access import CanEdit, CanView
 from server.cpu import refusals
@@ -104,7 +105,7 @@ async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper
     """Name the document's current state ("Sent to legal")."""
     try:
         return public(await keeper.take(doc_id, kind="named", name=body.name))
-    except (VersionUnavailable, RuntimeError) as exc:
+    except (VersionUnavailable, RoomUnavailable) as exc:
         raise _unavailable(exc) from exc
 
 
@@ -137,7 +138,7 @@ async def get_version(doc_id: str, version_id: int, access: CanView, rooms: Room
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Version not found")
     try:
         room = await rooms.with_room(doc_id)
-    except RuntimeError as exc:
+    except RoomUnavailable as exc:
         raise _unavailable(exc) from exc
     # the live doc is read on the event loop only; the work gets a copy of its state
     current_state = room.doc.get_update()
@@ -154,7 +155,7 @@ async def restore_version(doc_id: str, version_id: int, access: CanEdit, keeper:
     try:
         with refusals(keeper.restore_budget or 0):
             result = await keeper.restore(doc_id, version_id)
-    except (VersionUnavailable, RuntimeError) as exc:
+    except (VersionUnavailable, RoomUnavailable) as exc:
         raise _unavailable(exc) from exc
     if result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Version not found")

@@ -106,3 +106,16 @@ async def test_health_and_metrics(server):
                  "quire_persist_seconds_bucket", "quire_bytes_in_total", "quire_frames_rejected"):
         assert name in text
     await client.close()
+
+
+async def test_a_document_that_cannot_be_opened_now_answers_503_not_500(server):
+    """While the server stops, routes that need the live document say "try again" (503 with
+    Retry-After) instead of failing with an internal error."""
+    doc_id = await server.new_doc()
+    await server.rooms.aclose()  # what shutdown does first
+    async with server.client() as client:
+        for path in (f"/api/docs/{doc_id}/export.md", f"/api/docs/{doc_id}/content"):
+            response = await client.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert response.headers["retry-after"] == "1"
+            assert "shutting down" in response.json()["detail"]

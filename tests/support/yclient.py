@@ -123,9 +123,8 @@ class YClient:
         except websockets.ConnectionClosed:
             pass
         finally:
-            if self.ws.close_code is not None or True:
-                self.close_code = self.ws.close_code
-                self.close_reason = self.ws.close_reason or ""
+            self.close_code = self.ws.close_code
+            self.close_reason = self.ws.close_reason or ""
             self.closed.set()
 
 
