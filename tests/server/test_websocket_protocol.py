@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.frames import Frame, Opcode
 
-from server.websocket_protocol import shared_frame
+from server.websocket_protocol import WebSocketProtocol, shared_frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
@@ -20,3 +20,61 @@ def test_equal_payloads_in_different_objects_are_each_framed():
     first, second = b"a" * 10, b"b" * 10
     assert shared_frame(first)[2:] == first
     assert shared_frame(second)[2:] == second
+
+
+# ---- the fence around uvicorn's private protocol: the fast paths must be taken, not skipped --
+
+
+async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
+    """`WebSocketProtocol` overrides private parts of uvicorn's sansio protocol. If a uvicorn
+    release renames them, Quire would quietly fall back to the slow ASGI paths (or break at
+    shutdown): this fails instead. A real uvicorn server, a real client."""
+    import asyncio
+
+    import uvicorn
+    import websockets
+
+    from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
+
+    seen: dict[str, object] = {}
+    got: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        extensions = scope["extensions"]
+        seen["extensions"] = {SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE, ON_MESSAGE} & set(extensions)
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        extensions[ON_MESSAGE](got.put_nowait, lambda: seen.setdefault("read", True))
+        seen["buffer"] = extensions[WRITE_BUFFER_SIZE]()
+        seen["nowait"] = extensions[SEND_NOWAIT](b"hello")
+        message = await receive()  # only the close arrives here: data went to the callback
+        seen["queued"] = message["type"]
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, ws=WebSocketProtocol,
+                            lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    assert isinstance(getattr(server, "_captured_signals", None), list)  # server/cli.py edits it
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            assert await asyncio.wait_for(client.recv(), 5) == b"hello"
+            await client.send(b"\x00\x01")
+            assert await asyncio.wait_for(got.get(), 5) == b"\x00\x01"
+        for _ in range(100):
+            if "queued" in seen:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        server.should_exit = True
+        await task
+    assert seen["extensions"] == {SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE, ON_MESSAGE}
+    assert seen["nowait"] is True and seen["buffer"] == 0 and seen["read"] is True
+    assert seen["queued"] == "websocket.disconnect"
