@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from crdt.limits import PresenceLimits
 from crdt.rooms import Rooms, RoomUnavailable
+from server.access_cache import AccessCache
 from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
@@ -76,7 +77,8 @@ async def lifespan(app: FastAPI):
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
         app.state.metrics = make_registry(rooms, relay)
-        watch = AccessWatch(engine, rooms, interval=settings.access_recheck_seconds, relay=relay)
+        watch = AccessWatch(engine, rooms, interval=settings.access_recheck_seconds, relay=relay,
+                            cache=app.state.access_cache)
         app.state.access_watch = watch
         watch_task = asyncio.create_task(watch.run(), name="quire-access-watch")
         # the first connection after a restart should not pay for compiling queries, opening
@@ -190,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.proxies = TrustedProxies(settings.trusted_proxies)
     app.state.origins = OriginPolicy(settings.public_url, settings.allowed_origins)
     app.state.connections_by_address = {}
+    app.state.access_cache = AccessCache(settings.access_cache_seconds)
     secret = load_secret_key(settings.secret_key, Path(settings.data_dir))
     app.state.secret_key = secret
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="quire_session",

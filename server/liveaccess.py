@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from crdt.protocol import CloseCode
 from crdt.rooms import Rooms
 from server.access import Principal, role_on
+from server.access_cache import AccessCache
 from storage import accounts, sessions
 from storage import documents as store_docs
 from storage import shares as store_shares
@@ -83,8 +84,9 @@ def judge(engine: Engine, doc_id: str, principal: Principal, role: str) -> Verdi
 
 class AccessWatch:
     def __init__(self, engine: Engine, rooms: Rooms, *, interval: float = 30.0,
-                 relay=None) -> None:
+                 relay=None, cache: AccessCache | None = None) -> None:
         self.engine = engine
+        self.cache = cache  # recent decisions new connections reuse: forgotten on any change
         self.rooms = rooms
         self.interval = interval
         self.relay = relay
@@ -100,14 +102,20 @@ class AccessWatch:
 
     async def doc_changed(self, doc_id: str) -> None:
         """Sharing of `doc_id` changed: apply it to its connections here, then everywhere."""
+        self._forget()
         await self.recheck(self._connections(doc_ids={doc_id}))
         self._tell_others({"doc": doc_id})
 
     async def account_changed(self, user_id: str) -> None:
         """An account's sessions, tokens or password changed: re-check its connections here,
         then everywhere."""
+        self._forget()
         await self.recheck(self._connections(user_ids={user_id}))
         self._tell_others({"user": user_id})
+
+    def _forget(self) -> None:
+        if self.cache is not None:
+            self.cache.clear()
 
     def _tell_others(self, message: dict) -> None:
         if self.relay is not None:
@@ -124,6 +132,7 @@ class AccessWatch:
             return
         if not isinstance(message, dict):
             return
+        self._forget()
         if isinstance(message.get("doc"), str):
             self._docs.add(message["doc"])
         elif isinstance(message.get("user"), str):

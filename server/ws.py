@@ -29,6 +29,7 @@ from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from crdt.rooms import ShuttingDown
 from server.access import Principal, bearer_token, resolve, role_on
+from server.access_cache import AccessCache
 from server.channel import AsgiWebSocketChannel
 from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
@@ -130,19 +131,28 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         await channel.close(CloseCode.ORIGIN_REFUSED, "this page may not open Quire documents")
         return
 
+    cache: AccessCache = state.access_cache
+    known = cache.principal(session_id, token) if settings.auth_required else None
+
     def authorise() -> tuple[Principal, str | None]:
         doc = get_document(state.engine, doc_id=doc_id)
         if not settings.auth_required:
             return Principal(), "owner" if doc is not None else None
-        principal = resolve(state.engine, session_id=session_id, token=token)
+        principal = known or resolve(state.engine, session_id=session_id, token=token)
         return principal, role_on(state.engine, principal, doc) if doc else None
 
-    try:
-        principal, role = await asyncio.to_thread(authorise)
-    except Exception as exc:
-        log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
-        await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
-        return
+    decided = cache.decision(doc_id, session_id, token) if settings.auth_required else None
+    if decided is not None:  # the same person opened it a moment ago: no database, no thread
+        principal, role = decided
+    else:
+        try:
+            principal, role = await asyncio.to_thread(authorise)
+        except Exception as exc:
+            log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
+            await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
+            return
+        if settings.auth_required:
+            cache.remember(doc_id, session_id, token, principal, role)
     if role is None and principal.anonymous and settings.auth_required:
         await channel.close(CloseCode.UNAUTHORIZED, "sign in to open this document")
         return

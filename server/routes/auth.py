@@ -92,6 +92,7 @@ async def start_session(request: Request, user: User) -> None:
     old = request.session.get("sid")
     if isinstance(old, str):
         await asyncio.to_thread(sessions.revoke_session, state.engine, session_hash=token_hash(old))
+        state.access_cache.clear()  # nobody may open a socket with the old id any more
     session_id = secrets.token_urlsafe(32)
     await asyncio.to_thread(
         sessions.create_session, state.engine, session_hash=token_hash(session_id),
@@ -108,6 +109,7 @@ async def end_session(request: Request) -> None:
     if isinstance(session_id, str):
         await asyncio.to_thread(sessions.revoke_session, request.app.state.engine,
                                 session_hash=token_hash(session_id))
+        request.app.state.access_cache.clear()
     request.session.clear()
 
 

@@ -2,7 +2,9 @@
 sharing a SQLite file and Redis, with a per-run channel prefix).
 
 The periodic re-check is set to ten minutes here, so what closes the socket on B within a
-few seconds can only be the control message A published through Redis.
+few seconds can only be the control message A published through Redis. Access decisions are
+kept for ten minutes too (QUIRE_ACCESS_CACHE_SECONDS), so a new socket on B refused right after
+can only be refused because that message made B forget them.
 
 | done on process A                      | the socket on process B          |
 |----------------------------------------|----------------------------------|
@@ -26,7 +28,7 @@ from tests.support.sockets import closed_with, first_frame
 def pair(quire_factory):
     redis_url = require_redis()
     env = {"QUIRE_REDIS_URL": redis_url, "QUIRE_REDIS_PREFIX": run_prefix(),
-           "QUIRE_ACCESS_RECHECK_SECONDS": "600"}
+           "QUIRE_ACCESS_RECHECK_SECONDS": "600", "QUIRE_ACCESS_CACHE_SECONDS": "600"}
     a = quire_factory(env)
     b = quire_factory(env, database_url=a.database_url, cast_of=a)
     return a, b
@@ -53,6 +55,9 @@ async def test_revoking_on_a_closes_the_socket_on_b(pair):
             assert (await owner.delete(f"/api/docs/{doc}/shares/{victim}")).status_code == 204
             code, reason = await closed_with(ws, 3)
     assert code == 4403 and "removed" in reason
+    # B remembered a moment ago that this viewer may open the document; it forgot at once
+    async with websockets.connect(b.ws_url(doc, "viewer"), open_timeout=5) as again:
+        assert (await closed_with(again, 3))[0] == 4404
 
 
 async def test_lowering_a_role_on_a_makes_the_socket_on_b_reconnect(pair):
