@@ -9,6 +9,10 @@ through a connection that never waits for a lock: appending a keystroke to the W
 about 50 µs, where the round trip to the writer thread and back costs ten times that. If any
 other connection holds the write lock, nothing is written and the append takes the writer
 thread's path (which waits for the lock). The loop never waits on the database.
+
+On PostgreSQL, each batch is committed from the loop itself on a connection of its own in
+pipeline mode (`storage.pg_append`): no thread hand-off, one round trip; the loop awaits it
+like any socket, so it never blocks on it either.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from storage import updates
 from storage.db import checkpoint, sqlite_nowait_connection
+from storage.pg_append import PgAppender
 
 log = logging.getLogger("quire.store")
 
@@ -38,6 +43,7 @@ class SqlStore:
         self._queue: list[tuple[str, list[bytes], asyncio.Future[None]]] = []
         self._committing = False  # the writer thread is committing a batch
         self._nowait: sqlite3.Connection | None = None
+        self._pg = PgAppender(engine) if engine.dialect.name == "postgresql" else None
         self._since_checkpoint = 0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -60,6 +66,8 @@ class SqlStore:
         if self._nowait is not None:
             self._nowait.close()
             self._nowait = None
+        if self._pg is not None:
+            await self._pg.close()
         self._writer.shutdown(wait=True)
 
     async def _in_writer(self, fn: Callable, *args, **kwargs):
@@ -122,7 +130,10 @@ class SqlStore:
                 batch, self._queue = self._take()
                 self._committing = True
                 try:
-                    await self._in_writer(self._commit, [(d, u) for d, u, _ in batch])
+                    if self._pg is not None:
+                        await self._pg.append([(d, u) for d, items, _ in batch for u in items])
+                    else:
+                        await self._in_writer(self._commit, [(d, u) for d, u, _ in batch])
                 except Exception as exc:
                     log.error("commit of %d appends failed: %s", len(batch), exc)
                     for _, _, future in batch:

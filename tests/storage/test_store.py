@@ -1,6 +1,7 @@
-"""SqlStore on SQLite: a keystroke's commit runs on the event loop only when it cannot wait for
+"""SqlStore. On SQLite, a keystroke's commit runs on the event loop only when it cannot wait for
 anything; when another connection holds the write lock it goes through the writer thread, the
-loop stays free and the order of appends is kept."""
+loop stays free and the order of appends is kept. On PostgreSQL, batches are committed from the
+loop on a connection of the store's own; a dead connection fails its batch and is replaced."""
 
 from __future__ import annotations
 
@@ -69,3 +70,63 @@ async def test_a_refused_commit_raises_and_writes_nothing(sqlite_url):
         await store.append(doc.id, [b"kept"])
     assert stored(engine, doc.id) == [b"kept"]
     assert stored(engine, "no-such-document") == []
+
+
+# ---- PostgreSQL: batches committed from the loop (storage/pg_append.py) ------------------------
+
+
+async def test_postgres_appends_are_durable_in_order_and_grouped(pg_database):
+    engine = make_engine(pg_database)
+    docs = [documents.create_document(engine, title=f"d{n}") for n in range(5)]
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    async with SqlStore(engine) as store:
+        beat = asyncio.create_task(heartbeat())
+        # 5 documents x 40 keystrokes, all in flight at once, as 5 busy rooms would send them
+        await asyncio.gather(*(store.append(doc.id, [f"{doc.title}-{i}".encode()])
+                               for i in range(40) for doc in docs))
+        beat.cancel()
+        assert ticks > 0  # the loop ran while commits were in flight
+    fresh = make_engine(pg_database)  # another process's view: committed, in order
+    for doc in docs:
+        assert stored(fresh, doc.id) == [f"{doc.title}-{i}".encode() for i in range(40)]
+    fresh.dispose()
+    engine.dispose()
+
+
+async def test_postgres_broken_connection_fails_that_batch_only_and_recovers(pg_database):
+    import psycopg
+    from sqlalchemy import text
+
+    engine = make_engine(pg_database)
+    doc = documents.create_document(engine, title="t")
+    async with SqlStore(engine) as store:
+        await store.append(doc.id, [b"before"])
+        with engine.connect() as admin:  # the store's connection dies (a failover, a restart)
+            admin.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name = 'quire-append'"))
+            admin.commit()
+        try:
+            await store.append(doc.id, [b"lost-with-its-connection"])
+        except psycopg.Error:
+            pass  # the caller is told; the room then resyncs its clients (nothing acknowledged)
+        else:
+            raise AssertionError("an append on a dead connection reported success")
+        await store.append(doc.id, [b"after"])  # a fresh connection
+        try:
+            await store.append("no-such-document", [b"orphan"])  # foreign key refuses it
+        except psycopg.Error:
+            pass
+        else:
+            raise AssertionError("an update of an unknown document was stored")
+        await store.append(doc.id, [b"kept"])
+    assert stored(engine, doc.id) == [b"before", b"after", b"kept"]
+    engine.dispose()
