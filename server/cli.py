@@ -189,15 +189,22 @@ def user(args: argparse.Namespace) -> None:
     `quire user token NAME` (prints a new personal API token for scripts)."""
     import getpass
 
-    from server.security import PERSONAL_PREFIX, hash_password, new_token, token_hash
+    from server.security import (
+        PERSONAL_PREFIX,
+        account_problem,
+        hash_password,
+        new_token,
+        token_hash,
+    )
     from storage import accounts
 
     engine = _engine(args)
     try:
         if args.action == "create":
             password = args.password or getpass.getpass(f"Password for {args.name}: ")
-            if len(password) < 8:
-                print("quire: choose a password of at least 8 characters", file=sys.stderr)
+            problem = account_problem(args.name, password)
+            if problem:  # the same rule as sign-up: a name others can @mention and type
+                print(f"quire: {problem}", file=sys.stderr)
                 sys.exit(1)
             try:
                 created = accounts.create_user(engine, username=args.name,

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import math
 import os
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -27,6 +28,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
+MIN_PASSWORD = 8
+
+
+def account_problem(username: str, password: str) -> str | None:
+    """Why a new account's username or password is refused (sign-up and `quire user create`
+    alike), or None."""
+    if not USERNAME.match(username):
+        return "Usernames are 2–40 letters, digits, dots, dashes or underscores."
+    if len(password) < MIN_PASSWORD:
+        return f"Choose a password of at least {MIN_PASSWORD} characters."
+    return None
+
+
 PERSONAL_PREFIX = "qp_"
 LINK_PREFIX = "qs_"
 

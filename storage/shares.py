@@ -91,6 +91,19 @@ def user_roles(engine: Engine, *, doc_id: str, user_id: str) -> list[str]:
         return [s.role for s in shares if is_active(s)]
 
 
+def user_roles_on(engine: Engine, *, doc_ids: list[str], user_id: str) -> dict[str, list[str]]:
+    """For each of `doc_ids`, the roles active invitations give `user_id` (one query)."""
+    found: dict[str, list[str]] = {doc_id: [] for doc_id in doc_ids}
+    if not doc_ids:
+        return found
+    with Session(engine) as session:
+        for share in session.exec(select(Share).where(col(Share.doc_id).in_(doc_ids),
+                                                      Share.user_id == user_id)):
+            if is_active(share):
+                found[share.doc_id].append(share.role)
+    return found
+
+
 def visible_document_ids_clause(user_id: str):
     """A WHERE clause: documents the user owns or was invited to (for the dashboard)."""
     invited = select(Share.doc_id).where(

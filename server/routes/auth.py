@@ -14,7 +14,6 @@ back off per username and per address (`LoginThrottle`), sign-ups are limited pe
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from datetime import timedelta
 from typing import Annotated
@@ -30,6 +29,7 @@ from server.liveaccess import AccessWatch
 from server.security import (
     PERSONAL_PREFIX,
     HashingBusy,
+    account_problem,
     csrf_matches,
     new_csrf_token,
     new_token,
@@ -39,7 +39,6 @@ from storage import accounts, sessions
 from storage.models import User, utcnow
 
 router = APIRouter(tags=["accounts"])
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 
 
 class Credentials(BaseModel):
@@ -113,14 +112,6 @@ async def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def validate_signup(username: str, password: str) -> str | None:
-    if not USERNAME.match(username):
-        return "Usernames are 2–40 letters, digits, dots, dashes or underscores."
-    if len(password) < 8:
-        return "Choose a password of at least 8 characters."
-    return None
-
-
 def _busy() -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                          "Many people are signing in right now. Try again in a moment.",
@@ -159,7 +150,7 @@ async def check_login(request: Request, username: str, password: str) -> User:
 
 async def create_account(request: Request, username: str, password: str,
                          display_name: str | None) -> User:
-    error = validate_signup(username, password)
+    error = account_problem(username, password)
     if error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
     state = request.app.state

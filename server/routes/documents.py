@@ -18,7 +18,7 @@ from server.cpu import refusals
 from server.deps import AccessWatchDep, CpuDep, EngineDep, RoomsDep, SettingsDep
 from storage import documents as store_docs
 from storage.models import Document
-from storage.shares import user_roles
+from storage.shares import user_roles_on
 from storage.updates import append_updates
 
 router = APIRouter(prefix="/api/docs", tags=["documents"])
@@ -94,13 +94,13 @@ async def list_documents(
                                           offset=offset, visible_to=user.id if user else None)
     items = [public(d, rooms, "owner" if user is None or d.owner_id == user.id else "invited")
              for d in docs]
-    if user is not None:
-        # invited documents: look the role up (owners are known from the row)
-        for item, doc in zip(items, docs, strict=True):
+    invited = [doc.id for item, doc in zip(items, docs, strict=True) if item.role == "invited"]
+    if user is not None and invited:
+        # invited documents: look their roles up, all at once (owners are known from the row)
+        roles = await asyncio.to_thread(user_roles_on, engine, doc_ids=invited, user_id=user.id)
+        for item in items:
             if item.role == "invited":
-                roles = await asyncio.to_thread(user_roles, engine, doc_id=doc.id,
-                                                user_id=user.id)
-                item.role = max(roles, key=RANK.__getitem__, default="viewer")
+                item.role = max(roles[item.id], key=RANK.__getitem__, default="viewer")
     return DocumentPage(items=items, total=total)
 
 

@@ -153,3 +153,23 @@ async def test_websocket_uses_the_session_cookie(server):
     await scripted.connect()
     await asyncio.wait_for(scripted.closed.wait(), 5)
     assert scripted.close_code == 4401
+
+
+def test_cli_user_create_follows_the_sign_up_rules(tmp_path):
+    """`quire user create` refuses what sign-up refuses (a name others could not type or
+    @mention, a short password), and creates what it accepts."""
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    quire = [sys.executable, "-m", "server.cli", "user", "create"]
+    for name, password, why in [("a b", "long-enough", "Usernames are"),
+                                ("x", "long-enough", "Usernames are"),
+                                ("<script>", "long-enough", "Usernames are"),
+                                ("ada", "short", "at least 8")]:
+        done = subprocess.run([*quire, name, "--password", password, "--database-url", db],
+                              capture_output=True, text=True)
+        assert done.returncode == 1 and why in done.stderr, (name, done.stderr)
+    made = subprocess.run([*quire, "ada.l", "--password", "long-enough", "--database-url", db],
+                          capture_output=True, text=True)
+    assert made.returncode == 0 and "created user ada.l" in made.stdout
