@@ -1,5 +1,5 @@
-"""Where comment threads are anchored: y-tiptap's keys for the ``comment`` mark, and the walk
-over ``XmlFragment "default"`` that finds the plain text and the marked runs in it.
+"""Where comment threads are anchored: y-tiptap's keys for the ``comment`` mark, and the runs of
+plain text (`crdt.plain_text`) that carry it.
 
 See crdt/COMMENTS.md ("Anchoring"). Used by crdt/comments.py, which re-exports the public names.
 """
@@ -10,16 +10,16 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText, write_var_uint
+from pycrdt import XmlText, write_var_uint
 
-__all__ = ["MARK", "document_text", "mark_key"]
+from crdt.plain_text import FRAGMENT as FRAGMENT  # where the text lives
+from crdt.plain_text import Run as _Run
 
-FRAGMENT = "default"
+__all__ = ["MARK", "mark_key"]
+
 MARK = "comment"
-_TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock"})  # as crdt.markdown
 _HASHED = re.compile(r"(.*)--[a-zA-Z0-9+/=]{8}")  # y-tiptap's hashedMarkNameRegex
 
 
@@ -65,57 +65,7 @@ def _thread_of(key: str, value: Any) -> str | None:
     return thread_id if isinstance(thread_id, str) and thread_id else None
 
 
-# ---------------------------------------------------------------------------- text walk
-
-
-@dataclass(slots=True)
-class _Run:
-    """A chunk of document text: where it is in the plain text and in its XmlText."""
-
-    start: int  # offset in the plain text (code points)
-    text: str
-    node: XmlText | None  # None for a hard break (not markable)
-    index: int  # offset inside `node` in pycrdt units (UTF-8 bytes)
-    attrs: dict[str, Any]
-
-
-def _walk(doc: Doc) -> tuple[str, list[_Run]]:
-    """Plain text exactly as crdt.markdown.document_text, plus where each chunk lives."""
-    fragment = doc.get(FRAGMENT, type=XmlFragment)
-    lines: list[list[tuple[XmlText | None, int, str, dict[str, Any]]]] = []
-    stack: list[XmlFragment | XmlElement] = [fragment]
-    while stack:
-        node = stack.pop()
-        children = list(node.children)
-        line: list[tuple[XmlText | None, int, str, dict[str, Any]]] = []
-        for child in children:
-            if isinstance(child, XmlText):
-                index = 0
-                for chunk, attrs in child.diff():
-                    if isinstance(chunk, str):
-                        if chunk:
-                            line.append((child, index, chunk, dict(attrs or {})))
-                        index += len(chunk.encode("utf-8"))
-                    else:
-                        index += 1  # an embed
-            elif isinstance(child, XmlElement) and child.tag == "hardBreak":
-                line.append((None, 0, "\n", {}))
-        if line or (isinstance(node, XmlElement) and node.tag in _TEXTBLOCKS):
-            lines.append(line)
-        else:
-            stack.extend(reversed([c for c in children if isinstance(c, XmlElement)]))
-    runs: list[_Run] = []
-    parts: list[str] = []
-    offset = 0
-    for number, line in enumerate(lines):
-        if number:
-            parts.append("\n")
-            offset += 1
-        for node, index, chunk, attrs in line:
-            runs.append(_Run(offset, chunk, node, index, attrs))
-            parts.append(chunk)
-            offset += len(chunk)
-    return "".join(parts), runs
+# ---------------------------------------------------------------------------- marked runs
 
 
 def _anchors(runs: list[_Run]) -> dict[str, tuple[int, int]]:
@@ -155,8 +105,3 @@ def _segments(runs: list[_Run], start: int, end: int) -> list[tuple[XmlText, int
         else:
             segments.append((run.node, lo, hi))
     return segments
-
-
-def document_text(doc: Doc) -> str:
-    """The plain text that comment offsets and quotes refer to (= crdt.markdown's)."""
-    return _walk(doc)[0]

@@ -37,10 +37,9 @@ from crdt.comment_marks import (  # noqa: F401  (FRAGMENT, MARK: public names of
     _anchors,
     _segments,
     _thread_of,
-    _walk,
-    document_text,
     mark_key,
 )
+from crdt.plain_text import document_text, walk
 
 __all__ = [
     "MAX_BODY",
@@ -260,7 +259,7 @@ def create_thread(
     thread_id = _check_id(thread_id, "thread") if thread_id is not None else str(uuid.uuid4())
     stamp = _now_ms(now)
     with doc.transaction():
-        plain, runs = _walk(doc)
+        plain, runs = walk(doc)
         if quote is not None:
             if start is not None or end is not None:
                 raise CommentError("give either a quote or start/end offsets, not both")
@@ -366,7 +365,7 @@ def delete_thread(doc: Doc, thread_id: str, *, by: Actor) -> None:
     with doc.transaction():
         if not may_delete_thread(_thread(doc, thread_id).get("author"), by):
             raise NotAllowed("only its author or the document's owner can delete a thread")
-        for run in _walk(doc)[1]:
+        for run in walk(doc)[1]:
             for key, value in run.attrs.items():
                 if run.node is not None and _thread_of(key, value) == thread_id:
                     run.node.format(run.index, run.index + len(run.text.encode("utf-8")),
@@ -431,7 +430,7 @@ def list_threads(doc: Doc) -> list[dict[str, Any]]:
     author, created_at, resolved_at, resolved_by, messages: [{id, author, body, created_at,
     edited_at, deleted}]}`` (times in ms epoch)."""
     with doc.transaction():
-        plain, runs = _walk(doc)
+        plain, runs = walk(doc)
         spans = _anchors(runs)
         threads = [_read_thread(str(tid), thread, spans, plain)
                    for tid, thread in _comments(doc).items() if isinstance(thread, Map)]
@@ -447,7 +446,7 @@ def get_thread(doc: Doc, thread_id: str) -> dict[str, Any]:
     """One thread, as in :func:`list_threads`. Raises NotFound."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
-        plain, runs = _walk(doc)
+        plain, runs = walk(doc)
         return _read_thread(thread_id, thread, _anchors(runs), plain)
 
 

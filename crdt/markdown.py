@@ -34,6 +34,7 @@ from .budget import Deadline
 from .markdown_export import render_markdown
 from .markdown_import import MAX_DEPTH as MAX_DEPTH  # nesting bound, for callers/tests
 from .markdown_import import mark_sort_key, parse_markdown
+from .plain_text import TEXTBLOCKS, document_text
 
 __all__ = [
     "document_text",
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 FRAGMENT = "default"
-_TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock"})
 
 
 def export_markdown(
@@ -148,20 +148,15 @@ def fragment_to_json(doc: Doc, deadline: Deadline | None = None) -> dict:
     return root
 
 
-def document_text(doc: Doc) -> str:
-    """Plain text: every text block on its own line (hard breaks become newlines)."""
-    return json_text(fragment_to_json(doc))
-
-
 def json_text(root: dict) -> str:
-    """`document_text` of the JSON `fragment_to_json` made."""
+    """`crdt.plain_text.document_text` of the JSON `fragment_to_json` made."""
     lines: list[str] = []
     stack = [root]
     while stack:
         node = stack.pop()
         content = node.get("content", [])
         inline = any(c["type"] in ("text", "hardBreak") for c in content)
-        if inline or node["type"] in _TEXTBLOCKS:
+        if inline or node["type"] in TEXTBLOCKS:
             lines.append(
                 "".join(c.get("text", "\n" if c["type"] == "hardBreak" else "") for c in content)
             )
