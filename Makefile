@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 NODE_DIRS := frontend tests/interop bench
 
-.PHONY: install venv node frontend chromium services run test test-fast lint bench clean
+.PHONY: install venv node frontend chromium services run test test-fast lint check bench clean
 
 install: venv node frontend
 
@@ -46,7 +46,7 @@ run: install
 	mkdir -p data
 	$(VENV)/bin/quire serve --host $(HOST) --port $(PORT)
 
-test: install chromium services
+test: install chromium services check
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: install
@@ -54,6 +54,9 @@ test-fast: install
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+# what CI checks besides the tests (make test runs it first)
+check: lint
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
