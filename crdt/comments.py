@@ -207,18 +207,18 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
-def _comments(doc: Doc) -> Map:
+def _comments(doc: Doc[Any]) -> Map[Any]:
     return doc.get(COMMENTS, type=Map)
 
 
-def _thread(doc: Doc, thread_id: str) -> Map:
+def _thread(doc: Doc[Any], thread_id: str) -> Map[Any]:
     thread = _comments(doc).get(thread_id) if isinstance(thread_id, str) else None
     if not isinstance(thread, Map):
         raise NotFound("comment thread not found")
     return thread
 
 
-def _message(thread: Map, message_id: str) -> Map:
+def _message(thread: Map[Any], message_id: str) -> Map[Any]:
     messages = thread.get("messages")
     if isinstance(messages, Array):
         for message in messages:
@@ -227,7 +227,7 @@ def _message(thread: Map, message_id: str) -> Map:
     raise NotFound("message not found")
 
 
-def _new_message(author: dict[str, Any], body: str, now: float) -> Map:
+def _new_message(author: dict[str, Any], body: str, now: float) -> Map[Any]:
     return Map({"id": str(uuid.uuid4()), "author": author, "body": body, "createdAt": now,
                 "editedAt": None, "deleted": False})
 
@@ -239,7 +239,7 @@ _NOT_RESOLVER = ("only the thread's author, an editor or the document's owner ca
 
 
 def create_thread(
-    doc: Doc,
+    doc: Doc[Any],
     *,
     author: Mapping[str, str],
     body: str,
@@ -289,7 +289,7 @@ def create_thread(
     return thread_id
 
 
-def add_reply(doc: Doc, thread_id: str, *, author: Mapping[str, str], body: str,
+def add_reply(doc: Doc[Any], thread_id: str, *, author: Mapping[str, str], body: str,
               now: float | None = None) -> str:
     """Append a message by `author` (the person replying) to a thread; returns its id."""
     who, text = _check_author(author), _check_body(body)
@@ -303,7 +303,7 @@ def add_reply(doc: Doc, thread_id: str, *, author: Mapping[str, str], body: str,
         return message["id"]
 
 
-def edit_message(doc: Doc, thread_id: str, message_id: str, *, body: str, by: Actor,
+def edit_message(doc: Doc[Any], thread_id: str, message_id: str, *, body: str, by: Actor,
                  now: float | None = None) -> None:
     """Replace a message's body (last writer wins) and stamp editedAt: its author only."""
     text = _check_body(body)
@@ -317,7 +317,7 @@ def edit_message(doc: Doc, thread_id: str, message_id: str, *, body: str, by: Ac
         message["editedAt"] = _now_ms(now)
 
 
-def delete_message(doc: Doc, thread_id: str, message_id: str, *, by: Actor) -> None:
+def delete_message(doc: Doc[Any], thread_id: str, message_id: str, *, by: Actor) -> None:
     """Leave a tombstone: deleted = true, body erased (its author or the owner). The thread
     keeps its place."""
     with doc.transaction():
@@ -330,7 +330,7 @@ def delete_message(doc: Doc, thread_id: str, message_id: str, *, by: Actor) -> N
         message["body"] = ""
 
 
-def resolve(doc: Doc, thread_id: str, *, by: Actor, now: float | None = None) -> None:
+def resolve(doc: Doc[Any], thread_id: str, *, by: Actor, now: float | None = None) -> None:
     """Mark a thread resolved (its passage keeps the mark; the editor stops highlighting): its
     author, an editor or the owner; ``resolvedBy`` is `by`'s person.
 
@@ -347,7 +347,7 @@ def resolve(doc: Doc, thread_id: str, *, by: Actor, now: float | None = None) ->
         thread["resolvedBy"] = who
 
 
-def reopen(doc: Doc, thread_id: str, *, by: Actor) -> None:
+def reopen(doc: Doc[Any], thread_id: str, *, by: Actor) -> None:
     """Make a resolved thread open again (who may: as for :func:`resolve`)."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
@@ -360,7 +360,7 @@ def reopen(doc: Doc, thread_id: str, *, by: Actor) -> None:
         thread["resolvedBy"] = None
 
 
-def delete_thread(doc: Doc, thread_id: str, *, by: Actor) -> None:
+def delete_thread(doc: Doc[Any], thread_id: str, *, by: Actor) -> None:
     """Remove a thread and its marks from the text: its author or the owner."""
     with doc.transaction():
         if not may_delete_thread(_thread(doc, thread_id).get("author"), by):
@@ -389,7 +389,7 @@ def _person(value: Any) -> dict[str, str | None] | None:
             "color": str(value.get("color") or "")}
 
 
-def _read_thread(thread_id: str, thread: Map, spans: dict[str, tuple[int, int]],
+def _read_thread(thread_id: str, thread: Map[Any], spans: dict[str, tuple[int, int]],
                  plain: str) -> dict[str, Any]:
     messages = []
     raw = thread.get("messages")
@@ -423,7 +423,7 @@ def _read_thread(thread_id: str, thread: Map, spans: dict[str, tuple[int, int]],
     }
 
 
-def list_threads(doc: Doc) -> list[dict[str, Any]]:
+def list_threads(doc: Doc[Any]) -> list[dict[str, Any]]:
     """Every thread, anchored ones in text order, then detached ones by creation time.
 
     Each is ``{id, state, resolved, detached, quote, anchor_text, anchor: {start, end} | None,
@@ -442,7 +442,7 @@ def list_threads(doc: Doc) -> list[dict[str, Any]]:
     return sorted(threads, key=order)
 
 
-def get_thread(doc: Doc, thread_id: str) -> dict[str, Any]:
+def get_thread(doc: Doc[Any], thread_id: str) -> dict[str, Any]:
     """One thread, as in :func:`list_threads`. Raises NotFound."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
@@ -453,12 +453,12 @@ def get_thread(doc: Doc, thread_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- authorship
 
 
-def misattributed(events: list[Any], name: str, *, username: str | None = None) -> list[Map]:
+def misattributed(events: list[Any], name: str, *, username: str | None = None) -> list[Map[Any]]:
     """The threads and messages that `events` (deep events of the "comments" map) added under
     an author other than `name` (or, when given, another `username`) — a signed-in person
     writing under someone else's name. Called inside the transaction: it only reads. (Names
     are labels, not identities: ownership is judged on ``author.id``, see crdt/COMMENTS.md.)"""
-    found: list[Map] = []
+    found: list[Map[Any]] = []
 
     def check(item: Any) -> None:
         if isinstance(item, Map):
@@ -485,7 +485,7 @@ def misattributed(events: list[Any], name: str, *, username: str | None = None) 
     return found
 
 
-def set_author_names(items: list[Map], name: str, *, username: str | None = None) -> None:
+def set_author_names(items: list[Map[Any]], name: str, *, username: str | None = None) -> None:
     """Put `name` (and, when given, `username`) on these threads/messages, keeping each one's
     ``id`` and colour."""
     for item in items:

@@ -79,7 +79,7 @@ class Connection:
         self._outbox: list[bytes] = []
         self._backlog = 0
         self._max_backlog = max_backlog
-        self._writer: asyncio.Task | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         self._closed = False  # the close frame went out (or the peer was gone)
         self._flushed: list[Callable[[], object]] | None = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from crdt.comment_ledger import CommentLedger
 from crdt.judge import WRITE_ROLES, Refused, judge
@@ -95,7 +96,7 @@ class Gate:
         """Place a stored state before pycrdt builds the doc from it: (the bytes to build from,
         with shared types nested too deep collected; why anything was left out, or "")."""
         update = parse_update(boot)
-        deep: list = []
+        deep: list[Any] = []
         resolution = self.index.resolve(update, partial=True, too_deep=deep)
         why = ""
         if deep:

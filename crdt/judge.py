@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from crdt.comment_ledger import COMMENTS, CommentLedger, Owned, item_value, person_id
 from crdt.comments import mark_key
@@ -267,7 +268,7 @@ class _Judge:
                               and isinstance(other.place.parent, tuple)}
         return (item.struct.client, item.clock) in self._authored
 
-    def _delete_whole(self, entry: tuple) -> None:
+    def _delete_whole(self, entry: tuple[Any, ...]) -> None:
         """Deleting a thread (a value of the root map) or removing a message from its array."""
         client, clock, length, kind, place, _ = entry
         if place is None or place.root != COMMENTS or kind != TYPE:
@@ -287,7 +288,7 @@ class _Judge:
                 raise Refused("comments are deleted by marking them deleted")
             self.gone.update((client, at) for at in range(clock, clock + length))
 
-    def _delete_part(self, entry: tuple) -> None:
+    def _delete_part(self, entry: tuple[Any, ...]) -> None:
         client, clock, length, kind, place, _ = entry
         parent = place.parent
         if isinstance(parent, str):

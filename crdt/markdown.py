@@ -48,10 +48,10 @@ FRAGMENT = "default"
 
 
 def export_markdown(
-    doc: Doc,
+    doc: Doc[Any],
     *,
     footnotes: list[tuple[str, list[str]]] | None = None,
-    frontmatter: dict | None = None,
+    frontmatter: dict[str, Any] | None = None,
     deadline: Deadline | None = None,
 ) -> str:
     """Render the document's ``default`` fragment as GitHub-flavoured Markdown.
@@ -73,7 +73,7 @@ def export_markdown(
                            deadline=deadline)
 
 
-def import_markdown(text: str, doc: Doc, *, deadline: Deadline | None = None,
+def import_markdown(text: str, doc: Doc[Any], *, deadline: Deadline | None = None,
                     max_nodes: int | None = None) -> None:
     """Replace the ``default`` fragment of ``doc`` with the parse of ``text``.
 
@@ -115,7 +115,7 @@ def count_nodes(blocks: list[dict[str, Any]], limit: int) -> int:
     return count
 
 
-def fragment_to_json(doc: Doc, deadline: Deadline | None = None) -> dict:
+def fragment_to_json(doc: Doc[Any], deadline: Deadline | None = None) -> dict[str, Any]:
     """ProseMirror-like JSON of the fragment: ``{"type": "doc", "content": [...]}``.
 
     Nodes are ``{"type", "attrs"?, "content"?}`` (empty attrs/content omitted; attrs
@@ -148,7 +148,7 @@ def fragment_to_json(doc: Doc, deadline: Deadline | None = None) -> dict:
     return root
 
 
-def json_text(root: dict) -> str:
+def json_text(root: dict[str, Any]) -> str:
     """`crdt.plain_text.document_text` of the JSON `fragment_to_json` made."""
     lines: list[str] = []
     stack = [root]

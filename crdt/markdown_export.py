@@ -71,7 +71,7 @@ def render_markdown(
     blocks: list[Node],
     *,
     footnotes: list[tuple[str, list[str]]] | None = None,
-    frontmatter: dict | None = None,
+    frontmatter: dict[str, Any] | None = None,
     deadline: Deadline | None = None,
 ) -> str:
     """Render top-level block nodes (ProseMirror JSON) as Markdown.
@@ -114,7 +114,7 @@ def _yaml_scalar(value: Any) -> str:
     return text
 
 
-def front_matter(data: dict) -> str:
+def front_matter(data: dict[str, Any]) -> str:
     """A YAML front matter block; lists become block sequences, strings are quoted."""
     lines = ["---"]
     for key, value in data.items():

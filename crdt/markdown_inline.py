@@ -115,7 +115,7 @@ def link_title(title: str | None) -> str:
     return f' "{escaped}"'
 
 
-def image_markdown(attrs: dict) -> str:
+def image_markdown(attrs: dict[str, Any]) -> str:
     alt = escape_text(str(attrs.get("alt") or ""))
     src = str(attrs.get("src") or "")
     title = attrs.get("title")
@@ -136,7 +136,7 @@ class Item:
         text: str = "",
         marks: Iterable[MarkKey] = (),
         code: bool = False,
-        attrs: dict | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> None:
         self.kind = kind
         self.text = text
@@ -228,8 +228,8 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     return text
 
 
-def _canonical(items: Iterable[tuple[str, Any, frozenset]]) -> list[tuple[str, Any, frozenset]]:
-    out: list[tuple[str, Any, frozenset]] = []
+def _canonical(items: Iterable[tuple[str, Any, frozenset[str]]]) -> list[tuple[str, Any, frozenset[str]]]:
+    out: list[tuple[str, Any, frozenset[str]]] = []
     texts: list[list[str]] = []  # pieces of each text entry, joined once at the end
     for kind, value, marks in items:
         if kind == "text" and out and out[-1][0] == "text" and out[-1][2] == marks:
@@ -274,7 +274,7 @@ def misread(text: str, items: list[Item], mode: str, deadline: Deadline | None =
     return _canonical(got) != expected
 
 
-def _image_key(attrs: dict) -> tuple[str, str, str]:
+def _image_key(attrs: dict[str, Any]) -> tuple[str, str, str]:
     return (str(attrs.get("src") or ""), str(attrs.get("alt") or ""), str(attrs.get("title") or ""))
 
 

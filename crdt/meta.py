@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from pycrdt import Doc, Map
 
@@ -12,16 +13,16 @@ log = logging.getLogger("quire.meta")
 MAX_TITLE = 500
 
 
-def meta_map(doc: Doc) -> Map:
+def meta_map(doc: Doc[Any]) -> Map[Any]:
     return doc.get("meta", type=Map)
 
 
-def get_title(doc: Doc) -> str | None:
+def get_title(doc: Doc[Any]) -> str | None:
     value = meta_map(doc).get("title")
     return value if isinstance(value, str) else None
 
 
-def set_title(doc: Doc, title: str) -> None:
+def set_title(doc: Doc[Any], title: str) -> None:
     meta_map(doc)["title"] = title[:MAX_TITLE]
 
 
@@ -32,7 +33,7 @@ def initial_update(title: str) -> bytes:
     return doc.get_update()
 
 
-def observe_title(doc: Doc, callback: Callable[[str], None]) -> object:
+def observe_title(doc: Doc[Any], callback: Callable[[str], None]) -> object:
     """Call `callback(title)` whenever the live title changes (from anyone).
 
     Keep the returned object as long as the callback should fire (pycrdt drops observers of

@@ -28,7 +28,7 @@ class Run:
     attrs: dict[str, Any]
 
 
-def walk(doc: Doc) -> tuple[str, list[Run]]:
+def walk(doc: Doc[Any]) -> tuple[str, list[Run]]:
     """The document's plain text, and where each chunk of it lives."""
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     lines: list[list[tuple[XmlText | None, int, str, dict[str, Any]]]] = []
@@ -67,6 +67,6 @@ def walk(doc: Doc) -> tuple[str, list[Run]]:
     return "".join(parts), runs
 
 
-def document_text(doc: Doc) -> str:
+def document_text(doc: Doc[Any]) -> str:
     """The plain text that comment offsets and quotes refer to, one line per text block."""
     return walk(doc)[0]

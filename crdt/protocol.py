@@ -13,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from pycrdt import (
     Decoder,
@@ -161,7 +162,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-Entry = tuple[int, int, "dict | None"]  # (client id, clock, state or None)
+Entry = tuple[int, int, "dict[str, Any] | None"]  # (client id, clock, state or None)
 
 # Bounds for awareness updates read without a room's limits (tests, tools): a frame of the
 # largest size (8 MiB) holds fewer entries than this.
@@ -262,7 +263,7 @@ def encode_awareness_update(entries: list[Entry]) -> bytes:
     return join_awareness_entries([encode_awareness_entry(*entry) for entry in entries])
 
 
-def encode_awareness_entry(client_id: int, clock: int, state: dict | None) -> bytes:
+def encode_awareness_entry(client_id: int, clock: int, state: dict[str, Any] | None) -> bytes:
     """One entry of an awareness update (see `encode_awareness_update`)."""
     text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
     try:
@@ -291,7 +292,7 @@ def with_user_name(payload: bytes, entries: list[Entry], name: str | None,
     anyone without an account: nobody claims someone else's username) and, when `name` is
     given, `user.name` to `name` (a signed-in account shows under its own name only).
     Returns `payload` itself when nothing needs changing."""
-    def fixed(user: dict) -> dict:
+    def fixed(user: dict[str, Any]) -> dict[str, Any]:
         return {**user, "username": username, **({"name": name} if name is not None else {})}
 
     if all(state is None or not isinstance(state.get("user"), dict)

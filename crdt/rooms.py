@@ -61,7 +61,7 @@ class Rooms:
         self.unload_observers: list[Callable[[Room], Awaitable[None]]] = []
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
-        self._unloaders: dict[Room, asyncio.Task] = {}
+        self._unloaders: dict[Room, asyncio.Task[None]] = {}
         self._unloaded: dict[Room, Flag] = {}
         self._closed = False
 

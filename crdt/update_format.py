@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import struct as _struct
 from dataclasses import dataclass, field
+from typing import Any
 
 #: JSON-like values (Any, and the JSON strings of embeds, formats and legacy JSON content)
 #: nesting deeper than this are refused. Tiptap's and Quire's own values nest 2-3 levels.
@@ -225,7 +226,7 @@ class _Reader:
         """One `writeAny` value, read with an explicit stack (never recursing). Returns the
         value when `build`, else None."""
         # open containers: [container (list, dict or None), entries left, is object, key]
-        stack: list[list] = []
+        stack: list[list[Any]] = []
         limit = self.max_depth
         data = self.data
         while True:

@@ -37,7 +37,7 @@ Parent = XmlFragment | XmlElement
 # ---- stored parts ---------------------------------------------------------------------------
 
 
-def doc_from_parts(parts: list[bytes]) -> Doc:
+def doc_from_parts(parts: list[bytes]) -> Doc[Any]:
     """A version as a Doc: its checkpoint state followed by the deltas of its chain (read
     through `stored_state`: what pycrdt cannot read safely is left out)."""
     doc = Doc()
@@ -68,7 +68,7 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=repr)
 
 
-def _runs(text: XmlText) -> list[tuple[Any, dict]]:
+def _runs(text: XmlText) -> list[tuple[Any, dict[str, Any]]]:
     return [(chunk, dict(attrs or {})) for chunk, attrs in text.diff()]
 
 
@@ -89,7 +89,7 @@ def node_tree(node: Node, deadline: Deadline | None = None) -> Any:
             [node_tree(c, deadline) for c in node.children]]
 
 
-def content_tree(doc: Doc, deadline: Deadline | None = None) -> Any:
+def content_tree(doc: Doc[Any], deadline: Deadline | None = None) -> Any:
     """The part of a document a version restores: the fragment and the title."""
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     with doc.transaction():
@@ -100,7 +100,7 @@ def content_tree(doc: Doc, deadline: Deadline | None = None) -> Any:
 # ---- restore --------------------------------------------------------------------------------
 
 
-def restore(doc: Doc, version: Doc, deadline: Deadline | None = None) -> bool:
+def restore(doc: Doc[Any], version: Doc[Any], deadline: Deadline | None = None) -> bool:
     """Make `doc`'s fragment and title equal to `version`'s, as one new change (one transaction).
 
     Returns False (and changes nothing) if they are equal already. Raises `BudgetExceeded`
@@ -127,7 +127,7 @@ def restore(doc: Doc, version: Doc, deadline: Deadline | None = None) -> bool:
     return True
 
 
-def restore_update(state: bytes, version: Doc, deadline: Deadline | None = None) -> bytes | None:
+def restore_update(state: bytes, version: Doc[Any], deadline: Deadline | None = None) -> bytes | None:
     """The update that restores `version` into the document whose state is `state` (computed
     on a private copy, so it can run off the event loop), or None if they are equal already.
 
@@ -147,7 +147,7 @@ def _rebuild(live: Parent, target: Parent) -> None:
         _copy_into(live, 0, child)
 
 
-def _matches(current: dict, wanted: dict) -> bool:
+def _matches(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
     # A version without a title (older documents) leaves the live title alone.
     return current["fragment"] == wanted["fragment"] and (
         wanted["title"] is None or current["title"] == wanted["title"])
@@ -253,7 +253,7 @@ def _sync_attributes(live: XmlElement | XmlText, target: XmlElement | XmlText) -
             live.attributes[name] = value
 
 
-def _units(text: XmlText) -> list[tuple[Any, dict, str]]:
+def _units(text: XmlText) -> list[tuple[Any, dict[str, Any], str]]:
     """The text as units of length 1 (characters, embeds) with their marks."""
     units = []
     for chunk, attrs in _runs(text):
@@ -290,10 +290,10 @@ def _width(value: Any) -> int:
     return len(value.encode("utf-8")) if isinstance(value, str) else 1
 
 
-def _insert_units(text: XmlText, index: int, units: list[tuple[Any, dict, str]]) -> None:
+def _insert_units(text: XmlText, index: int, units: list[tuple[Any, dict[str, Any], str]]) -> None:
     position = index
     run: list[str] = []
-    run_attrs: dict | None = None
+    run_attrs: dict[str, Any] | None = None
     run_key = ""
 
     def flush() -> None:

@@ -46,7 +46,7 @@ class SqlStore:
         self._pg = PgAppender(engine) if engine.dialect.name == "postgresql" else None
         self._since_checkpoint = 0
         self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> SqlStore:
         self._nowait = await asyncio.to_thread(sqlite_nowait_connection, self.engine)

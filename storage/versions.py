@@ -71,7 +71,7 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _info(row: Sequence) -> VersionInfo:
+def _info(row: Sequence[Any]) -> VersionInfo:
     vid, doc_id, created_at, kind, name, authors, size, chain_id = row
     people = people_of(authors)
     return VersionInfo(id=vid, doc_id=doc_id, created_at=_utc(created_at), kind=kind, name=name,
