@@ -24,8 +24,9 @@ from server.metrics import make_registry
 from server.origins import OriginPolicy
 from server.proxies import TrustedProxies
 from server.relay import RedisRelay
-from server.routes import auth, comments, documents, markdown, ops, pages, shares
+from server.routes import auth, comments, documents, markdown, ops, pages, search, shares
 from server.routes import versions as versions_routes
+from server.search import SearchIndexer
 from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
@@ -66,10 +67,14 @@ async def lifespan(app: FastAPI):
         )
         keeper.attach()
         app.state.versions = keeper
+        indexer = SearchIndexer(engine, rooms, debounce=settings.search_debounce_seconds)
+        indexer.attach()
+        app.state.search = indexer
         app.state.engine = engine
         app.state.rooms = rooms
         titles_task = asyncio.create_task(titles.run(), name="quire-titles")
         versions_task = asyncio.create_task(keeper.run(), name="quire-versions")
+        search_task = asyncio.create_task(indexer.run(), name="quire-search")
         relay = None
         if settings.redis_url:
             relay = RedisRelay(settings.redis_url, rooms, store, prefix=settings.redis_prefix)
@@ -97,6 +102,10 @@ async def lifespan(app: FastAPI):
             with contextlib.suppress(asyncio.CancelledError):
                 await versions_task
             await titles.flush()
+            search_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await search_task
+            await indexer.flush()
             cpu.shutdown()
             for task in (watch_task, titles_task, relay_task if relay else None):
                 if task is None:
@@ -206,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(markdown.router)
     app.include_router(versions_routes.router)
+    app.include_router(search.router)
     app.include_router(pages.router)
     app.add_exception_handler(RoomUnavailable, _room_unavailable)
     static = FRONTEND / "static"

@@ -179,6 +179,9 @@ def import_(args: argparse.Namespace) -> None:
         except TooManyNodes as exc:
             print(f"quire: cannot import {path}: {exc} (QUIRE_MAX_IMPORT_NODES)", file=sys.stderr)
             sys.exit(1)
+        from server.search import index_stored
+
+        index_stored(engine, record.id)  # findable at once, as an import over REST is
     finally:
         engine.dispose()
     print(record.id)
@@ -246,6 +249,25 @@ def token(args: argparse.Namespace) -> None:
     print(value)
 
 
+def search_(args: argparse.Namespace) -> None:
+    """`quire search reindex`: rebuild the search index of every document from storage."""
+    from server.search import index_stored
+    from storage.documents import all_document_ids
+
+    engine = _engine(args)
+    try:
+        done = 0
+        for doc_id in all_document_ids(engine):
+            try:
+                if index_stored(engine, doc_id):
+                    done += 1
+            except Exception as exc:  # one unreadable document does not stop the rest
+                print(f"quire: document {doc_id}: {exc}", file=sys.stderr)
+        print(f"indexed {done} documents")
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quire", description="Quire collaborative editor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-name", default="cli")
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=user)
+    p = sub.add_parser("search", help="rebuild the search index from storage")
+    p.add_argument("action", choices=("reindex",))
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=search_)
     p = sub.add_parser("token", help="print a share-link token with a role on a document")
     p.add_argument("doc_id")
     p.add_argument("--role", choices=("viewer", "commenter", "editor"), default="editor")

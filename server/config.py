@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # a granted access decision is reused this long by new connections (0: ask every time);
     # any announced change of access clears it at once (server/access_cache.py)
     access_cache_seconds: float = 2.0
+    # the search index follows a document this long after its edits pause (server/search.py)
+    search_debounce_seconds: float = 2.0
     # each failed sign-in past the free ones doubles the wait, up to this many seconds
     login_backoff_max_seconds: float = 300.0
     # new accounts per client address per hour (each costs a slow password hash)

@@ -11,6 +11,7 @@ from crdt.rooms import Rooms
 from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
+from server.search import SearchIndexer
 from server.security import PasswordWork
 
 
@@ -28,6 +29,10 @@ def get_rooms(request: Request) -> Rooms:
 
 def get_access_watch(request: Request) -> AccessWatch:
     return request.app.state.access_watch
+
+
+def get_search(request: Request) -> SearchIndexer:
+    return request.app.state.search
 
 
 def get_passwords(request: Request) -> PasswordWork:
@@ -51,4 +56,5 @@ def get_cpu(request: Request) -> CpuPool:
 CpuDep = Annotated[CpuPool, Depends(get_cpu)]
 AccessWatchDep = Annotated[AccessWatch, Depends(get_access_watch)]
 PasswordsDep = Annotated[PasswordWork, Depends(get_passwords)]
+SearchDep = Annotated[SearchIndexer, Depends(get_search)]
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import models, search  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def normalise_url(url: str) -> str:
@@ -50,6 +50,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     SQLModel.metadata.create_all(engine)
+    search.ensure_schema(engine)
     return engine
 
 

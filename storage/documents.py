@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage import search
 from storage.models import Document, Share, Snapshot, Update, utcnow
 
 
@@ -39,6 +40,12 @@ def get_document(engine: Engine, *, doc_id: str) -> Document | None:
 def document_exists(engine: Engine, *, doc_id: str) -> bool:
     with Session(engine) as session:
         return session.exec(select(Document.id).where(Document.id == doc_id)).first() is not None
+
+
+def all_document_ids(engine: Engine) -> list[str]:
+    """Every document's id, oldest first (for maintenance: reindexing)."""
+    with Session(engine) as session:
+        return list(session.exec(select(Document.id).order_by(col(Document.created_at))).all())
 
 
 def list_documents(
@@ -81,11 +88,13 @@ def rename_document(engine: Engine, *, doc_id: str, title: str) -> Document | No
 
 
 def delete_document(engine: Engine, *, doc_id: str) -> bool:
-    """Delete a document with its log and snapshot. Returns False if it did not exist."""
+    """Delete a document with its log, snapshot, shares and search entries. Returns False if it
+    did not exist."""
     with Session(engine) as session:
         session.execute(sa_delete(Update).where(col(Update.doc_id) == doc_id))
         session.execute(sa_delete(Snapshot).where(col(Snapshot.doc_id) == doc_id))
         session.execute(sa_delete(Share).where(col(Share.doc_id) == doc_id))
+        search.remove_in(session.connection(), doc_id=doc_id)  # (an FTS5 table has no cascade)
         result = session.execute(sa_delete(Document).where(col(Document.id) == doc_id))
         session.commit()
         return result.rowcount > 0

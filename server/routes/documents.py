@@ -15,7 +15,7 @@ from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
 from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
 from server.cpu import refusals
-from server.deps import AccessWatchDep, CpuDep, EngineDep, RoomsDep, SettingsDep
+from server.deps import AccessWatchDep, CpuDep, EngineDep, RoomsDep, SearchDep, SettingsDep
 from storage import documents as store_docs
 from storage.models import Document
 from storage.shares import user_roles_on
@@ -73,10 +73,11 @@ def create_with_content(engine, *, title: str, update: bytes,
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic)
 async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsDep,
-                          user: UserDep):
+                          user: UserDep, indexer: SearchDep):
     doc = await asyncio.to_thread(create_with_content, engine, title=body.title,
                                   update=initial_update(body.title),
                                   owner_id=user.id if user else None)
+    indexer.mark(doc.id)
     return public(doc, rooms)
 
 

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from server.access import CanView, UserDep
 from server.cpu import refusals
-from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
+from server.deps import CpuDep, EngineDep, RoomsDep, SearchDep, SettingsDep
 from server.markdown_io import (
     ImportError_,
     authors_of,
@@ -101,7 +101,7 @@ async def read_form(request: Request, body: bytes) -> FormData:
 
 @router.post("/import", status_code=status.HTTP_201_CREATED, response_model=DocumentPublic)
 async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
-                          settings: SettingsDep, cpu: CpuDep, user: UserDep,
+                          settings: SettingsDep, cpu: CpuDep, user: UserDep, indexer: SearchDep,
                           title: str | None = Query(default=None, max_length=500)):
     """Create a document from Markdown: a multipart upload (field `file`) or the raw body."""
     limit = settings.max_import_bytes
@@ -138,4 +138,5 @@ async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
                             f"{settings.max_document_bytes} bytes")
     record = await asyncio.to_thread(store_import, engine, update, title=name,
                                      owner_id=user.id if user else None)
+    indexer.mark(record.id)
     return public(record, rooms)

@@ -1,0 +1,147 @@
+"""`SearchIndexer`: keeps the search index (storage/search.py) in step with the documents.
+
+The index is made from the server's own copy of each document, never from what a browser says:
+a room's changes mark its document, and once the edits pause for `debounce` seconds (or after
+`max_wait` of continuous editing), a copy of its state (bytes, taken on the event loop) is read
+on a worker thread into index entries (title, text, one per comment thread) written in one
+transaction. Nothing of this runs on the keystroke path: marking a document is a dict write.
+A room that unloads is indexed at once; documents made or changed without a room (import, the
+CLI) are indexed from storage. The index lives in the database, so it survives restarts and
+every process shares it; `quire search reindex` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from pycrdt import Doc
+from sqlalchemy.engine import Engine
+
+from crdt.comments import list_threads
+from crdt.gate import stored_state
+from crdt.meta import get_title
+from crdt.plain_text import document_text
+from crdt.room import Room
+from crdt.rooms import Rooms
+from storage import search
+from storage.documents import get_document
+from storage.updates import load_updates
+
+log = logging.getLogger("quire.search")
+
+
+def entries_of(state: bytes, title: str | None = None) -> list[search.Entry]:
+    """What the index holds for a document whose (trusted) state is `state`. Blocking: builds
+    a private Doc, so run it off the event loop."""
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    found = [search.Entry("title", get_title(doc) or title or ""),
+             search.Entry("text", document_text(doc))]
+    for thread in list_threads(doc):
+        bodies = [m["body"] for m in thread["messages"] if not m["deleted"]]
+        found.append(search.Entry("comment", "\n".join([thread["quote"], *bodies]),
+                                  thread_id=thread["id"]))
+    return found
+
+
+def index_stored(engine: Engine, doc_id: str) -> bool:
+    """Index a document from what is stored (blocking). False if it no longer exists."""
+    record = get_document(engine, doc_id=doc_id)
+    if record is None:
+        search.remove(engine, doc_id=doc_id)
+        return False
+    state, problems = stored_state(load_updates(engine, doc_id=doc_id).updates)
+    for problem in problems:
+        log.warning("doc %s: indexing left out part of the stored state: %s", doc_id, problem)
+    search.replace_entries(engine, doc_id=doc_id, entries=entries_of(state, record.title))
+    return True
+
+
+class SearchIndexer:
+    def __init__(self, engine: Engine, rooms: Rooms, *, debounce: float = 2.0,
+                 max_wait: float = 30.0) -> None:
+        self.engine = engine
+        self.rooms = rooms
+        self.debounce = debounce
+        self.max_wait = max_wait
+        self.indexed = 0  # documents (re)indexed, for /metrics and tests
+        self._due: dict[str, tuple[float, float]] = {}  # doc id -> (first mark, last mark)
+        self._wake = asyncio.Event()
+
+    def attach(self) -> None:
+        self.rooms.room_observers.append(self.watch)
+        self.rooms.unload_observers.append(self.on_unload)
+
+    def watch(self, room: Room) -> None:
+        doc_id = room.doc_id
+
+        def changed(_update: bytes, _origin: object) -> None:
+            self.mark(doc_id)
+
+        room.update_observers.append(changed)
+
+    def mark(self, doc_id: str) -> None:
+        """`doc_id` changed: index it once the changes pause (cheap; any thread-safe caller on
+        the loop, including REST routes after an import or a rename)."""
+        now = time.monotonic()
+        first = self._due.get(doc_id, (now, now))[0]
+        self._due[doc_id] = (first, now)
+        self._wake.set()
+
+    async def on_unload(self, room: Room) -> None:
+        """The last person left: index what they leave (the room's copy, at once)."""
+        self._due.pop(room.doc_id, None)
+        await self._index_room(room)
+
+    def _due_at(self, marks: tuple[float, float]) -> float:
+        return min(marks[1] + self.debounce, marks[0] + self.max_wait)
+
+    async def run(self) -> None:
+        """Index documents as they fall due (the lifespan owns this task)."""
+        while True:
+            delay = min((self._due_at(m) for m in self._due.values()), default=None)
+            if delay is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, delay - time.monotonic()))
+            self._wake.clear()
+            now = time.monotonic()
+            for doc_id, marks in list(self._due.items()):
+                if self._due_at(marks) <= now:
+                    del self._due[doc_id]
+                    await self.index(doc_id)
+
+    async def flush(self) -> None:
+        """Index everything marked, now (shutdown, tests)."""
+        due, self._due = self._due, {}
+        for doc_id in due:
+            await self.index(doc_id)
+
+    async def index(self, doc_id: str) -> None:
+        """Index one document from its live room if it is open, else from storage."""
+        try:
+            room = self.rooms.open_room(doc_id)
+            if room is not None:
+                await self._index_room(room)
+            else:
+                await asyncio.to_thread(index_stored, self.engine, doc_id)
+                self.indexed += 1
+        except Exception:
+            log.exception("doc %s: indexing for search failed (the next change retries)", doc_id)
+
+    async def _index_room(self, room: Room) -> None:
+        if room.failed or not room.ready.is_set():
+            return
+        state = room.doc.get_update()  # on the loop: the Doc is not thread-safe
+        doc_id = room.doc_id
+
+        def write() -> None:
+            search.replace_entries(self.engine, doc_id=doc_id, entries=entries_of(state))
+
+        await asyncio.to_thread(write)
+        self.indexed += 1
