@@ -42,7 +42,7 @@ def test_create_rename_search_and_delete(quire, people):
     expect(bea.page.locator("#doc-title")).to_have_value("Tide tables")
 
     # search by title
-    search = page.get_by_role("searchbox", name="Search documents by title")
+    search = page.get_by_role("searchbox", name="Search documents: titles, text and comments")
     search.fill("tide tab")
     expect(page.locator(".doc-row")).to_have_count(1)
     search.fill("no such title anywhere")

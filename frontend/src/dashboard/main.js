@@ -3,6 +3,7 @@ import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../sh
 import { loginUrl, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
 import { keepPageForOffline } from '../shared/offline.js'
+import { hitView, latestSearch, mountPalette } from '../shared/search.js'
 import { fullTime, parseServerTime, relativeTime } from '../shared/time.js'
 
 const PAGE = 50
@@ -16,6 +17,9 @@ const message = byId('dash-message')
 const search = /** @type {HTMLInputElement} */ (byId('search'))
 const more = byId('show-more')
 const confirmDialog = /** @type {HTMLDialogElement} */ (byId('confirm-delete'))
+const hitsSection = byId('search-hits')
+const hitsList = byId('hit-list')
+const askSearch = latestSearch()
 
 /** @type {import('../shared/api.js').Doc[]} */
 let docs = []
@@ -55,12 +59,12 @@ function render () {
   list.setAttribute('aria-busy', 'false')
   more.hidden = docs.length >= total
   if (docs.length === 0) {
-    empty.hidden = false
+    empty.hidden = !hitsSection.hidden
     const newButton = /** @type {HTMLElement} */ (empty.querySelector('button'))
     newButton.hidden = Boolean(query)
     byId('empty-title').textContent = query ? `No documents match “${query}”` : 'No documents yet'
     byId('empty-text').textContent = query
-      ? 'Try another word from the title, or clear the search.'
+      ? 'Try another word, or clear the search.'
       : 'Create one with “New document”, or bring in an existing text with “Import Markdown”. Share its link and write together.'
   } else {
     empty.hidden = true
@@ -239,8 +243,28 @@ search.addEventListener('input', () => {
     else url.searchParams.delete('q')
     history.replaceState(null, '', url)
     load()
+    loadHits()
   }, 180)
 })
+
+/** Matches in the documents' text and comments (titles are the list above). */
+async function loadHits () {
+  if (!query) {
+    hitsSection.hidden = true
+    hitsList.replaceChildren()
+    return
+  }
+  try {
+    const page = await askSearch(query)
+    if (!page) return // a newer search answered first
+    const inside = page.items.filter((hit) => hit.where !== 'title')
+    hitsList.replaceChildren(...inside.map((hit) => h('li', {}, hitView(hit))))
+    hitsSection.hidden = inside.length === 0
+    if (inside.length) empty.hidden = true
+  } catch (err) {
+    if (/** @type {any} */ (err).status !== 401) say(/** @type {Error} */ (err).message, 'error')
+  }
+}
 
 // ---- create / import ----
 const newButtons = document.querySelectorAll('[data-action="new"]')
@@ -294,4 +318,6 @@ document.addEventListener('keydown', (event) => {
 
 wireSignOut()
 load()
+loadHits()
+mountPalette()
 keepPageForOffline()

@@ -6,6 +6,7 @@ import { accountsRequired, captureLinkToken, forgetLinkToken, linkPerson, loginU
 import { h, icon } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { keepPageForOffline } from '../shared/offline.js'
+import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
 import { mountComments } from './comments/index.js'
 import { mountFooter } from './footer.js'
@@ -13,6 +14,7 @@ import { mountHistory } from './history.js'
 import { createLinkUi } from './link.js'
 import { createPanels } from './panels.js'
 import { mountPresence } from './presence.js'
+import { revealFromAddress } from './reveal.js'
 import { canCommentAs, canEditAs, cachedRole, rememberRole, roleBanner } from './roles.js'
 import { DocSession } from './session.js'
 import { mountShare } from './share.js'
@@ -135,6 +137,21 @@ function main () {
     role: () => (closed ? null : role ?? remembered),
     accounts: accountsRequired(),
   })
+  // a search hit led here: open its thread, or select its words, once the text is in
+  revealFromAddress({
+    editor,
+    onSynced: (run) => {
+      if (session.everSynced) { requestAnimationFrame(run); return }
+      const once = (/** @type {boolean} */ synced) => {
+        if (!synced) return
+        session.provider.off('sync', once)
+        requestAnimationFrame(run)
+      }
+      session.provider.on('sync', once)
+    },
+    showThread: (id) => commentsUi?.show(id) ?? false,
+  })
+  mountPalette()
   mountHistory({
     docId,
     doc: session.doc,

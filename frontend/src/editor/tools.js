@@ -108,4 +108,5 @@ export const EXTRA_SHORTCUTS = [
   { label: 'Indent list item', keys: 'Tab' },
   { label: 'Outdent list item', keys: 'Shift-Tab' },
   { label: 'Show this list (outside the text)', keys: '/' },
+  { label: 'Search all documents (Mod-K outside the text)', keys: 'Mod-Shift-k' },
 ]

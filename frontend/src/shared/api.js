@@ -81,6 +81,17 @@ export function listDocs ({ q = '', limit = 50, offset = 0 } = {}) {
   return request(`/api/docs?${params}`)
 }
 
+/**
+ * @typedef {{doc_id: string, title: string, where: 'title'|'text'|'comment', thread_id: string|null,
+ *   snippet: string, highlights: [number, number][], rank: number}} SearchHit
+ * @param {string} q
+ * @returns {Promise<{items: SearchHit[], total: number, query: string}>}
+ */
+export function searchDocs (q, { limit = 20, offset = 0 } = {}) {
+  const params = new URLSearchParams({ q, limit: String(limit), offset: String(offset) })
+  return request(`/api/search?${params}`)
+}
+
 /** @param {string} title @returns {Promise<Doc>} */
 export function createDoc (title) {
   return request('/api/docs', { method: 'POST', ...json({ title }) })

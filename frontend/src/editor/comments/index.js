@@ -441,6 +441,15 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     startComment,
     /** Show what this person may do now (their role became known or changed). */
     refresh,
+    /** Open thread `id` and bring its passage into view (a search hit led here). @param {string} id */
+    show (id) {
+      dataChanged = true
+      sync() // the comments may have arrived this instant (the first sync)
+      if (!threads.has(id)) return false
+      setActive(id, { from: 'editor' })
+      revealPassage(id)
+      return true
+    },
     /** A click in the text, on the passage of `id` (or on none). @param {string | null} id */
     clicked (id) {
       if (id) setActive(id, { from: 'editor' })
