@@ -61,6 +61,7 @@ check: lint
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
 	$(PY) -m bench.gate
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
