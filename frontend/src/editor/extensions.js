@@ -6,6 +6,7 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret'
 import { TaskItem, TaskList } from '@tiptap/extension-list'
 import { TableKit } from '@tiptap/extension-table'
 import { CharacterCount, Placeholder } from '@tiptap/extensions'
+import { search } from 'prosemirror-search'
 import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
@@ -34,6 +35,14 @@ function quireKeys ({ onLink, onComment }) {
   })
 }
 
+/** prosemirror-search's plugin: holds the find bar's query and highlights its matches. */
+const Find = Extension.create({
+  name: 'find',
+  addProseMirrorPlugins () {
+    return [search()]
+  },
+})
+
 /**
  * @param {{
  *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
@@ -45,7 +54,7 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
       trailingNode: false, // every peer would append its own trailing paragraph concurrently
-      heading: { levels: [1, 2, 3] },
+      heading: { levels: [1, 2, 3, 4, 5, 6] },
       link: {
         openOnClick: false,
         autolink: true,
@@ -64,5 +73,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     Collaboration.configure({ document: doc }),
     CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
     quireKeys({ onLink, onComment }),
+    Find,
   ]
 }

@@ -9,9 +9,11 @@ import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
 import { mountComments } from './comments/index.js'
+import { mountFind } from './find.js'
 import { mountFooter } from './footer.js'
 import { mountHistory } from './history.js'
 import { createLinkUi } from './link.js'
+import { mountOutline } from './outline.js'
 import { createPanels } from './panels.js'
 import { mountPresence } from './presence.js'
 import { revealFromAddress } from './reveal.js'
@@ -152,6 +154,8 @@ function main () {
     showThread: (id) => commentsUi?.show(id) ?? false,
   })
   mountPalette()
+  mountFind({ editor, slot: byId('find-slot') })
+  mountOutline({ editor, panel: byId('outline-panel'), button: byId('outline-button'), panels })
   mountHistory({
     docId,
     doc: session.doc,

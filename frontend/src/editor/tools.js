@@ -67,18 +67,21 @@ export const BLOCK_STYLES = [
   { value: 'h1', label: 'Heading 1', keys: 'Mod-Alt-1' },
   { value: 'h2', label: 'Heading 2', keys: 'Mod-Alt-2' },
   { value: 'h3', label: 'Heading 3', keys: 'Mod-Alt-3' },
+  { value: 'h4', label: 'Heading 4', keys: 'Mod-Alt-4' },
+  { value: 'h5', label: 'Heading 5', keys: 'Mod-Alt-5' },
+  { value: 'h6', label: 'Heading 6', keys: 'Mod-Alt-6' },
 ]
 
 /** @param {Editor} editor @param {string} value */
 export function setBlockStyle (editor, value) {
   const chain = editor.chain().focus()
   if (value === 'p') chain.setParagraph().run()
-  else chain.setHeading({ level: /** @type {1|2|3} */ (Number(value.slice(1))) }).run()
+  else chain.setHeading({ level: /** @type {1|2|3|4|5|6} */ (Number(value.slice(1))) }).run()
 }
 
 /** @param {Editor} editor */
 export function currentBlockStyle (editor) {
-  for (const level of [1, 2, 3]) if (editor.isActive('heading', { level })) return `h${level}`
+  for (const level of [1, 2, 3, 4, 5, 6]) if (editor.isActive('heading', { level })) return `h${level}`
   return editor.isActive('paragraph') ? 'p' : ''
 }
 
@@ -109,4 +112,6 @@ export const EXTRA_SHORTCUTS = [
   { label: 'Outdent list item', keys: 'Shift-Tab' },
   { label: 'Show this list (outside the text)', keys: '/' },
   { label: 'Search all documents (Mod-K outside the text)', keys: 'Mod-Shift-k' },
+  { label: 'Find in this document', keys: 'Mod-f' },
+  { label: 'Find and replace', keys: 'Mod-h' },
 ]
