@@ -113,8 +113,9 @@ def test_outline_lists_headings_live_and_jumps(quire, people):
     bea.page.keyboard.type("### Results", delay=10)
     expect(links).to_have_text(["Intro", "Method", "Detail", "Results", "Footnote level"])
 
-    # choosing one puts the caret at its start
+    # choosing one puts the caret at its start, and marks the section being read
     links.nth(1).click()
+    expect(links.nth(1)).to_have_attribute("aria-current", "location")
     page.keyboard.type("Our ", delay=10)
     eventually(lambda: "Our Method" in ada.text(), message="typed at the heading")
     bea.expect_contains("Our Method")

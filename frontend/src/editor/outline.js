@@ -1,6 +1,6 @@
 // The outline: every heading of the document (levels 1–6) in a side panel, kept live as people
 // edit; choosing one puts the caret at its start and scrolls there; the section being read is
-// marked (aria-current) as the page scrolls.
+// marked (aria-current) as the page scrolls or the caret moves.
 import { TextSelection } from '@tiptap/pm/state'
 import { h, icon } from '../shared/dom.js'
 
@@ -51,14 +51,20 @@ export function mountOutline ({ editor, panel, button, panels }) {
     markCurrent()
   }
 
-  /** The heading whose section is at the top of the window. */
+  /** The section being read: the one at the top of the window once the page is scrolled,
+   * else the one holding the caret. */
   function markCurrent () {
-    const top = 140 // below the sticky header, toolbar and find bar
     let current = -1
-    headings.forEach((x, i) => {
-      const dom = view.nodeDOM(x.pos)
-      if (dom instanceof HTMLElement && dom.getBoundingClientRect().top <= top) current = i
-    })
+    if (window.scrollY > 0) {
+      const top = 140 // below the sticky header, toolbar and find bar
+      headings.forEach((x, i) => {
+        const dom = view.nodeDOM(x.pos)
+        if (dom instanceof HTMLElement && dom.getBoundingClientRect().top <= top) current = i
+      })
+    } else {
+      const caret = view.state.selection.from
+      headings.forEach((x, i) => { if (x.pos < caret) current = i })
+    }
     if (current < 0 && headings.length) current = 0
     list.querySelectorAll('.outline-link').forEach((link, i) => {
       if (i === current) link.setAttribute('aria-current', 'location')
@@ -68,6 +74,7 @@ export function mountOutline ({ editor, panel, button, panels }) {
 
   const schedule = () => { if (!frame) frame = requestAnimationFrame(render) }
   editor.on('update', schedule) // others' edits arrive as updates too
+  editor.on('selectionUpdate', () => { if (panels.isOpen('outline')) markCurrent() })
   window.addEventListener('scroll', () => { if (panels.isOpen('outline')) requestAnimationFrame(markCurrent) }, { passive: true })
 
   list.addEventListener('click', (event) => {
