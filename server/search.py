@@ -88,9 +88,12 @@ class SearchIndexer:
         """`doc_id` changed: index it once the changes pause (cheap; any thread-safe caller on
         the loop, including REST routes after an import or a rename)."""
         now = time.monotonic()
-        first = self._due.get(doc_id, (now, now))[0]
-        self._due[doc_id] = (first, now)
-        self._wake.set()
+        marks = self._due.get(doc_id)
+        if marks is None:
+            self._due[doc_id] = (now, now)
+            self._wake.set()
+        else:  # already waiting: the loop sees the later mark when the earlier time comes
+            self._due[doc_id] = (marks[0], now)
 
     async def on_unload(self, room: Room) -> None:
         """The last person left: index what they leave (the room's copy, at once)."""
