@@ -249,6 +249,27 @@ def token(args: argparse.Namespace) -> None:
     print(value)
 
 
+def db(args: argparse.Namespace) -> None:
+    """`quire db upgrade` brings the database to the newest schema (`quire serve` does too, on
+    start); `quire db current` prints its revision."""
+    from sqlalchemy import create_engine
+
+    from storage import migrations
+    from storage.db import normalise_url
+
+    url = normalise_url(args.database_url or Settings().database_url)
+    if args.action == "upgrade":
+        engine = _engine(args)  # make_engine upgrades
+    else:
+        engine = create_engine(url)
+    try:
+        revision = migrations.current(engine)
+        newest = migrations.head()
+        print(f"{revision or 'none'}{' (newest)' if revision == newest else f' (newest: {newest})'}")
+    finally:
+        engine.dispose()
+
+
 def search_(args: argparse.Namespace) -> None:
     """`quire search reindex`: rebuild the search index of every document from storage."""
     from server.search import index_stored
@@ -302,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-name", default="cli")
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=user)
+    p = sub.add_parser("db", help="upgrade the database schema, or print its revision")
+    p.add_argument("action", choices=("upgrade", "current"))
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=db)
     p = sub.add_parser("search", help="rebuild the search index from storage")
     p.add_argument("action", choices=("reindex",))
     p.add_argument("--database-url", default=None)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
-from storage import models, search  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import migrations, models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def normalise_url(url: str) -> str:
@@ -37,7 +37,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
-    """Create an engine for `url` and the tables it needs (idempotent).
+    """Create an engine for `url`, its schema brought to the newest revision (migrations).
 
     `busy_timeout_ms`: how long SQLite waits for a lock before a write fails."""
     url = normalise_url(url)
@@ -49,8 +49,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    SQLModel.metadata.create_all(engine)
-    search.ensure_schema(engine)
+    migrations.upgrade(engine)  # the tables, as the newest revision has them
     return engine
 
 

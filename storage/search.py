@@ -110,28 +110,7 @@ def _clean(body: str) -> str:
     return body[:MAX_ENTRY_CHARS].replace(START, " ").replace(STOP, " ")
 
 
-# ---- schema ------------------------------------------------------------------------------
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Create the index if it is missing (idempotent; `storage.db.make_engine` calls it)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(text(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
-                "doc_id UNINDEXED, kind UNINDEXED, thread_id UNINDEXED, body, "
-                "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3 4')"))
-        else:
-            conn.execute(text(
-                "CREATE TABLE IF NOT EXISTS search_entry ("
-                "id BIGSERIAL PRIMARY KEY, "
-                "doc_id VARCHAR(64) NOT NULL REFERENCES document(id) ON DELETE CASCADE, "
-                "kind VARCHAR(16) NOT NULL, thread_id VARCHAR(64), body TEXT NOT NULL, "
-                "tsv TSVECTOR NOT NULL)"))
-            conn.execute(text(
-                "CREATE INDEX IF NOT EXISTS ix_search_entry_tsv ON search_entry USING GIN (tsv)"))
-            conn.execute(text(
-                "CREATE INDEX IF NOT EXISTS ix_search_entry_doc ON search_entry (doc_id)"))
+# ---- schema: made by the migrations (storage/migrations, revision 0001) ------------------
 
 
 def _sqlite(engine: Engine | Connection) -> bool:

@@ -1,0 +1,1 @@
+"""Alembic revisions: every schema change is one (see CONTRIBUTING.md)."""
