@@ -270,6 +270,44 @@ def db(args: argparse.Namespace) -> None:
         engine.dispose()
 
 
+def backup_(args: argparse.Namespace) -> None:
+    """`quire backup FILE`: a consistent copy while the server runs (storage/backup.py)."""
+    from pathlib import Path
+
+    from storage.backup import BackupError, backup
+
+    engine = _engine(args)
+    try:
+        count = backup(engine, Path(args.file), portable=args.portable)
+    except BackupError as exc:
+        sys.exit(f"quire: {exc}")
+    finally:
+        engine.dispose()
+    print(f"backed up {count} documents to {args.file}")
+
+
+def restore_(args: argparse.Namespace) -> None:
+    """`quire restore FILE`: into an empty database, then rebuild the search index."""
+    from pathlib import Path
+
+    from server.search import index_stored
+    from storage.backup import BackupError, restore
+    from storage.documents import all_document_ids
+
+    url = args.database_url or Settings().database_url
+    try:
+        count = restore(Path(args.file), url)
+    except (BackupError, OSError) as exc:
+        sys.exit(f"quire: {exc}")
+    engine = _engine(args)
+    try:
+        for doc_id in all_document_ids(engine):
+            index_stored(engine, doc_id)
+    finally:
+        engine.dispose()
+    print(f"restored {count} documents")
+
+
 def search_(args: argparse.Namespace) -> None:
     """`quire search reindex`: rebuild the search index of every document from storage."""
     from server.search import index_stored
@@ -327,6 +365,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("upgrade", "current"))
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=db)
+    p = sub.add_parser("backup", help="write a consistent backup while the server runs")
+    p.add_argument("file")
+    p.add_argument("--portable", action="store_true",
+                   help="JSON lines, for any database (always so on PostgreSQL)")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=backup_)
+    p = sub.add_parser("restore", help="restore a backup into an empty database")
+    p.add_argument("file")
+    p.add_argument("--database-url", default=None)
+    p.set_defaults(func=restore_)
     p = sub.add_parser("search", help="rebuild the search index from storage")
     p.add_argument("action", choices=("reindex",))
     p.add_argument("--database-url", default=None)
