@@ -85,6 +85,7 @@ class UpdateStore(Protocol):
 class RelayKind(IntEnum):
     UPDATE = 0
     AWARENESS = 1
+    QUERY_AWARENESS = 2  # "who is here?": processes holding the document answer with AWARENESS
 
 
 class Relay(Protocol):

@@ -839,6 +839,13 @@ class Room:
                                     max_state_bytes=self.limits.relay_state_bytes)
         self.awareness.apply_awareness_update(payload, RELAY)
 
+    def local_presence(self) -> bytes | None:
+        """The presence of this process's own clients (not what other processes relayed), as
+        one awareness update: the answer to another process that just opened the document."""
+        relayed = self.relay_awareness_ids
+        ids = sorted(cid for cid in self.awareness.states if cid not in relayed)
+        return self._awareness_update(ids) if ids else None
+
     def expire_relayed_awareness(self, max_age_ms: int) -> None:
         """Forget other processes' client states not renewed for `max_age_ms` (y-websocket
         clients renew every 15 s), so a process that died leaves no ghost cursors."""

@@ -48,6 +48,9 @@ class RelayCollector:
         stats = self.relay.stats
         yield GaugeMetricFamily("quire_relay_connected", "1 when subscribed to Redis",
                                 value=1 if self.relay.connected else 0)
+        yield GaugeMetricFamily("quire_relay_subscribed_documents",
+                                "Documents whose Redis channel this process listens to",
+                                value=stats.subscribed)
         for name, doc, value in (
             ("quire_relay_published", "Messages published to other processes", stats.published),
             ("quire_relay_publish_errors", "Messages Redis did not take", stats.publish_errors),

@@ -1,12 +1,17 @@
 """Redis relay: processes that have a document open share its updates and awareness.
 
-Every process pattern-subscribes to `<prefix>doc:*`. A message is published only after the
-update is committed to the shared database, so the database is the source of truth and Redis
-only makes it fast. Pub/sub can lose messages (a reconnect, a slow subscriber), so:
+A process subscribes to `<prefix>doc:<id>` while it holds that document's room, and
+unsubscribes once the room is gone, so its Redis traffic follows its own documents, not the
+whole company's typing. A message is published only after the update is committed to the
+shared database, so the database is the source of truth and Redis only makes it fast. Pub/sub
+can lose messages (a reconnect, a slow subscriber), so:
 - each process numbers its messages per document; a receiver that sees a gap in a sender's
   numbers catches that document up from the database;
-- after (re)subscribing, and right after a room loads, a process catches its open rooms up
-  from the database;
+- once Redis confirms a subscription (a room loaded, or a reconnect), the process catches that
+  document up from the database (anything committed before the confirmation is there; anything
+  after is delivered) and asks the processes holding it for their presence (QUERY_AWARENESS),
+  which they answer with their own clients' states: a newcomer sees everyone at once, not at
+  their next renewal;
 - awareness states from other processes expire if not renewed (a dead process leaves no ghosts).
 Updates applied from the relay carry the RELAY origin: broadcast locally, never stored again.
 
@@ -50,6 +55,7 @@ class RelayStats:
         self.catchups = 0
         self.gaps = 0
         self.reconnects = 0
+        self.subscribed = 0  # documents whose channel this process listens to
         self.lag_observers: list = []
 
 
@@ -73,6 +79,8 @@ class RedisRelay:
         self._catchup: set[str] = set()
         self._catchup_wake = asyncio.Event()
         self._client: redis.Redis | None = None
+        self._subscribed: set[str] = set()  # documents subscribed on the current connection
+        self._subscriptions_changed = True
 
     def channel(self, doc_id: str) -> str:
         return f"{self.prefix}doc:{doc_id}"
@@ -84,10 +92,13 @@ class RedisRelay:
     # ---- wiring ----------------------------------------------------------------------------
 
     def watch(self, room: Room) -> None:
-        """A room was loaded here: publish its changes and catch it up once (anything committed
-        between its load and now arrived while it was not open)."""
+        """A room was loaded here: publish its changes, and subscribe to its channel (then catch
+        it up and ask for presence: see `_subscribed_to`)."""
         room.relay = self
-        self.request_catchup(room.doc_id)
+        if room.doc_id in self._subscribed:  # still listening since it was last open here
+            self._subscribed_to(room.doc_id)
+        else:
+            self._subscriptions_changed = True
 
     def publish(self, doc_id: str, kind: RelayKind, payload: bytes) -> None:
         self._outbox.append((doc_id, kind, payload))
@@ -157,24 +168,32 @@ class RedisRelay:
     async def _subscriber(self) -> None:
         backoff = 0.1
         while True:
-            pubsub = redis.Redis.from_url(self.url).pubsub(ignore_subscribe_messages=True)
+            pubsub = redis.Redis.from_url(self.url).pubsub()
+            self._subscribed = set()
+            self._subscriptions_changed = True
             try:
-                await pubsub.psubscribe(f"{self.prefix}doc:*")
                 await pubsub.subscribe(self.control_channel)
                 if self.connected is False and self.stats.reconnects:
                     log.info("relay reconnected to Redis")
                     self._control(RESYNC)  # access may have changed while we were away
                 self.connected = True
                 backoff = 0.1
-                # whatever was published while we were not listening is in the database
-                for doc_id in self.rooms.open_doc_ids():
-                    self.request_catchup(doc_id)
+                reconciled = 0.0
                 while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message["type"] == "pmessage":
-                        self._receive(message["channel"], message["data"])
-                    elif message is not None and message["type"] == "message":
-                        self._receive_control(message["data"])
+                    if self._subscriptions_changed or time.monotonic() - reconciled > 2.0:
+                        await self._reconcile(pubsub)
+                        reconciled = time.monotonic()
+                    message = await pubsub.get_message(timeout=0.1)
+                    if message is None:
+                        continue
+                    kind, channel = message["type"], message["channel"]
+                    if kind == "message":
+                        if channel == self.control_channel.encode():
+                            self._receive_control(message["data"])
+                        else:
+                            self._receive(channel, message["data"])
+                    elif kind == "subscribe" and channel != self.control_channel.encode():
+                        self._subscribed_to(channel.decode()[len(self.prefix) + 4 :])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -189,6 +208,26 @@ class RedisRelay:
                     await pubsub.aclose()
                 except Exception:
                     pass
+
+    async def _reconcile(self, pubsub) -> None:
+        """Subscribe to the documents this process holds, and only those."""
+        self._subscriptions_changed = False
+        held = set(self.rooms.open_doc_ids())
+        joining, leaving = held - self._subscribed, self._subscribed - held
+        if joining:
+            await pubsub.subscribe(*(self.channel(d) for d in sorted(joining)))
+        if leaving:
+            await pubsub.unsubscribe(*(self.channel(d) for d in sorted(leaving)))
+        self._subscribed = held
+        self.stats.subscribed = len(held)
+
+    def _subscribed_to(self, doc_id: str) -> None:
+        """Redis confirmed the subscription: from now on nothing published is missed, and what
+        came before is in the database."""
+        if doc_id not in self._subscribed:
+            return
+        self.request_catchup(doc_id)
+        self.publish(doc_id, RelayKind.QUERY_AWARENESS, b"")
 
     def _receive_control(self, data: bytes) -> None:
         if len(data) < HEADER.size:
@@ -220,6 +259,15 @@ class RedisRelay:
         room = self.rooms.open_room(doc_id, booting=True)
         if room is None:
             return
+        payload = data[HEADER.size :]
+        if kind == RelayKind.QUERY_AWARENESS:  # another process just opened it: who is here?
+            presence = room.local_presence()
+            if presence is not None:
+                self.publish(doc_id, RelayKind.AWARENESS, presence)
+            return
+        if kind == RelayKind.AWARENESS and not room.ready.is_set():
+            self._apply_awareness(room, doc_id, payload)  # presence needs no document
+            return
         if not room.ready.is_set():
             self.request_catchup(doc_id)  # it is in the database; apply once the doc is built
             return
@@ -228,15 +276,22 @@ class RedisRelay:
         if last is not None and seq != last + 1:
             self.stats.gaps += 1
             self.request_catchup(doc_id)
-        payload = data[HEADER.size :]
+        if kind == RelayKind.AWARENESS:
+            self._apply_awareness(room, doc_id, payload)
+            return
         try:
             if kind == RelayKind.UPDATE:
                 room.apply(payload, RELAY)
-            elif kind == RelayKind.AWARENESS:
-                room.apply_relayed_awareness(payload)
-            self.stats.applied += 1
+                self.stats.applied += 1
         except ProtocolError as exc:
             log.warning("doc %s: dropped a bad relay message: %s", doc_id, exc.reason)
+
+    def _apply_awareness(self, room: Room, doc_id: str, payload: bytes) -> None:
+        try:
+            room.apply_relayed_awareness(payload)
+            self.stats.applied += 1
+        except ProtocolError as exc:
+            log.warning("doc %s: dropped bad relayed presence: %s", doc_id, exc.reason)
 
     # ---- catching up -----------------------------------------------------------------------
 
