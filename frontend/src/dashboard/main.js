@@ -273,7 +273,7 @@ for (const button of newButtons) {
     button.setAttribute('aria-disabled', 'true')
     try {
       const doc = await createDoc(UNTITLED)
-      location.assign(`/d/${encodeURIComponent(doc.id)}`)
+      location.assign(`/d/${encodeURIComponent(doc.id)}?new=1`) // the editor starts in its title
     } catch (err) {
       say(`Could not create a document: ${/** @type {Error} */ (err).message}`, 'error')
       button.removeAttribute('aria-disabled')

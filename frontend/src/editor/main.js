@@ -15,6 +15,7 @@ import { mountHistory } from './history.js'
 import { createLinkUi } from './link.js'
 import { mountOutline } from './outline.js'
 import { createPanels } from './panels.js'
+import { caretOnBlankClicks, startInTitleIfNew } from './clicks.js'
 import { mountPresence } from './presence.js'
 import { revealFromAddress } from './reveal.js'
 import { canCommentAs, canEditAs, cachedRole, rememberRole, roleBanner } from './roles.js'
@@ -155,6 +156,20 @@ function main () {
   })
   mountPalette()
   mountFind({ editor, slot: byId('find-slot') })
+  caretOnBlankClicks({ editor, page: byId('main') })
+  startInTitleIfNew({
+    title: titleInput,
+    whenEditable: (run) => {
+      const tryNow = () => {
+        if (titleInput.readOnly) return false
+        run()
+        return true
+      }
+      if (tryNow()) return
+      const again = () => { if (tryNow()) session.provider.off('sync', again) }
+      session.provider.on('sync', () => requestAnimationFrame(again))
+    },
+  })
   mountOutline({ editor, panel: byId('outline-panel'), button: byId('outline-button'), panels })
   mountHistory({
     docId,

@@ -146,8 +146,12 @@ export const CommentAnchors = Extension.create({
         },
         handleClick (view, pos) {
           const s = anchorsKey.getState(view.state)
-          options.onClick(s ? threadAt(s, pos) : null)
-          return false // the caret goes where the person clicked, as usual
+          const id = s ? threadAt(s, pos) : null
+          // The caret goes where the person clicked, as usual; showing the thread waits until
+          // it is there: redrawing the highlights (and scrolling the margin) while the click is
+          // still being turned into a selection left the caret where it was before.
+          setTimeout(() => options.onClick(id), 0)
+          return false
         },
       },
     })]
