@@ -258,7 +258,9 @@ def test_untrusted_text_stays_text(quire, people):
         expect(page.locator("#avatars [data-name]")).to_have_count(2)
         # nothing from the untrusted text became markup anywhere on the page
         assert page.locator(INJECTED).count() == 0
-    expect(bea.page.locator(".collaboration-carets__label")).to_have_text(XSS_NAME)
+    # the caret's name flag is drawn from data-name by CSS: text, never markup
+    expect(bea.page.locator(".collaboration-carets__caret")).to_have_attribute("data-name", XSS_NAME)
+    assert label_of(bea.page.locator(".collaboration-carets__caret")) == XSS_NAME
 
     # The dashboard lists the title as text (shared with Mallory).
     mallory.page.goto("/")
@@ -430,3 +432,8 @@ def test_a_share_link_visitor_owns_their_comments_across_a_reload(quire, people)
     vic.page.keyboard.press("Control+Enter")
     eventually(lambda: on_server()["messages"][0]["body"] == "A visitor's note, edited.",
                message="the edit on the server")
+
+
+def label_of(caret) -> str:
+    """The name flag a person sees over a caret (CSS generated content, from data-name)."""
+    return caret.evaluate("el => getComputedStyle(el, '::after').content").strip('"').replace('\\"', '"')

@@ -84,3 +84,46 @@ def test_a_new_document_starts_in_its_title_and_enter_moves_to_the_text(quire, p
     page.keyboard.type("Body text.")
     eventually(lambda: ada.text() == "Body text.", message="typed into the body")
     expect(page.locator("#doc-title")).to_have_value("Fresh idea")
+
+
+SELECTED = ("(() => { const s = window.quire.editor.state.selection;"
+            " return window.quire.editor.state.doc.textBetween(s.from, s.to, '\\n') })()")
+
+
+def test_keyboard_selection_passes_another_persons_caret(quire, people):
+    """Issue 18, defect 3: Home then Shift+End selects the whole line whether the other person's
+    caret sits at its start, in its middle or at its end; so do Shift+arrows and word jumps."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Carets", editors=(bea,))
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("The quick brown fox jumps", delay=5)
+    ada.page.keyboard.press("Enter")
+    ada.page.keyboard.type("Second line here", delay=5)
+    ada.expect_state("saved")
+    bea.open(doc_id)
+    line = "The quick brown fox jumps"
+    for where in ("Home", "middle", "End"):
+        # Bea puts her caret on the first line, at its start, middle or end
+        click_into(bea, "quick" if where == "middle" else "The", 0.5)
+        bea.page.keyboard.press("Home" if where == "Home" else "End")
+        if where == "middle":
+            click_into(bea, "brown", 0.0)
+        expect(ada.page.locator(".collaboration-carets__caret")).to_have_count(1)
+        # Ada selects the line with the keyboard
+        click_into(ada, "jumps", 0.5)
+        ada.page.wait_for_timeout(100)
+        ada.page.keyboard.press("Home")
+        ada.page.keyboard.press("Shift+End")
+        eventually(lambda: ada.page.evaluate(SELECTED) == line,
+                   message=f"Shift+End selects the line (Bea's caret at {where})")
+        ada.page.keyboard.press("Home")
+        for _ in range(len(line)):
+            ada.page.keyboard.press("Shift+ArrowRight")
+        eventually(lambda: ada.page.evaluate(SELECTED) == line,
+                   message=f"Shift+Right across Bea's caret ({where})")
+        ada.page.keyboard.press("End")
+        ada.page.keyboard.press("Control+Shift+ArrowLeft")
+        ada.page.keyboard.press("Control+Shift+ArrowLeft")
+        eventually(lambda: ada.page.evaluate(SELECTED) == "fox jumps",
+                   message=f"word jumps across Bea's caret ({where})")

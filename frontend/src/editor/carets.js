@@ -20,7 +20,12 @@ export function textColorOn (hex) {
   return 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? '#ffffff' : '#111111'
 }
 
-/** @param {{name?: string, color?: string}} user */
+/**
+ * Another person's caret: a coloured bar with their name above it. The name is drawn by CSS
+ * (::after, from data-name) so the widget holds no text: text inside an inline widget stops
+ * the browser's own caret movement and keyboard selection at it (Home, Shift+End, word jumps).
+ * @param {{name?: string, color?: string}} user
+ */
 export function renderCaret (user) {
   const color = user.color && HEX.test(user.color) ? user.color : '#6b7280'
   const name = (user.name || 'Someone').slice(0, 40)
@@ -28,14 +33,10 @@ export function renderCaret (user) {
   caret.className = 'collaboration-carets__caret'
   caret.setAttribute('aria-hidden', 'true') // the avatars row names who is here
   caret.style.borderColor = color
+  caret.style.setProperty('--caret-color', color)
+  caret.style.setProperty('--caret-text', textColorOn(color))
   caret.dataset.name = name
   caret.dataset.color = color
-  const label = document.createElement('div')
-  label.className = 'collaboration-carets__label'
-  label.style.backgroundColor = color
-  label.style.color = textColorOn(color)
-  label.textContent = name
-  caret.append(label)
   return caret
 }
 

@@ -10,6 +10,7 @@ import { search } from 'prosemirror-search'
 import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
+import { LineKeys } from './line-keys.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
@@ -74,5 +75,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
     quireKeys({ onLink, onComment }),
     Find,
+    LineKeys,
   ]
 }
