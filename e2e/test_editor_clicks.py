@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from e2e.helpers import eventually
@@ -127,3 +128,67 @@ def test_keyboard_selection_passes_another_persons_caret(quire, people):
         ada.page.keyboard.press("Control+Shift+ArrowLeft")
         eventually(lambda: ada.page.evaluate(SELECTED) == "fox jumps",
                    message=f"word jumps across Bea's caret ({where})")
+
+
+@pytest.mark.parametrize("pace", [0, 30, 90])
+def test_two_people_typing_at_one_spot_each_keep_their_caret_after_their_text(quire, people, pace):
+    """Issue 18, defect 5: typing at the end of the same paragraph at once, each person's
+    caret stays after what they just typed (no "bbbaaa" with spaces out of place)."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("One spot", editors=(bea,))
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Start.", delay=5)
+    ada.expect_state("saved")
+    bea.open(doc_id)
+    bea.expect_text("Start.")
+    for person in (ada, bea):
+        click_into(person, "Start.", 0.99)
+        person.page.keyboard.press("End")
+    words = {ada: "alpha ", bea: "bravo "}
+    for i in range(len("alpha ")):
+        for person in (ada, bea):
+            person.page.keyboard.type(words[person][i])
+            person.page.wait_for_timeout(pace)
+    eventually(lambda: ada.text() == bea.text(), message="converged")
+    text = ada.text()
+    assert "alpha " in text and "bravo " in text, text
+
+
+WORD_HTML = (
+    '<meta charset="utf-8"><p class="MsoNormal" style="margin:0cm;font-family:Calibri;'
+    'mso-fareast-font-family:Calibri"><b style="mso-bidi-font-weight:normal">'
+    '<span style="font-size:12pt;color:#c00000">Bold red</span></b>'
+    '<span style="font-size:12pt"> and <i style="font-style:italic">italic</i> words</span></p>'
+    '<p style="margin-top:4pt"><span style="background:yellow">Second paragraph</span></p>')
+
+
+def test_pasting_styled_html_arrives_clean_without_console_errors(quire, people):
+    """Issue 18, defect 6: HTML from Word or Google Docs carries style attributes; pasting it
+    must keep bold and italic, drop the styles before they reach the page (the CSP would report
+    each one as a violation), and log nothing."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Paste", editors=(bea,))
+    bea.open(doc_id)
+    ada.open(doc_id)
+    violations: list[str] = []
+    ada.page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text
+                or "Content-Security" in m.text else None)
+    ada.editor.click()
+    ada.page.evaluate("""html => {
+        const data = new DataTransfer()
+        data.setData('text/html', html)
+        data.setData('text/plain', 'Bold red and italic words\\nSecond paragraph')
+        const target = document.querySelector('#editor .ProseMirror')
+        target.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}))
+    }""", WORD_HTML)
+    eventually(lambda: "Second paragraph" in ada.text(), message="pasted")
+    html = ada.page.evaluate("document.querySelector('#editor .ProseMirror').innerHTML")
+    assert "style=" not in html.replace('style="border-color', "").split("collaboration")[0]
+    json = ada.json()
+    marks = {m["type"] for block in json["content"] for node in block.get("content", [])
+             for m in node.get("marks", [])}
+    assert {"bold", "italic"} <= marks
+    bea.expect_contains("Second paragraph")
+    ada.page.wait_for_timeout(300)
+    assert violations == []

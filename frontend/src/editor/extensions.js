@@ -7,10 +7,12 @@ import { TaskItem, TaskList } from '@tiptap/extension-list'
 import { TableKit } from '@tiptap/extension-table'
 import { CharacterCount, Placeholder } from '@tiptap/extensions'
 import { search } from 'prosemirror-search'
+import { Plugin } from '@tiptap/pm/state'
 import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
 import { LineKeys } from './line-keys.js'
+import { cleanPastedHtml } from './paste.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
@@ -35,6 +37,13 @@ function quireKeys ({ onLink, onComment }) {
     },
   })
 }
+
+const CleanPaste = Extension.create({
+  name: 'cleanPaste',
+  addProseMirrorPlugins () {
+    return [new Plugin({ props: { transformPastedHTML: cleanPastedHtml } })]
+  },
+})
 
 /** prosemirror-search's plugin: holds the find bar's query and highlights its matches. */
 const Find = Extension.create({
@@ -76,5 +85,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     quireKeys({ onLink, onComment }),
     Find,
     LineKeys,
+    CleanPaste,
   ]
 }
