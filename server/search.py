@@ -115,7 +115,8 @@ class SearchIndexer:
             self._wake.clear()
             now = time.monotonic()
             for doc_id, marks in list(self._due.items()):
-                if self._due_at(marks) <= now:
+                # indexing awaits: meanwhile a room may unload (indexed then) or be marked again
+                if self._due.get(doc_id) is marks and self._due_at(marks) <= now:
                     del self._due[doc_id]
                     await self.index(doc_id)
 

@@ -15,6 +15,7 @@ Freshness: text typed over a WebSocket is found once the edits pause (the deboun
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from pycrdt import XmlElement, XmlFragment, XmlText
@@ -158,3 +159,38 @@ async def test_bad_queries_answer_clearly(server):
         r = await http.get("/api/search", params={"q": '"" *** ((('})
         assert r.status_code == 200 and r.json() == {"items": [], "total": 0, "query": ""}
         assert (await http.get("/api/search", params={"q": "a", "limit": 51})).status_code == 422
+
+
+async def test_the_indexer_survives_rooms_unloading_while_it_works(sqlite_url):
+    """A room that unloads while the indexer is busy with another document is indexed by the
+    unload itself; the indexer carries on (it once stopped for good on a KeyError)."""
+    async with run_server(Settings(database_url=sqlite_url, unload_after=30,
+                                   search_debounce_seconds=0.2)) as server:
+        await _survives(server)
+
+
+async def _survives(server) -> None:
+    indexer = server.app.state.search
+    first, second, third = [await server.new_doc(t) for t in ("Ibis", "Jackal", "Kestrel")]
+    for doc_id, word in ((first, "ibises"), (second, "jackals")):
+        await write(server, doc_id, f"Notes on {word}")
+    real = indexer.index
+
+    async def busy(doc_id: str) -> None:
+        indexer._due.pop(second, None)  # what on_unload does for a room leaving meanwhile
+        await real(doc_id)
+
+    task = next(t for t in asyncio.all_tasks() if t.get_name() == "quire-search")
+    indexer.index = busy
+    due = time.monotonic() - 1.0  # both fall due at the same moment
+    indexer._due[first] = indexer._due[second] = (due, due)
+    indexer._wake.set()
+    await asyncio.sleep(0.6)
+    indexer.index = real
+    assert not task.done(), task.exception()
+    await write(server, third, "Notes on kestrels")
+    for _ in range(50):
+        if await hits(server, "kestrels"):
+            break
+        await asyncio.sleep(0.1)
+    assert [h["doc_id"] for h in await hits(server, "kestrels")] == [third]
