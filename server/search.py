@@ -13,7 +13,6 @@ every process shares it; `quire search reindex` rebuilds it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -27,6 +26,7 @@ from crdt.meta import get_title
 from crdt.plain_text import document_text
 from crdt.room import Room
 from crdt.rooms import Rooms
+from server.waiting import wait_until
 from storage import search
 from storage.documents import get_document
 from storage.updates import load_updates
@@ -107,12 +107,7 @@ class SearchIndexer:
         """Index documents as they fall due (the lifespan owns this task)."""
         while True:
             delay = min((self._due_at(m) for m in self._due.values()), default=None)
-            if delay is None:
-                await self._wake.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.0, delay - time.monotonic()))
-            self._wake.clear()
+            await wait_until(self._wake, delay)
             now = time.monotonic()
             for doc_id, marks in list(self._due.items()):
                 # indexing awaits: meanwhile a room may unload (indexed then) or be marked again

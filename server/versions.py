@@ -34,6 +34,7 @@ from crdt.room import RELAY, SERVER, Origin, Room
 from crdt.rooms import Rooms
 from server.access import Principal
 from server.cpu import CpuPool
+from server.waiting import wait_until
 from storage import versions as store
 from storage.versions import Tier, VersionInfo
 
@@ -226,12 +227,7 @@ class VersionKeeper:
         while True:
             waiting = [c for c in self._changes.values() if not c.parked]
             delay = min((self._due_at(c) for c in waiting), default=None)
-            if delay is None:
-                await self._wake.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.0, delay - time.monotonic()))
-            self._wake.clear()
+            await wait_until(self._wake, delay)
             now = time.monotonic()
             for doc_id, changes in list(self._changes.items()):
                 if changes.room.failed:  # deleted, or lost its store: nothing to keep here
