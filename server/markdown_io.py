@@ -118,8 +118,28 @@ def title_from(text: str, fallback: str) -> str:
     for line in lines:
         heading = _atx_heading(line)
         if heading:
-            return heading[:500]
+            plain = _plain_inline(" ".join(heading.split())[:MAX_TITLE_SOURCE])
+            if plain:
+                return plain[:500]
     return fallback[:500] or "Untitled"
+
+
+MAX_TITLE_SOURCE = 2000  # characters of a heading read for a title (it is cut to 500 anyway)
+
+
+def _plain_inline(markdown: str) -> str:
+    """What a heading says, without its Markdown: `![Yjs](…)` -> "Yjs", `*a* [b](u)` -> "a b"."""
+    from markdown_it import MarkdownIt
+
+    parts: list[str] = []
+    for token in MarkdownIt("commonmark").parseInline(markdown)[0].children or []:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type == "image":
+            parts.append(token.content)  # the alt text
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
 
 
 def _atx_heading(line: str) -> str | None:

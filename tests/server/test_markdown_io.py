@@ -19,6 +19,9 @@ from server.markdown_io import convert_import, title_from
     ("# ##\n", "fallback"),
     ("---\ntitle: 'From front matter'\n---\n# Heading", "From front matter"),
     ("---\nauthor: x\n---\n# Heading", "Heading"),
+    ("# ![Yjs](https://example.com/yjs.png) *shared* `types` [docs](https://yjs.dev)", "Yjs shared types docs"),
+    ("# <img src=x> **Bold** title", "Bold title"),
+    ("# ![](x.png)\n## Real title", "Real title"),
     ("---\ntitle: unclosed\n# Heading", "Heading"),
     ("", "fallback"),
 ])
@@ -31,7 +34,7 @@ def test_title_from_is_linear_on_the_heading_that_froze_the_server():
     started = time.perf_counter()
     title = title_from("# a" + " " * 200_000 + "x", "fallback")
     assert time.perf_counter() - started < 0.5
-    assert title.startswith("a ") and len(title) == 500
+    assert title == "a x"  # runs of blanks are one space in a title
 
 
 def test_title_from_is_linear_on_many_lines():
