@@ -287,13 +287,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _form_page(request: Request, name: str, *, error: str | None = None, code: int = 200,
-               username: str = "", next_url: str = "/") -> HTMLResponse:
+               username: str = "", next_url: str = "/", display_name: str = "") -> HTMLResponse:
     from server.routes.pages import page_headers, templates
 
     return templates.TemplateResponse(
         request, name,
         {"error": error, "csrf_token": csrf_token(request), "username": username,
-         "next": _safe_next(next_url)},
+         "display_name": display_name[:100], "next": _safe_next(next_url)},
         status_code=code, headers=page_headers(),
     )
 
@@ -333,12 +333,12 @@ async def signup_form(request: Request, username: Field_, password: Field_,
                       next: Annotated[str, Form()] = "/"):
     if not csrf_matches(request.session.get("csrf"), csrf_token_):
         return _form_page(request, "signup.html", error="The form expired. Please try again.",
-                          code=403, username=username, next_url=next)
+                          code=403, username=username, next_url=next, display_name=display_name)
     try:
         user = await create_account(request, username, password, display_name or None)
-    except HTTPException as exc:
+    except HTTPException as exc:  # the person keeps what they typed (but the password)
         return _form_page(request, "signup.html", error=exc.detail, code=exc.status_code,
-                          username=username, next_url=next)
+                          username=username, next_url=next, display_name=display_name)
     await start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
 

@@ -173,3 +173,17 @@ def test_cli_user_create_follows_the_sign_up_rules(tmp_path):
     made = subprocess.run([*quire, "ada.l", "--password", "long-enough", "--database-url", db],
                           capture_output=True, text=True)
     assert made.returncode == 0 and "created user ada.l" in made.stdout
+
+
+async def test_a_refused_sign_up_keeps_what_was_typed_but_the_password(server):
+    """Issue 18: a failed sign-up used to clear "Your name"."""
+    async with httpx.AsyncClient(base_url=server.http, follow_redirects=False) as browser:
+        form = await browser.get("/signup")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        r = await browser.post("/signup", data={
+            "username": "zoë", "display_name": "Zoë <b>Ng</b>", "password": "long-enough-1",
+            "csrf_token": token})
+        assert r.status_code in (400, 422), r.status_code
+        assert 'value="Zoë &lt;b&gt;Ng&lt;/b&gt;"' in r.text  # kept, escaped
+        assert 'value="zoë"' in r.text
+        assert "long-enough-1" not in r.text
