@@ -218,3 +218,16 @@ def test_editor_lowered_to_viewer_while_writing_starts_again_from_the_server(qui
     bea.expect_text("Bea writes. Ada goes on.")
     ada.expect_state("saved")
     assert ada.content(doc_id)["text"].strip() == "Bea writes. Ada goes on."
+
+
+def test_a_removed_commenter_is_told_in_the_words_of_their_role(quire, people):
+    """Issue 18: a commenter whose invitation is removed read "your access to edit was removed"."""
+    ada, cam = people("Ada"), people("Cam")
+    doc_id = ada.new_doc("Reviewed")
+    share = ada.invite(doc_id, cam, "commenter")
+    cam.open(doc_id)  # a commenter's page is "saved" (their comments are)
+    ada.api("DELETE", f"/api/docs/{doc_id}/shares/{share['id']}")
+    notice = cam.page.locator("#notice")
+    expect(notice).to_contain_text("your access to comment was removed by the owner",
+                                   timeout=5000)
+    expect(notice).not_to_contain_text("to edit")

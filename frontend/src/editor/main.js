@@ -262,6 +262,14 @@ function main () {
     }
   }
 
+  /** What a person whose access was just removed reads, in the words of their role. @param {string | null} had */
+  function removedAccess (had) {
+    const what = had === 'commenter' ? 'to comment' : had === 'editor' ? 'to edit' : null
+    return what
+      ? `You can still read what is here, but your access ${what} was removed by the owner.`
+      : 'You can still read what is here, but your access was removed by the owner.'
+  }
+
   /** The server closed the connection for good. @param {{code: number, reason: string}} frame */
   function onClosed (frame) {
     if (frame.code === 4401) {
@@ -269,9 +277,7 @@ function main () {
     } else if (frame.code === 4403) {
       if (token) forgetLinkToken(docId)
       if (session.everSynced) {
-        closeDocument(role === 'viewer'
-          ? 'You can still read what is here, but your access was removed by the owner.'
-          : 'You can still read, but your access to edit was removed by the owner.', { keepReading: true })
+        closeDocument(removedAccess(role), { keepReading: true })
       } else {
         closeDocument(`${session.closedReason} Ask its owner to share it with you.`)
       }
