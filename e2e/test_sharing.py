@@ -231,3 +231,20 @@ def test_a_removed_commenter_is_told_in_the_words_of_their_role(quire, people):
     expect(notice).to_contain_text("your access to comment was removed by the owner",
                                    timeout=5000)
     expect(notice).not_to_contain_text("to edit")
+
+
+def test_a_readers_toolbar_offers_no_paragraph_style(quire, people):
+    """Issue 18: read-only toolbars showed "Heading 1" (the style under a caret they cannot use)."""
+    ada, vic = people("Ada"), people("Vic")
+    doc_id = ada.new_doc("Styled")
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("# Big title", delay=5)
+    ada.expect_state("saved")
+    ada.invite(doc_id, vic, "viewer")
+    vic.open(doc_id, state="readonly")
+    vic.expect_contains("Big title")
+    vic.editor.get_by_text("Big title").click()
+    picker = vic.page.get_by_label("Paragraph style")
+    expect(picker).to_be_disabled()
+    assert picker.evaluate("el => el.selectedOptions[0]?.textContent") == "—"

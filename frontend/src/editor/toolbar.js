@@ -103,7 +103,7 @@ export function mountToolbar (root, editor, hooks) {
       const enabled = tool.id === 'comment' ? canComment() : editor.isEditable && (!tool.enabled || tool.enabled(editor))
       button.setAttribute('aria-disabled', String(!enabled))
     }
-    select.value = currentBlockStyle(editor)
+    select.value = editor.isEditable ? currentBlockStyle(editor) : '' // readers get no style to pick
     select.disabled = !editor.isEditable
     tableGroup.hidden = !editor.isActive('table')
   }
