@@ -65,3 +65,18 @@ def test_create_rename_search_and_delete(quire, people):
     # Bea is told plainly, and her editor stops taking input
     expect(bea.page.locator("#notice")).to_contain_text("was deleted")
     expect(bea.page.locator("#save-state")).to_have_attribute("data-kind", "closed")
+
+
+def test_on_a_phone_the_title_and_the_shared_badge_show_whole(quire, people):
+    """Issue 18: at 390 px a shared document's title was cut to "Edge .." and its badge hidden."""
+    ada, bea = people("Ada"), people("Bea", viewport={"width": 390, "height": 844})
+    title = "Edge caching for the northern region rollout"
+    doc_id = ada.new_doc(title)
+    ada.invite(doc_id, bea, "commenter")
+    bea.page.goto("/")
+    row = bea.page.locator(f'.doc-row[data-id="{doc_id}"]')
+    name = row.locator(".doc-title")
+    expect(name).to_have_text(title)
+    assert name.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && el.getBoundingClientRect().right <= innerWidth")
+    expect(row.locator(".doc-shared")).to_be_visible()
+    expect(row.locator(".doc-shared")).to_have_text("Shared with you · can comment")
