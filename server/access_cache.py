@@ -5,11 +5,12 @@ the same questions: who holds this cookie or token, and what may they do with th
 Each answer is kept for a short while (`QUIRE_ACCESS_CACHE_SECONDS`, 2 s by default, 0 turns
 it off) and only when it grants access: a refusal is always asked again.
 
-Staleness is bounded twice. Whatever changes access on this process or, through the relay's
-control messages, on another one (sharing, roles, deletion, sign-outs, passwords, tokens) goes
-through `server.liveaccess.AccessWatch`, which clears this cache before re-checking the open
-connections; and what nobody announces (a link or session that simply expires) is seen again
-after the short lifetime, as it is by live connections at the next sweep.
+Staleness is bounded three ways. Whatever changes access on this process or, through the
+relay's control messages, on another one (sharing, roles, deletion, sign-outs, passwords,
+tokens) goes through `server.liveaccess.AccessWatch`, which clears this cache before re-checking
+the open connections; a share link's own expiry is checked each time its remembered decision is
+reused; and a session that simply expires is seen by the periodic re-check (which clears the
+cache when it closes anything) or after the short lifetime.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import OrderedDict
 from typing import Generic, TypeVar
 
 from server.access import Principal
+from storage.shares import is_active
 
 MAX_ENTRIES = 10_000  # per table: the oldest go first
 
@@ -55,6 +57,11 @@ class _Recent(Generic[V]):
         self._items.clear()
 
 
+def _still_valid(principal: Principal) -> bool:
+    """A share link that expired since it was remembered is asked about again."""
+    return principal.link is None or is_active(principal.link)
+
+
 class AccessCache:
     """Who holds a cookie's session id or a token (`principal`), and the role that gave them on
     a document (`decision`), for a short while."""
@@ -64,11 +71,13 @@ class AccessCache:
         self._decisions: _Recent[tuple[Principal, str]] = _Recent(seconds)
 
     def principal(self, session_id: str | None, token: str | None) -> Principal | None:
-        return self._principals.get((session_id, token))
+        found = self._principals.get((session_id, token))
+        return found if found is not None and _still_valid(found) else None
 
     def decision(self, doc_id: str, session_id: str | None,
                  token: str | None) -> tuple[Principal, str] | None:
-        return self._decisions.get((doc_id, session_id, token))
+        found = self._decisions.get((doc_id, session_id, token))
+        return found if found is not None and _still_valid(found[0]) else None
 
     def remember(self, doc_id: str, session_id: str | None, token: str | None,
                  principal: Principal, role: str | None) -> None:

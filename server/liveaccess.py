@@ -202,5 +202,6 @@ class AccessWatch:
         for doc_id, conn, principal in found:
             verdict = verdicts[_key(doc_id, principal, conn.role)]
             if verdict.code is not None:
+                self._forget()  # whatever ended this access must not let a new socket in
                 conn.close(verdict.code, verdict.reason)
                 self.closed += 1

@@ -291,7 +291,7 @@ class RedisRelay:
             room.apply_relayed_awareness(payload)
             self.stats.applied += 1
         except ProtocolError as exc:
-            log.warning("doc %s: dropped bad relayed presence: %s", doc_id, exc.reason)
+            log.warning("doc %s: dropped a bad relay message (presence): %s", doc_id, exc.reason)
 
     # ---- catching up -----------------------------------------------------------------------
 

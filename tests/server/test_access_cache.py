@@ -152,3 +152,18 @@ def test_the_table_is_bounded_and_zero_keeps_nothing():
     off = AccessCache(0)
     off.remember("d", None, "qp_x", somebody(), "viewer")
     assert off.decision("d", None, "qp_x") is None
+
+
+def test_a_link_that_expired_since_is_asked_about_again():
+    from datetime import timedelta
+
+    from storage.models import Share, utcnow
+
+    link = Share(id="s1", doc_id="d", role="editor", token_hash="h",
+                 expires_at=utcnow() + timedelta(seconds=60))
+    cache = AccessCache(60.0)
+    cache.remember("d", None, "qs_x", Principal(link=link), "editor")
+    assert cache.decision("d", None, "qs_x") is not None
+    link.expires_at = utcnow() - timedelta(seconds=1)  # it ran out while remembered
+    assert cache.decision("d", None, "qs_x") is None
+    assert cache.principal(None, "qs_x") is None
