@@ -171,7 +171,7 @@ async def test_the_indexer_survives_rooms_unloading_while_it_works(sqlite_url):
 
 async def _survives(server) -> None:
     indexer = server.app.state.search
-    first, second, third = [await server.new_doc(t) for t in ("Ibis", "Jackal", "Kestrel")]
+    first, second, third = [await server.new_doc(t) for t in ("Ibis", "Jackal", "Third notes")]
     for doc_id, word in ((first, "ibises"), (second, "jackals")):
         await write(server, doc_id, f"Notes on {word}")
     real = indexer.index
