@@ -67,8 +67,13 @@ def test_a_click_below_the_text_puts_the_caret_at_the_end(quire, people):
     box = ada.page.locator("#editor").bounding_box()
     ada.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 10)
     ada.page.wait_for_timeout(150)
+    at_end = ada.page.evaluate("(() => { const s = window.quire.editor.state;"
+                               " return s.selection.empty && s.selection.to === s.doc.content.size - 1 })()")
+    assert at_end, "the caret is at the end of the text"
+    assert ada.page.evaluate("document.activeElement.closest('.ProseMirror') !== null")
     ada.page.keyboard.type(" More.")
     eventually(lambda: ada.text() == "Only line. More.", message="typed at the end")
+    assert ada.text() == "Only line. More."  # nothing typed was lost
     bea.expect_text("Only line. More.")
 
 

@@ -80,11 +80,12 @@ async def refused(client: YClient) -> None:
     assert not client.closed.is_set(), (client.close_code, client.close_reason)
 
 
-async def attempt(quire, doc_id: str, role: str, change, *, expect: str) -> None:
+async def attempt(quire, doc_id: str, role: str, change, *, expect: str) -> tuple[dict, dict]:
     """`change(client.doc)` by a fresh client of `role`, which must be "refused" (the sender
     is told; the owner's view unchanged), "dropped" (deletions of formatting markers that are
     not the sender's to make are left out of an update silently: browsers send such clean-ups
-    on their own) or "applied" (the owner's view changes)."""
+    on their own) or "applied" (the owner's view changes). Returns the owner's view before and
+    after, for the test to say what a reader sees."""
     before = await quire.owner_view(doc_id)
     async with quire.probe():
         client = await quire.joined(doc_id, role)
@@ -107,6 +108,7 @@ async def attempt(quire, doc_id: str, role: str, change, *, expect: str) -> None
                 assert not any(m[:1] == b"\x02" for m in client.received)
         finally:
             await client.close()
+    return before, await quire.owner_view(doc_id)
 
 
 async def editor_thread(quire, doc_id: str) -> str:
@@ -159,7 +161,9 @@ async def test_a_commenter_comments_and_replies(quire):
 ], ids=["insert", "delete", "bold", "block", "title", "other root"])
 async def test_a_commenter_cannot_change_the_text(quire, change):
     doc_id = await quire.new_doc()
-    await attempt(quire, doc_id, "commenter", change, expect="refused")
+    before, after = await attempt(quire, doc_id, "commenter", change, expect="refused")
+    assert after["content"] == before["content"]  # text, blocks, formatting, title
+    assert "Hacked" not in after["content"]["text"] and "Pwned" not in str(after)
 
 
 async def test_a_pending_text_edit_is_not_released_by_a_later_comment(quire):
@@ -216,9 +220,11 @@ async def test_a_commenter_cannot_set_a_malformed_comment_mark(quire, key):
     every editor's browser."""
     doc_id = await quire.new_doc()
     theirs = await editor_thread(quire, doc_id)
-    await attempt(quire, doc_id, "commenter",
-                  lambda d: first_text(d).format(0, 3, {key: {"threadId": theirs}}),
-                  expect="refused")
+    before, after = await attempt(
+        quire, doc_id, "commenter",
+        lambda d: first_text(d).format(0, 3, {key: {"threadId": theirs}}), expect="refused")
+    assert after["content"]["json"] == before["content"]["json"]  # no stray mark anywhere
+    assert [t["anchor_text"] for t in after["comments"]["items"]] == ["first"]
 
 
 def _set(thread_id: str, path: list, value) -> object:
@@ -247,7 +253,13 @@ def _set(thread_id: str, path: list, value) -> object:
 async def test_a_commenter_cannot_touch_the_editors_comments(quire, make):
     doc_id = await quire.new_doc()
     theirs = await editor_thread(quire, doc_id)
-    await attempt(quire, doc_id, "commenter", make(quire, theirs), expect="refused")
+    before, after = await attempt(quire, doc_id, "commenter", make(quire, theirs),
+                                  expect="refused")
+    assert after["comments"] == before["comments"]
+    (kept,) = after["comments"]["items"]
+    assert kept["id"] == theirs and not kept["resolved"]
+    assert kept["author"]["id"] == quire.cast["editor"].user_id
+    assert [m["body"] for m in kept["messages"]] == ["Is this right?"]
 
 
 async def test_a_commenter_cannot_clear_the_highlight_of_the_editors_thread(quire):
@@ -266,9 +278,12 @@ async def test_a_commenter_edits_and_resolves_their_own_thread(quire):
     mine = add_thread(client.doc, person(quire, "commenter"))
     await eventually_thread(quire, doc_id, mine)
     await client.close()
-    await attempt(quire, doc_id, "commenter", _set(mine, ["messages", 0, "body"], "Reworded"),
-                  expect="applied")
-    await attempt(quire, doc_id, "commenter", _set(mine, ["resolved"], True), expect="applied")
+    _, after = await attempt(quire, doc_id, "commenter",
+                             _set(mine, ["messages", 0, "body"], "Reworded"), expect="applied")
+    assert [m["body"] for t in after["comments"]["items"] for m in t["messages"]] == ["Reworded"]
+    _, after = await attempt(quire, doc_id, "commenter", _set(mine, ["resolved"], True),
+                             expect="applied")
+    assert [t["resolved"] for t in after["comments"]["items"]] == [True]
 
 
 # ---- viewers and editors ---------------------------------------------------------------------
@@ -280,7 +295,9 @@ async def test_a_commenter_edits_and_resolves_their_own_thread(quire):
 ], ids=["text", "comment"])
 async def test_a_viewer_changes_nothing(quire, change):
     doc_id = await quire.new_doc()
-    await attempt(quire, doc_id, "viewer", change, expect="refused")
+    before, after = await attempt(quire, doc_id, "viewer", change, expect="refused")
+    assert after == before
+    assert "Hacked" not in after["content"]["text"] and after["comments"]["items"] == []
 
 
 async def test_an_editor_cannot_rewrite_a_commenters_message(quire):
@@ -291,8 +308,14 @@ async def test_an_editor_cannot_rewrite_a_commenters_message(quire):
     await client.close()
     await attempt(quire, doc_id, "editor", _set(theirs, ["messages", 0, "body"], "Edited"),
                   expect="refused")
-    await attempt(quire, doc_id, "editor", _set(theirs, ["author"], person(quire, "editor")),
-                  expect="refused")
-    await attempt(quire, doc_id, "editor", lambda d: first_text(d).insert(0, "Fine. "),
-                  expect="applied")
-    await attempt(quire, doc_id, "editor", _set(theirs, ["resolved"], True), expect="applied")
+    _, after = await attempt(quire, doc_id, "editor",
+                             _set(theirs, ["author"], person(quire, "editor")), expect="refused")
+    (kept,) = after["comments"]["items"]
+    assert [m["body"] for m in kept["messages"]] == ["Is this right?"]  # the commenter's own words
+    assert kept["author"]["id"] == quire.cast["commenter"].user_id
+    _, after = await attempt(quire, doc_id, "editor", lambda d: first_text(d).insert(0, "Fine. "),
+                             expect="applied")
+    assert "\nFine. The first paragraph" in after["content"]["text"]
+    _, after = await attempt(quire, doc_id, "editor", _set(theirs, ["resolved"], True),
+                             expect="applied")
+    assert [t["resolved"] for t in after["comments"]["items"]] == [True]

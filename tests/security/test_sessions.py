@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
@@ -77,7 +78,12 @@ async def test_same_origin_browser_socket_works(quire):
     doc = await quire.new_doc()
     async with quire.browser("editor") as browser:
         async with quire.socket(doc, browser) as ws:  # Origin: this server
-            await first_frame(ws)
+            step1 = await first_frame(ws)
+            assert step1[:2] == b"\x00\x00"  # the server's sync step 1: the document opens
+            await ws.send(b"\x00\x00\x01\x00")  # our own sync step 1: an empty state vector
+            reply = await asyncio.wait_for(ws.recv(), 5)
+            assert reply[:2] == b"\x00\x01" and len(reply) > 20  # the document's content
+            assert ws.close_code is None
 
 
 async def test_cookie_without_origin_is_ignored_but_tokens_work(quire):
