@@ -58,3 +58,9 @@ _SELECT_JS = """([needle, occurrence, caret]) => {
 def select_text(person, needle: str, *, occurrence: int = 1, caret: int | None = None) -> list[int]:
     """Select `needle` in `person`'s editor (caret=N: put the caret N characters into it)."""
     return person.page.evaluate(_SELECT_JS, [needle, occurrence, caret])
+
+
+def selected_text(page) -> str:
+    """The text selected in the editor on `page` (blocks joined by newlines)."""
+    return page.evaluate("(() => { const s = window.quire.editor.state.selection;"
+                         " return window.quire.editor.state.doc.textBetween(s.from, s.to, '\\n') })()")

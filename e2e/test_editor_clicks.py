@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e.helpers import eventually
+from e2e.helpers import eventually, selected_text
 
 
 def click_into(person, word: str, fraction: float = 0.5) -> None:
@@ -92,8 +92,6 @@ def test_a_new_document_starts_in_its_title_and_enter_moves_to_the_text(quire, p
     expect(page.locator("#doc-title")).to_have_value("Fresh idea")
 
 
-SELECTED = ("(() => { const s = window.quire.editor.state.selection;"
-            " return window.quire.editor.state.doc.textBetween(s.from, s.to, '\\n') })()")
 
 
 def test_keyboard_selection_passes_another_persons_caret(quire, people):
@@ -121,17 +119,17 @@ def test_keyboard_selection_passes_another_persons_caret(quire, people):
         ada.page.wait_for_timeout(100)
         ada.page.keyboard.press("Home")
         ada.page.keyboard.press("Shift+End")
-        eventually(lambda: ada.page.evaluate(SELECTED) == line,
+        eventually(lambda: selected_text(ada.page) == line,
                    message=f"Shift+End selects the line (Bea's caret at {where})")
         ada.page.keyboard.press("Home")
         for _ in range(len(line)):
             ada.page.keyboard.press("Shift+ArrowRight")
-        eventually(lambda: ada.page.evaluate(SELECTED) == line,
+        eventually(lambda: selected_text(ada.page) == line,
                    message=f"Shift+Right across Bea's caret ({where})")
         ada.page.keyboard.press("End")
         ada.page.keyboard.press("Control+Shift+ArrowLeft")
         ada.page.keyboard.press("Control+Shift+ArrowLeft")
-        eventually(lambda: ada.page.evaluate(SELECTED) == "fox jumps",
+        eventually(lambda: selected_text(ada.page) == "fox jumps",
                    message=f"word jumps across Bea's caret ({where})")
 
 

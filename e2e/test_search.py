@@ -7,10 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.helpers import eventually
-
-SELECTED = ("(() => { const s = window.quire.editor.state.selection;"
-            " return window.quire.editor.state.doc.textBetween(s.from, s.to) })()")
+from e2e.helpers import eventually, selected_text
 
 
 def test_palette_and_dashboard_find_text_and_comments(quire, people):
@@ -55,7 +52,7 @@ def test_palette_and_dashboard_find_text_and_comments(quire, people):
     expect(options.first).to_have_attribute("aria-selected", "true")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/d/{doc_id}$"))
-    eventually(lambda: page.evaluate(SELECTED) == "tiered", message="the match selected")
+    eventually(lambda: selected_text(page) == "tiered", message="the match selected")
 
     # inside the text, Ctrl+K stays the link dialog; Ctrl+Shift+K opens the palette
     ada.editor.click()

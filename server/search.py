@@ -68,7 +68,6 @@ class SearchIndexer:
         self.rooms = rooms
         self.debounce = debounce
         self.max_wait = max_wait
-        self.indexed = 0  # documents (re)indexed, for /metrics and tests
         self._due: dict[str, tuple[float, float]] = {}  # doc id -> (first mark, last mark)
         self._wake = asyncio.Event()
 
@@ -129,7 +128,6 @@ class SearchIndexer:
                 await self._index_room(room)
             else:
                 await asyncio.to_thread(index_stored, self.engine, doc_id)
-                self.indexed += 1
         except Exception:
             log.exception("doc %s: indexing for search failed (the next change retries)", doc_id)
 
@@ -143,4 +141,3 @@ class SearchIndexer:
             search.replace_entries(self.engine, doc_id=doc_id, entries=entries_of(state))
 
         await asyncio.to_thread(write)
-        self.indexed += 1

@@ -32,9 +32,11 @@ from storage import migrations, models  # noqa: F401  (registers the tables)
 
 FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
-# parents before children (foreign keys)
-TABLES = ("user", "apitoken", "login_session", "document", "share", "snapshot", "update",
-          "version", "quarantined_update")
+
+
+def _tables() -> list:
+    """Quire's tables, parents before children (foreign keys)."""
+    return list(SQLModel.metadata.sorted_tables)
 
 
 class BackupError(Exception):
@@ -66,11 +68,10 @@ def _dump(engine: Engine, out: IO[str]) -> int:
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         out.write(json.dumps({"quire_backup": FORMAT,
                               "revision": migrations.current(engine) or migrations.head()}) + "\n")
-        for name in TABLES:
-            table = SQLModel.metadata.tables[name]
+        for table in _tables():
             for row in conn.execute(select(table)).mappings():
-                out.write(json.dumps({"table": name, "row": _encode(dict(row))}) + "\n")
-                documents += name == "document"
+                out.write(json.dumps({"table": table.name, "row": _encode(dict(row))}) + "\n")
+                documents += table.name == "document"
         conn.rollback()
     return documents
 
@@ -112,8 +113,13 @@ def restore(path: Path, database_url: str) -> int:
             raise BackupError("a SQLite backup restores into SQLite; for PostgreSQL make a "
                               "portable backup (quire backup --portable)")
         target = url.split("///", 1)[-1]
-        if Path(target).exists() and _has_data(make_engine(url)):
-            raise BackupError("the target database is not empty")
+        if Path(target).exists():
+            existing = make_engine(url)
+            try:
+                if _has_data(existing):
+                    raise BackupError("the target database is not empty")
+            finally:
+                existing.dispose()
         src = sqlite3.connect(path)
         dst = sqlite3.connect(target)
         try:
@@ -165,17 +171,17 @@ def _load(engine: Engine, f: IO[str]) -> int:
         raise BackupError(f"the backup is at schema revision {header.get('revision')}, the "
                           f"database at {migrations.current(engine)}: restore with the Quire "
                           "release that made it, then upgrade")
-    batches: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+    tables = _tables()
+    batches: dict[str, list[dict[str, Any]]] = {table.name: [] for table in tables}
     for line in lines:
         name = line.get("table") if isinstance(line, dict) else None
         if name not in batches or not isinstance(line.get("row"), dict):
             raise BackupError(f"unknown table {name!r} in the backup")
         batches[name].append(_decode(line["row"]))
     with engine.begin() as conn:
-        for name in TABLES:
-            table = SQLModel.metadata.tables[name]
+        for table in tables:
             binary = [c.name for c in table.columns if isinstance(c.type, LargeBinary)]
-            rows = batches[name]
+            rows = batches[table.name]
             for row in rows:
                 for column in binary:
                     if isinstance(row.get(column), str):  # tolerate plain base64

@@ -39,7 +39,6 @@ MAX_TERMS = 16
 MAX_WORD_CHARS = 64
 MAX_ENTRY_CHARS = 2_000_000  # a document's text is bounded by QUIRE_MAX_DOCUMENT_BYTES anyway
 START, STOP = "\x02", "\x03"  # highlight markers inside snippets (removed from indexed text)
-KINDS = ("title", "text", "comment")
 _WORD = re.compile(r"\w+")  # linear: one class, no nesting
 TITLE_WEIGHT = 2.0  # a match in the title ranks as two in the text
 
@@ -149,13 +148,6 @@ def remove_in(conn: Connection, *, doc_id: str) -> None:
     """Remove a document's entries within the caller's transaction."""
     table = "search_index" if _sqlite(conn) else "search_entry"
     conn.execute(text(f"DELETE FROM {table} WHERE doc_id = :doc_id"), {"doc_id": doc_id})
-
-
-def indexed_documents(engine: Engine) -> int:
-    """How many documents have index entries (for /metrics and the CLI)."""
-    table = "search_index" if _sqlite(engine) else "search_entry"
-    with engine.connect() as conn:
-        return int(conn.execute(text(f"SELECT count(DISTINCT doc_id) FROM {table}")).scalar_one())
 
 
 # ---- reading -----------------------------------------------------------------------------
