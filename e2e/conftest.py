@@ -308,10 +308,16 @@ class Person:
         return self.page.evaluate("window.quire.editor.getText({blockSeparator: '\\n'})")
 
     def expect_text(self, expected: str, timeout: float = 10_000) -> None:
-        """Wait until the document text (carets' name labels excluded) equals `expected`."""
-        self.page.wait_for_function(
-            "expected => window.quire && window.quire.editor.getText({blockSeparator: '\\n'}) === expected",
-            arg=expected, timeout=timeout)
+        """Wait until the document text (carets' name labels excluded) equals `expected`; on a
+        timeout the failure says what the page shows instead."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(
+                "expected => window.quire && window.quire.editor.getText({blockSeparator: '\\n'}) === expected",
+                arg=expected, timeout=timeout)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{self.name}'s page shows {self.text()!r}, expected {expected!r}") from None
 
     def expect_contains(self, fragment: str, timeout: float = 10_000) -> None:
         self.page.wait_for_function(

@@ -40,6 +40,31 @@ def test_two_people_type_into_the_same_paragraph_at_once(quire, people):
     assert same_document(doc, server["json"]), (doc, server["json"])
 
 
+def test_a_caret_moved_by_arrow_keys_stays_when_a_co_author_types(quire, people):
+    """The browser tells the editor of an arrow-key move a moment later (Chromium fires
+    selectionchange late and coalesced); a co-author's letter arriving in between must not put
+    the caret back where it was before the move."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Moving caret", editors=(bea,))
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Hello world")
+    bea.open(doc_id)
+    bea.expect_text("Hello world")
+    bea.editor.click()
+    bea.page.keyboard.press("Home")
+
+    # Ada types at the end while Bea walks her caret to just before "world", one letter for one
+    # step, then Bea types.
+    for _ in range(len("Hello ")):
+        ada.page.keyboard.type("!")
+        bea.page.keyboard.press("ArrowRight")
+    bea.page.keyboard.type("X")
+    expected = "Hello Xworld" + "!" * len("Hello ")
+    bea.expect_text(expected)
+    ada.expect_text(expected)
+
+
 def test_formatting_by_one_appears_for_the_other(quire, people):
     ada, bea = people("Ada"), people("Bea")
     doc_id = ada.new_doc("Formatting", editors=(bea,))

@@ -13,6 +13,7 @@ import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
 import { LineKeys } from './line-keys.js'
 import { cleanPastedHtml } from './paste.js'
+import { selectionFromPage } from './selection-sync.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
@@ -86,5 +87,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     Find,
     LineKeys,
     CleanPaste,
+    selectionFromPage(doc),
   ]
 }
