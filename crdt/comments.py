@@ -485,6 +485,65 @@ def misattributed(events: list[Any], name: str, *, username: str | None = None) 
     return found
 
 
+@dataclass(frozen=True)
+class AddedMessage:
+    """A message that a change added (a new thread's first one, or a reply), as plain data."""
+
+    thread_id: str
+    message_id: str
+    author: dict[str, Any] | None
+    body: str
+    quote: str  # the passage the thread is about
+    first: bool  # it opens its thread
+    participants: tuple[str, ...]  # ids of the thread's author and of earlier messages' authors
+
+
+def added_messages(events: list[Any], comments: Map[Any]) -> list[AddedMessage]:
+    """The messages that `events` (deep events of the "comments" map `comments`) added. Called
+    inside the transaction: it only reads, and copies out what it needs."""
+    found: list[AddedMessage] = []
+
+    def read(thread_id: Any, thread: Any, message: Any) -> None:
+        if not (isinstance(thread, Map) and isinstance(message, Map) and isinstance(thread_id, str)):
+            return
+        messages = thread.get("messages")
+        earlier: list[str] = []
+        first = True
+        for other in messages if isinstance(messages, Array) else []:
+            if not isinstance(other, Map):
+                continue
+            if other.get("id") == message.get("id"):
+                break
+            first = False
+            if (pid := person_id(other.get("author"))) is not None:
+                earlier.append(pid)
+        thread_author = person_id(thread.get("author"))
+        participants = tuple(dict.fromkeys(p for p in [thread_author, *earlier] if p))
+        body, quote = message.get("body"), thread.get("quote")
+        found.append(AddedMessage(
+            thread_id=thread_id, message_id=str(message.get("id") or ""),
+            author=_person(message.get("author")),
+            body=body if isinstance(body, str) else "",
+            quote=quote if isinstance(quote, str) else "",
+            first=first, participants=participants))
+
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        if not path:  # new threads, with their first message
+            for key, change in (getattr(event, "keys", None) or {}).items():
+                thread = change.get("newValue") if change.get("action") == "add" else None
+                if isinstance(thread, Map):
+                    messages = thread.get("messages")
+                    for message in messages if isinstance(messages, Array) else []:
+                        read(key, thread, message)
+        elif len(path) == 2 and path[1] == "messages":  # replies
+            thread = comments.get(path[0]) if isinstance(path[0], str) else None
+            for op in getattr(event, "delta", None) or []:
+                for message in op.get("insert", []) if isinstance(op, dict) else []:
+                    read(path[0], thread, message)
+    return [m for m in found if m.message_id]
+
+
 def set_author_names(items: list[Map[Any]], name: str, *, username: str | None = None) -> None:
     """Put `name` (and, when given, `username`) on these threads/messages, keeping each one's
     ``id`` and colour."""

@@ -124,7 +124,7 @@ class Room:
     # a server holds thousands of rooms: no per-instance dict
     __slots__ = (
         "doc_id", "max_bytes", "size", "store", "stats", "compact_every", "doc", "awareness",
-        "connections", "closing", "failed", "update_observers", "keepalive", "relay",
+        "connections", "closing", "failed", "update_observers", "comment_observers", "keepalive", "relay",
         "relay_awareness_ids", "ready", "_misattributed", "_origin", "_pending", "_deferred",
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
@@ -158,6 +158,9 @@ class Room:
         self.closing = False  # no new joins; the registry loads a fresh room instead
         self.failed = False
         self.update_observers: list[Callable[[bytes, Origin], None]] = []
+        # told of every change to the comment threads (deep events of "comments"), in the
+        # transaction: they may only read
+        self.comment_observers: list[Callable[[list[Any], Map[Any], Origin], None]] = []
         self.keepalive: list[Any] = []  # observers others attached to this room's doc
         self._misattributed: list[Any] = []
         self._origin: Origin = SERVER
@@ -597,6 +600,8 @@ class Room:
         if isinstance(origin, Connection) and origin.verified_name:
             self._misattributed += comments.misattributed(events, origin.verified_name,
                                                           username=origin.username)
+        for observer in self.comment_observers:
+            observer(events, self._comments, origin)
 
     def _on_doc_update(self, event: Any) -> None:
         # Fires synchronously inside apply_update (or a server transaction) with the effective

@@ -21,10 +21,21 @@ from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
 from server.metrics import make_registry
+from server.notify import Inbox, Notifier
 from server.origins import OriginPolicy
 from server.proxies import TrustedProxies
 from server.relay import RedisRelay
-from server.routes import auth, comments, documents, markdown, ops, pages, search, shares
+from server.routes import (
+    auth,
+    comments,
+    documents,
+    markdown,
+    notifications,
+    ops,
+    pages,
+    search,
+    shares,
+)
 from server.routes import versions as versions_routes
 from server.search import SearchIndexer
 from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
@@ -82,6 +93,11 @@ async def lifespan(app: FastAPI):
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
         app.state.metrics = make_registry(rooms, relay)
+        inbox = Inbox(relay)
+        notifier = Notifier(engine, rooms, inbox)
+        notifier.attach()
+        app.state.inbox, app.state.notifier = inbox, notifier
+        notify_task = asyncio.create_task(notifier.run(), name="quire-notify")
         watch = AccessWatch(engine, rooms, interval=settings.access_recheck_seconds, relay=relay,
                             cache=app.state.access_cache)
         app.state.access_watch = watch
@@ -97,6 +113,7 @@ async def lifespan(app: FastAPI):
         try:
             yield
         finally:
+            inbox.close()
             await rooms.aclose()  # takes the last versions (unload observers)
             versions_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -106,6 +123,10 @@ async def lifespan(app: FastAPI):
             with contextlib.suppress(asyncio.CancelledError):
                 await search_task
             await indexer.flush()
+            notify_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await notify_task
+            await notifier.flush()
             cpu.shutdown()
             for task in (watch_task, titles_task, relay_task if relay else None):
                 if task is None:
@@ -216,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(markdown.router)
     app.include_router(versions_routes.router)
     app.include_router(search.router)
+    app.include_router(notifications.router)
     app.include_router(pages.router)
     app.add_exception_handler(RoomUnavailable, _room_unavailable)
     static = FRONTEND / "static"

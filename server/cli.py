@@ -36,6 +36,9 @@ class QuireServer(uvicorn.Server):
         gc.freeze()
 
     async def shutdown(self, sockets=None) -> None:
+        inbox = getattr(self.config.loaded_app_state, "inbox", None)
+        if inbox is not None:
+            inbox.close()  # live notification counts end, or uvicorn would wait for them
         rooms = getattr(self.config.loaded_app_state, "rooms", None)
         if rooms is not None:
             try:

@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     access_cache_seconds: float = 2.0
     # the search index follows a document this long after its edits pause (server/search.py)
     search_debounce_seconds: float = 2.0
+    # ---- notifications (issue 16) -------------------------------------------------------------
+    # where notification emails are sent through: smtp://[user:password@]host[:port] (STARTTLS
+    # when the server offers it; ?starttls=require to insist) or smtps://… (TLS from the start).
+    # Unset: no email is sent; the inbox works all the same
+    smtp_url: str | None = None
+    # the sender of notification emails
+    email_from: str = "Quire <quire@localhost>"
+    # unread notifications are emailed as one digest per person once the oldest is this old
+    email_digest_seconds: float = 600.0
+    # each failed send waits twice as long before the next try, up to this many seconds
+    email_retry_max_seconds: float = 600.0
     # each failed sign-in past the free ones doubles the wait, up to this many seconds
     login_backoff_max_seconds: float = 300.0
     # new accounts per client address per hour (each costs a slow password hash)

@@ -11,6 +11,7 @@ from crdt.rooms import Rooms
 from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
+from server.notify import Inbox, Notifier
 from server.search import SearchIndexer
 from server.security import PasswordWork
 
@@ -33,6 +34,14 @@ def get_access_watch(request: Request) -> AccessWatch:
 
 def get_search(request: Request) -> SearchIndexer:
     return request.app.state.search
+
+
+def get_notifier(request: Request) -> Notifier:
+    return request.app.state.notifier
+
+
+def get_inbox(request: Request) -> Inbox:
+    return request.app.state.inbox
 
 
 def get_passwords(request: Request) -> PasswordWork:
@@ -58,3 +67,5 @@ AccessWatchDep = Annotated[AccessWatch, Depends(get_access_watch)]
 PasswordsDep = Annotated[PasswordWork, Depends(get_passwords)]
 SearchDep = Annotated[SearchIndexer, Depends(get_search)]
 ClientAddress = Annotated[str, Depends(client_address)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+InboxDep = Annotated[Inbox, Depends(get_inbox)]

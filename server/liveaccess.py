@@ -130,7 +130,7 @@ class AccessWatch:
         except ValueError:
             log.warning("dropped a malformed access control message")
             return
-        if not isinstance(message, dict):
+        if not isinstance(message, dict) or "notified" in message:  # server/notify.py's
             return
         self._forget()
         if isinstance(message.get("doc"), str):

@@ -1,5 +1,5 @@
 """Tables: documents, the append-only update log, compacted snapshots, quarantined updates,
-versions, accounts (users, API tokens, sign-in sessions) and shares.
+versions, accounts (users, API tokens, sign-in sessions), shares and notifications.
 
 Updates are opaque bytes here; only `crdt/` knows what they mean.
 """
@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -114,6 +124,11 @@ class User(SQLModel, table=True):
     display_name: str = Field(sa_column=Column(String(100), nullable=False))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # where notification emails go (None: none are sent) and which: "all", "mentions" (mentions
+    # and shares only) or "none"
+    email: str | None = Field(default=None, sa_column=Column(String(254), nullable=True))
+    email_notifications: str = Field(
+        default="all", sa_column=Column(String(16), nullable=False, server_default="all"))
 
 
 class ApiToken(SQLModel, table=True):
@@ -170,3 +185,39 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(nullable=False, index=True)
     revoked_at: datetime | None = None
+
+
+class Notification(SQLModel, table=True):
+    """Something a person should learn of: one row per event and recipient (`event_key` names the
+    event: the message that mentions or answers them, the share that invited them), so the same
+    event seen by two server processes is written once. Made by the server from what it stores,
+    never on a browser's say-so."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "event_key", name="uq_notification_user_event"),
+        Index("ix_notification_user_id_id", "user_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # mention | reply | share
+    event_key: str = Field(sa_column=Column(String(200), nullable=False))
+    actor_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    actor_name: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    thread_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    quote: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    excerpt: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
+    emailed_at: datetime | None = Field(default=None, index=True)

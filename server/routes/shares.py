@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from server.access import IsOwner
-from server.deps import AccessWatchDep, EngineDep, SettingsDep
+from server.deps import AccessWatchDep, EngineDep, NotifierDep, SettingsDep
 from server.security import LINK_PREFIX, new_token, token_hash
 from storage import accounts
 from storage import shares as store_shares
@@ -71,7 +71,8 @@ async def list_shares(access: IsOwner, engine: EngineDep):
 
 
 @router.post("/shares", status_code=status.HTTP_201_CREATED, response_model=SharePublic)
-async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: AccessWatchDep):
+async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: AccessWatchDep,
+                 notifier: NotifierDep):
     user = await asyncio.to_thread(accounts.get_user_by_username, engine, username=body.username)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No account is called {body.username!r}")
@@ -82,6 +83,8 @@ async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: 
         created_by=access.principal.user.id if access.principal.user else None,
         user_id=user.id, expires_at=_expiry(body.expires_in_days))
     await watch.doc_changed(access.doc.id)  # a changed role applies at once
+    await notifier.shared(access.doc, user_id=user.id, role=body.role, share_id=share.id,
+                          by_id=access.principal.user.id if access.principal.user else None)
     return _public(share, user)
 
 

@@ -1,0 +1,201 @@
+"""Notifications: made by the server from what it stores, delivered live to open pages.
+
+`Notifier` watches every open document's comment threads (the room's comment observers, inside
+the transaction: it only copies out the added messages). A message added by a connection on this
+process or by the server itself (REST) is turned, off the event loop, into notifications:
+- `mention`: the body names `@username` (crdt/mentions.py) of an account that can read the
+  document;
+- `reply`: a reply in a thread the person started or wrote in;
+never for one's own message, and one per message and person (a mention outranks a reply). A
+message that came from another process (Redis) is that process's to notify; the database's
+unique (person, event) key keeps an event seen twice from being written twice anyway.
+Invitations (`shared`) are notified by the route that makes them.
+
+`Inbox` wakes the live unread counters (server-sent events, routes/notifications.py) of the
+people notified, on this process and, through the relay's control channel, on every other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from pycrdt import Map
+from sqlalchemy.engine import Engine
+
+from crdt.comments import AddedMessage, added_messages, person_id
+from crdt.mentions import mentioned_usernames
+from crdt.room import RELAY, Origin, Room
+from crdt.rooms import Rooms
+from storage import notifications, shares
+from storage.accounts import get_user, get_user_by_username
+from storage.documents import get_document
+from storage.models import Document
+
+log = logging.getLogger("quire.notify")
+
+
+def can_read(engine: Engine, doc: Document, user_id: str) -> bool:
+    """Whether the account `user_id` may read `doc` (owner or an active invitation). Blocking."""
+    return doc.owner_id == user_id or bool(shares.user_roles(engine, doc_id=doc.id, user_id=user_id))
+
+
+def message_events(engine: Engine, doc_id: str,
+                   added: list[AddedMessage]) -> list[notifications.Event]:
+    """The notifications `added` messages of `doc_id` make (blocking: reads accounts/shares)."""
+    doc = get_document(engine, doc_id=doc_id)
+    if doc is None:
+        return []
+    readers: dict[str, bool] = {}
+
+    def reader(user_id: str) -> bool:
+        if user_id not in readers:
+            readers[user_id] = can_read(engine, doc, user_id)
+        return readers[user_id]
+
+    events: list[notifications.Event] = []
+    for message in added:
+        author = message.author or {}
+        author_id = person_id(author)
+        if author_id is None:  # accounts off, or data from before ownership: nobody to name
+            continue
+        common = {"doc_id": doc_id, "event_key": f"message:{message.message_id}",
+                  "actor_id": author_id, "actor_name": str(author.get("name") or ""),
+                  "thread_id": message.thread_id, "quote": message.quote,
+                  "excerpt": message.body}
+        told: set[str] = {author_id}
+        for username in mentioned_usernames(message.body):
+            user = get_user_by_username(engine, username=username)
+            if user is None or user.id in told or not reader(user.id):
+                continue
+            told.add(user.id)
+            events.append(notifications.Event(user_id=user.id, kind="mention", **common))
+        if not message.first:
+            for user_id in message.participants:
+                if user_id in told or user_id.startswith("link:") or not reader(user_id):
+                    continue
+                told.add(user_id)
+                events.append(notifications.Event(user_id=user_id, kind="reply", **common))
+    return events
+
+
+class Inbox:
+    """Wakes the live counters of people who were notified."""
+
+    def __init__(self, relay: Any = None) -> None:
+        self._listeners: dict[str, set[asyncio.Event]] = {}
+        self.closing = False
+        self.relay = relay
+        if relay is not None:
+            relay.control_handlers.append(self.on_control)
+
+    @contextlib.contextmanager
+    def listen(self, user_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever `user_id` gets a notification (or the server stops)."""
+        event = asyncio.Event()
+        self._listeners.setdefault(user_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            listeners = self._listeners.get(user_id)
+            if listeners is not None:
+                listeners.discard(event)
+                if not listeners:
+                    del self._listeners[user_id]
+
+    def wake(self, user_ids: list[str], *, tell_others: bool = True) -> None:
+        for user_id in user_ids:
+            for event in self._listeners.get(user_id, ()):
+                event.set()
+        if tell_others and user_ids and self.relay is not None:
+            self.relay.publish_control(json.dumps({"notified": sorted(set(user_ids))}).encode())
+
+    def on_control(self, payload: bytes) -> None:
+        """Another process notified someone (or the relay reconnected: wake everyone)."""
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        if message.get("all") is True:
+            self.wake(list(self._listeners), tell_others=False)
+        elif isinstance(message.get("notified"), list):
+            self.wake([u for u in message["notified"][:1000] if isinstance(u, str)],
+                      tell_others=False)
+
+    def close(self) -> None:
+        """The server is stopping: end every live stream."""
+        self.closing = True
+        for listeners in self._listeners.values():
+            for event in listeners:
+                event.set()
+
+
+class Notifier:
+    def __init__(self, engine: Engine, rooms: Rooms, inbox: Inbox) -> None:
+        self.engine = engine
+        self.rooms = rooms
+        self.inbox = inbox
+        self._queue: list[tuple[str, list[AddedMessage]]] = []
+        self._wake = asyncio.Event()
+
+    def attach(self) -> None:
+        self.rooms.room_observers.append(self.watch)
+
+    def watch(self, room: Room) -> None:
+        doc_id = room.doc_id
+
+        def changed(events: list[Any], comments: Map[Any], origin: Origin) -> None:
+            if origin == RELAY:
+                return
+            added = added_messages(events, comments)
+            if added:
+                self._queue.append((doc_id, added))
+                self._wake.set()
+
+        room.comment_observers.append(changed)
+
+    async def run(self) -> None:
+        """Write notifications as messages come (the lifespan owns this task)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write what is queued, now (shutdown, tests)."""
+        queue, self._queue = self._queue, []
+        for doc_id, added in queue:
+            try:
+                notified = await asyncio.to_thread(self._write, doc_id, added)
+            except Exception:
+                log.exception("doc %s: notifications for %d message(s) were not written",
+                              doc_id, len(added))
+                continue
+            self.inbox.wake(notified)
+
+    def _write(self, doc_id: str, added: list[AddedMessage]) -> list[str]:
+        return notifications.add(self.engine, message_events(self.engine, doc_id, added))
+
+    async def shared(self, doc: Document, *, user_id: str, role: str, share_id: str,
+                     by_id: str | None) -> None:
+        """`doc` was shared with the account `user_id` by `by_id`."""
+        if user_id == by_id:
+            return
+
+        def write() -> list[str]:
+            by = get_user(self.engine, user_id=by_id) if by_id else None
+            return notifications.add(self.engine, [notifications.Event(
+                user_id=user_id, doc_id=doc.id, kind="share", event_key=f"share:{share_id}",
+                actor_id=by_id, actor_name=by.display_name if by else "",
+                quote=doc.title, excerpt=f"as {role}")])
+
+        try:
+            self.inbox.wake(await asyncio.to_thread(write))
+        except Exception:
+            log.exception("doc %s: the invitation's notification was not written", doc.id)

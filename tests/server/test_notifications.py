@@ -1,0 +1,248 @@
+"""Notifications, as a person meets them: mentioned in a comment, answered in a thread they took
+part in, invited to a document — listed in their inbox, counted live (server-sent events) and
+marked read. Made by the server from the document itself: nobody is told about a document they
+cannot read, nobody is told of their own doing, and a message forged over the wire makes none."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from pycrdt import Array, Map
+
+from storage import accounts
+from storage import shares as store_shares
+from tests.conftest import make_account
+from tests.server.test_comments_api import seeded
+from tests.support.yclient import YClient
+
+
+async def person(server, name: str, *, invite: str | None = None, doc_id: str | None = None):
+    """An account (username, token); invited to `doc_id` with role `invite` if given."""
+    username, token = await asyncio.to_thread(make_account, server.engine, name)
+    if invite:
+        async with server.client() as owner:
+            r = await owner.post(f"/api/docs/{doc_id}/shares", json={"username": username,
+                                                                     "role": invite})
+            assert r.status_code == 201, r.text
+    return username, token
+
+
+async def inbox(server, token: str) -> dict:
+    async with server.client(token) as client:
+        r = await client.get("/api/notifications")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def settle(server) -> None:
+    await server.app.state.notifier.flush()
+
+
+async def test_a_mention_in_a_comment_reaches_the_person_named_and_nobody_else(server):
+    doc_id = await seeded(server, "Our edge nodes serve 40% of traffic.")
+    _, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="editor", doc_id=doc_id)
+    (await inbox(server, bea))  # the invitation
+    async with server.client() as owner:
+        r = await owner.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "40% of traffic", "body": "@bea can you check this number?"})
+        assert r.status_code == 201, r.text
+        thread_id = r.json()["id"]
+    await settle(server)
+
+    page = await inbox(server, bea)
+    mention = page["items"][0]
+    assert mention["kind"] == "mention"
+    assert mention["actor"]["name"] == "Tester"
+    assert mention["quote"] == "40% of traffic"
+    assert mention["excerpt"] == "@bea can you check this number?"
+    assert mention["url"] == f"/d/{doc_id}?thread={thread_id}"
+    assert mention["doc_title"] == "Test"
+    assert page["unread"] == 2  # the invitation and the mention
+    assert [n["kind"] for n in (await inbox(server, cid))["items"]] == ["share"]
+    assert (await inbox(server, server.token))["items"] == []  # not told of one's own
+
+
+async def test_nobody_is_told_about_a_document_they_cannot_read(server):
+    doc_id = await seeded(server, "A private passage.")
+    _, outsider = await person(server, "outsider")
+    async with server.client() as owner:
+        r = await owner.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "private", "body": "@outsider look at this"})
+        assert r.status_code == 201
+    await settle(server)
+    assert (await inbox(server, outsider)) == {"items": [], "unread": 0}
+
+
+async def test_a_reply_tells_those_who_took_part_once_even_when_also_mentioned(server):
+    doc_id = await seeded(server, "Latency is 12 ms at the edge.")
+    _, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="commenter", doc_id=doc_id)
+    _, dan = await person(server, "dan", invite="commenter", doc_id=doc_id)
+    async with server.client(bea) as client:
+        thread_id = (await client.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "12 ms", "body": "Source?"})).json()["id"]
+    async with server.client(cid) as client:
+        r = await client.post(f"/api/docs/{doc_id}/comments/{thread_id}/replies",
+                              json={"body": "From the March run."})
+        assert r.status_code == 201
+    async with server.client() as owner:  # the owner answers both and names bea
+        r = await owner.post(f"/api/docs/{doc_id}/comments/{thread_id}/replies",
+                             json={"body": "@bea and cid: thanks, noted."})
+        assert r.status_code == 201
+    await settle(server)
+
+    bea_kinds = [(n["kind"], n["excerpt"]) for n in (await inbox(server, bea))["items"]
+                 if n["kind"] != "share"]
+    assert bea_kinds == [("mention", "@bea and cid: thanks, noted."),
+                         ("reply", "From the March run.")]
+    cid_kinds = [(n["kind"], n["excerpt"]) for n in (await inbox(server, cid))["items"]
+                 if n["kind"] != "share"]
+    assert cid_kinds == [("reply", "@bea and cid: thanks, noted.")]
+    assert [n["kind"] for n in (await inbox(server, dan))["items"]] == ["share"]
+
+
+async def test_marking_read_some_or_all_and_only_ones_own(server):
+    doc_id = await seeded(server, "Numbers.")
+    _, bea = await person(server, "bea", invite="editor", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="editor", doc_id=doc_id)
+    async with server.client() as owner:
+        for body in ("@bea one", "@bea two", "@cid three"):
+            await owner.post(f"/api/docs/{doc_id}/comments", json={"quote": "Numbers",
+                                                                  "body": body})
+    await settle(server)
+    page = await inbox(server, bea)
+    assert page["unread"] == 3
+    first = page["items"][0]["id"]
+    cids = [n["id"] for n in (await inbox(server, cid))["items"]]
+    async with server.client(bea) as client:
+        r = await client.post("/api/notifications/read", json={"ids": [first, *cids]})
+        assert r.json() == {"unread": 2}
+        assert (await client.post("/api/notifications/read", json={})).status_code == 422
+        r = await client.post("/api/notifications/read", json={"all": True})
+        assert r.json() == {"unread": 0}
+    assert (await inbox(server, cid))["unread"] == 2  # bea cannot touch cid's
+    async with server.client(None) as anonymous:
+        assert (await anonymous.get("/api/notifications")).status_code == 401
+
+
+async def test_a_mention_written_over_the_wire_is_read_from_the_document(server):
+    """A commenter's browser adds a thread over the WebSocket: the server reads the mention
+    from the document it stored, and notifies whom it names."""
+    doc_id = await seeded(server, "Edge nodes.")
+    bea_name, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="commenter", doc_id=doc_id)
+    bea_id = (await asyncio.to_thread(accounts.get_user_by_username, server.engine,
+                                      username=bea_name)).id
+    client = YClient(server.ws(doc_id, token=bea))
+    await client.connect()
+    await client.wait_synced()
+    try:
+        comments = client.doc.get("comments", type=Map)
+        me = {"id": bea_id, "name": "Bea", "username": "bea", "color": "#2255aa"}
+        with client.doc.transaction():
+            comments["t1"] = Map({
+                "id": "t1", "createdAt": 1, "author": me, "quote": "Edge nodes",
+                "resolved": False, "resolvedAt": None, "resolvedBy": None,
+                "messages": Array([Map({"id": "m1", "author": me, "body": "@cid please look",
+                                        "createdAt": 1, "editedAt": None, "deleted": False})]),
+            })
+        for _ in range(250):  # invitation + mention
+            await settle(server)
+            if (await inbox(server, cid))["unread"] == 2:
+                break
+            await asyncio.sleep(0.02)
+        mention = (await inbox(server, cid))["items"][0]
+        assert (mention["kind"], mention["actor"]["id"], mention["thread_id"]) == ("mention", bea_id, "t1")
+
+        # a message under someone else's account id is refused on the wire: no notification
+        forged = {"id": (await asyncio.to_thread(accounts.get_user_by_username, server.engine,
+                                                 username="tester")).id,
+                  "name": "Tester", "username": "tester", "color": "#2255aa"}
+        with client.doc.transaction():
+            comments["t2"] = Map({
+                "id": "t2", "createdAt": 2, "author": forged, "quote": "Edge nodes",
+                "resolved": False, "resolvedAt": None, "resolvedBy": None,
+                "messages": Array([Map({"id": "m2", "author": forged, "body": "@cid forged",
+                                        "createdAt": 2, "editedAt": None, "deleted": False})]),
+            })
+        for _ in range(250):  # refused: the server says so (y-protocols' permission denied)
+            if any(m[0] == 2 for m in client.received):
+                break
+            await asyncio.sleep(0.02)
+        assert any(m[0] == 2 for m in client.received)
+    finally:
+        await client.close()
+    await settle(server)
+    assert [n["excerpt"] for n in (await inbox(server, cid))["items"]] == [
+        "@cid please look", "as commenter"]
+
+
+async def test_an_invitation_is_a_notification(server):
+    doc_id = await server.new_doc("Q3 white paper")
+    _, bea = await person(server, "bea", invite="editor", doc_id=doc_id)
+    share = (await inbox(server, bea))["items"]
+    assert [(n["kind"], n["quote"], n["excerpt"], n["url"]) for n in share] == [
+        ("share", "Q3 white paper", "as editor", f"/d/{doc_id}")]
+
+
+async def test_the_unread_count_is_live(server):
+    """The bell listens to /api/notifications/stream: the count now, then each change."""
+    doc_id = await seeded(server, "Live count.")
+    _, bea = await person(server, "bea", invite="editor", doc_id=doc_id)
+    counts: asyncio.Queue[int] = asyncio.Queue()
+
+    async def listen() -> None:
+        async with httpx.AsyncClient(base_url=server.http, timeout=30,
+                                     headers={"Authorization": f"Bearer {bea}"}) as client:
+            async with client.stream("GET", "/api/notifications/stream") as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        await counts.put(json.loads(line[6:])["unread"])
+
+    task = asyncio.create_task(listen())
+    try:
+        assert await asyncio.wait_for(counts.get(), 5) == 1  # the invitation
+        async with server.client() as owner:
+            await owner.post(f"/api/docs/{doc_id}/comments", json={"quote": "Live",
+                                                                  "body": "@bea now"})
+        assert await asyncio.wait_for(counts.get(), 5) == 2
+        async with server.client(bea) as client:
+            await client.post("/api/notifications/read", json={"all": True})
+        assert await asyncio.wait_for(counts.get(), 5) == 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_revoked_access_stops_notifications(server):
+    doc_id = await seeded(server, "Revoked.")
+    _, bea = await person(server, "bea", invite="editor", doc_id=doc_id)
+    for share, _user in await asyncio.to_thread(store_shares.list_shares, server.engine,
+                                               doc_id=doc_id):
+        async with server.client() as owner:
+            assert (await owner.delete(f"/api/docs/{doc_id}/shares/{share.id}")).status_code == 204
+    async with server.client() as owner:
+        await owner.post(f"/api/docs/{doc_id}/comments", json={"quote": "Revoked",
+                                                              "body": "@bea still there?"})
+    await settle(server)
+    assert [n["kind"] for n in (await inbox(server, bea))["items"]] == ["share"]
+
+
+async def test_email_settings(server):
+    _, bea = await person(server, "bea")
+    async with server.client(bea) as client:
+        assert (await client.get("/api/notifications/settings")).json() == {
+            "email": None, "email_notifications": "all"}
+        r = await client.put("/api/notifications/settings",
+                             json={"email": "bea@example.com", "email_notifications": "mentions"})
+        assert r.json() == {"email": "bea@example.com", "email_notifications": "mentions"}
+        for bad in ("bea", "bea@example.com\r\nBcc: x@y.z", "<b@c.de>", "a@b"):
+            r = await client.put("/api/notifications/settings", json={"email": bad})
+            assert r.status_code == 422, bad
+        r = await client.put("/api/notifications/settings", json={"email_notifications": "loud"})
+        assert r.status_code == 422
+        assert (await client.get("/api/notifications/settings")).json()["email"] == "bea@example.com"
