@@ -14,7 +14,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from server.access import IsOwner
+from server.access import CanComment, IsOwner
 from server.deps import AccessWatchDep, EngineDep, NotifierDep, SettingsDep
 from server.security import LINK_PREFIX, new_token, token_hash
 from storage import accounts
@@ -68,6 +68,33 @@ def _expiry(days: float | None) -> datetime | None:
 async def list_shares(access: IsOwner, engine: EngineDep):
     rows = await asyncio.to_thread(store_shares.list_shares, engine, doc_id=access.doc.id)
     return [_public(s, u) for s, u in rows]
+
+
+class PersonPublic(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: str
+
+
+@router.get("/people", response_model=list[PersonPublic])
+async def list_people(access: CanComment, engine: EngineDep):
+    """The accounts that can read the document (owner first), for @mention suggestions: anyone
+    who may comment sees who they can mention."""
+
+    def read() -> list[PersonPublic]:
+        people: dict[str, PersonPublic] = {}
+        owner = accounts.get_user(engine, user_id=access.doc.owner_id) if access.doc.owner_id else None
+        if owner is not None:
+            people[owner.id] = PersonPublic(id=owner.id, username=owner.username,
+                                            display_name=owner.display_name, role="owner")
+        for share, user in store_shares.list_shares(engine, doc_id=access.doc.id):
+            if user is not None and user.id not in people and store_shares.is_active(share):
+                people[user.id] = PersonPublic(id=user.id, username=user.username,
+                                               display_name=user.display_name, role=share.role)
+        return list(people.values())
+
+    return await asyncio.to_thread(read)
 
 
 @router.post("/shares", status_code=status.HTTP_201_CREATED, response_model=SharePublic)

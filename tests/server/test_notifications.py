@@ -246,3 +246,16 @@ async def test_email_settings(server):
         r = await client.put("/api/notifications/settings", json={"email_notifications": "loud"})
         assert r.status_code == 422
         assert (await client.get("/api/notifications/settings")).json()["email"] == "bea@example.com"
+
+
+async def test_the_people_one_can_mention(server):
+    doc_id = await server.new_doc()
+    _, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="viewer", doc_id=doc_id)
+    await person(server, "outsider")
+    async with server.client(bea) as client:
+        people = (await client.get(f"/api/docs/{doc_id}/people")).json()
+    assert [(p["username"], p["role"]) for p in people] == [
+        ("tester", "owner"), ("bea", "commenter"), ("cid", "viewer")]
+    async with server.client(cid) as client:  # a viewer cannot comment, so mentions nobody
+        assert (await client.get(f"/api/docs/{doc_id}/people")).status_code == 403
