@@ -20,6 +20,7 @@ from server.access_cache import AccessCache
 from server.config import Settings
 from server.cpu import CpuPool
 from server.liveaccess import AccessWatch
+from server.mailer import Mailer
 from server.metrics import make_registry
 from server.notify import Inbox, Notifier
 from server.origins import OriginPolicy
@@ -29,6 +30,7 @@ from server.routes import (
     auth,
     comments,
     documents,
+    email,
     markdown,
     notifications,
     ops,
@@ -98,6 +100,16 @@ async def lifespan(app: FastAPI):
         notifier.attach()
         app.state.inbox, app.state.notifier = inbox, notifier
         notify_task = asyncio.create_task(notifier.run(), name="quire-notify")
+        mailer = mail_task = None
+        if settings.smtp_url:
+            mailer = Mailer(engine, smtp_url=settings.smtp_url, sender=settings.email_from,
+                            public_url=settings.public_url
+                            or f"http://{settings.host}:{settings.port}",
+                            secret=app.state.secret_key,
+                            digest_seconds=settings.email_digest_seconds,
+                            retry_max=settings.email_retry_max_seconds)
+            mail_task = asyncio.create_task(mailer.run(), name="quire-mail")
+        app.state.mailer = mailer
         watch = AccessWatch(engine, rooms, interval=settings.access_recheck_seconds, relay=relay,
                             cache=app.state.access_cache)
         app.state.access_watch = watch
@@ -128,7 +140,7 @@ async def lifespan(app: FastAPI):
                 await notify_task
             await notifier.flush()
             cpu.shutdown()
-            for task in (watch_task, titles_task, relay_task if relay else None):
+            for task in (watch_task, titles_task, relay_task if relay else None, mail_task):
                 if task is None:
                     continue
                 task.cancel()
@@ -238,6 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(versions_routes.router)
     app.include_router(search.router)
     app.include_router(notifications.router)
+    app.include_router(email.router)
     app.include_router(pages.router)
     app.add_exception_handler(RoomUnavailable, _room_unavailable)
     static = FRONTEND / "static"

@@ -201,6 +201,7 @@ def user(args: argparse.Namespace) -> None:
         hash_password,
         new_token,
         token_hash,
+        valid_email,
     )
     from storage import accounts
 
@@ -212,10 +213,14 @@ def user(args: argparse.Namespace) -> None:
             if problem:  # the same rule as sign-up: a name others can @mention and type
                 print(f"quire: {problem}", file=sys.stderr)
                 sys.exit(1)
+            if args.email and not valid_email(args.email):
+                print(f"quire: {args.email!r} does not look like an email address", file=sys.stderr)
+                sys.exit(1)
             try:
                 created = accounts.create_user(engine, username=args.name,
                                                display_name=args.display_name or args.name,
-                                               password_hash=hash_password(password))
+                                               password_hash=hash_password(password),
+                                               email=args.email or None)
             except accounts.UsernameTaken:
                 print(f"quire: the username {args.name!r} is taken", file=sys.stderr)
                 sys.exit(1)
@@ -361,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--password", default=None)
     p.add_argument("--display-name", default=None)
+    p.add_argument("--email", default=None, help="where notification emails go (create)")
     p.add_argument("--token-name", default="cli")
     p.add_argument("--database-url", default=None)
     p.set_defaults(func=user)

@@ -30,6 +30,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 MIN_PASSWORD = 8
+# a plausible address: something@domain.tld, no spaces, angle brackets, commas or quotes (it goes
+# into an email header as it is)
+_EMAIL = re.compile(r"^[^\s@<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+
+
+def valid_email(address: str) -> bool:
+    return len(address) <= 254 and _EMAIL.match(address) is not None
 
 
 def account_problem(username: str, password: str) -> str | None:

@@ -16,10 +16,10 @@ class UsernameTaken(ValueError):
 
 
 def create_user(engine: Engine, *, username: str, display_name: str,
-                password_hash: str) -> User:
+                password_hash: str, email: str | None = None) -> User:
     with Session(engine) as session:
         user = User(id=secrets.token_urlsafe(12), username=username.lower(),
-                    display_name=display_name, password_hash=password_hash)
+                    display_name=display_name, password_hash=password_hash, email=email)
         session.add(user)
         try:
             session.commit()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -108,7 +108,10 @@ def due_digests(engine: Engine, *, older_than: datetime) -> list[Digest]:
             .join(Document, col(Document.id) == col(Notification.doc_id))
             .join(User, col(User.id) == col(Notification.user_id))
             .where(col(Notification.emailed_at).is_(None), col(Notification.read_at).is_(None),
-                   col(User.email).is_not(None), User.email_notifications != "none")
+                   col(User.email).is_not(None),
+                   or_(col(User.email_notifications) == "all",
+                       (col(User.email_notifications) == "mentions")
+                       & col(Notification.kind).in_(sorted(EMAIL_KINDS["mentions"]))))
             .order_by(col(Notification.id))
         ).all()
     by_user: dict[str, Digest] = {}

@@ -34,6 +34,7 @@ from server.security import (
     new_csrf_token,
     new_token,
     token_hash,
+    valid_email,
 )
 from storage import accounts, sessions
 from storage.models import User, utcnow
@@ -49,6 +50,7 @@ class Credentials(BaseModel):
 class SignUp(Credentials):
     password: str = Field(min_length=8, max_length=200)
     display_name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)  # for notification emails
 
 
 class PasswordChange(BaseModel):
@@ -149,8 +151,11 @@ async def check_login(request: Request, username: str, password: str) -> User:
 
 
 async def create_account(request: Request, username: str, password: str,
-                         display_name: str | None) -> User:
+                         display_name: str | None, email: str | None = None) -> User:
     error = account_problem(username, password)
+    email = (email or "").strip() or None
+    if error is None and email is not None and not valid_email(email):
+        error = "That does not look like an email address."
     if error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
     state = request.app.state
@@ -167,7 +172,7 @@ async def create_account(request: Request, username: str, password: str,
         return await asyncio.to_thread(
             accounts.create_user, state.engine, username=username,
             display_name=(display_name or username).strip()[:100] or username,
-            password_hash=password_hash)
+            password_hash=password_hash, email=email)
     except accounts.UsernameTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "That username is taken.") from exc
 
@@ -212,7 +217,8 @@ async def sign_out_everywhere(request: Request, user: User, watch: AccessWatch) 
 
 @router.post("/api/auth/signup", status_code=status.HTTP_201_CREATED, response_model=Me)
 async def signup_api(body: SignUp, request: Request):
-    user = await create_account(request, body.username, body.password, body.display_name)
+    user = await create_account(request, body.username, body.password, body.display_name,
+                                body.email)
     await start_session(request, user)
     return me(user)
 
@@ -287,13 +293,14 @@ def _safe_next(target: str | None) -> str:
 
 
 def _form_page(request: Request, name: str, *, error: str | None = None, code: int = 200,
-               username: str = "", next_url: str = "/", display_name: str = "") -> HTMLResponse:
+               username: str = "", next_url: str = "/", display_name: str = "",
+               email: str = "") -> HTMLResponse:
     from server.routes.pages import page_headers, templates
 
     return templates.TemplateResponse(
         request, name,
         {"error": error, "csrf_token": csrf_token(request), "username": username,
-         "display_name": display_name[:100], "next": _safe_next(next_url)},
+         "display_name": display_name[:100], "email": email[:254], "next": _safe_next(next_url)},
         status_code=code, headers=page_headers(),
     )
 
@@ -329,16 +336,19 @@ async def login_form(request: Request, username: Field_, password: Field_, csrf_
 @router.post("/signup", include_in_schema=False)
 async def signup_form(request: Request, username: Field_, password: Field_,
                       display_name: Annotated[str, Form()] = "",
+                      email: Annotated[str, Form(max_length=254)] = "",
                       csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
                       next: Annotated[str, Form()] = "/"):
     if not csrf_matches(request.session.get("csrf"), csrf_token_):
         return _form_page(request, "signup.html", error="The form expired. Please try again.",
-                          code=403, username=username, next_url=next, display_name=display_name)
+                          code=403, username=username, next_url=next, display_name=display_name,
+                          email=email)
     try:
-        user = await create_account(request, username, password, display_name or None)
+        user = await create_account(request, username, password, display_name or None, email)
     except HTTPException as exc:  # the person keeps what they typed (but the password)
         return _form_page(request, "signup.html", error=exc.detail, code=exc.status_code,
-                          username=username, next_url=next, display_name=display_name)
+                          username=username, next_url=next, display_name=display_name,
+                          email=email)
     await start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
 
@@ -355,17 +365,20 @@ async def logout_form(request: Request,
 async def account_page(request: Request, principal: PrincipalDep):
     if principal.user is None:
         return login_redirect(request)
-    return _account_page(request, principal.user)
+    return account_page_response(request, principal.user)
 
 
-def _account_page(request: Request, user: User, *, error: str | None = None,
+def account_page_response(request: Request, user: User, *, error: str | None = None,
                   done: str | None = None, code: int = 200) -> HTMLResponse:
     from server.routes.pages import page_headers, templates
 
     return templates.TemplateResponse(
         request, "account.html",
         {"error": error, "done": done, "csrf_token": csrf_token(request),
-         "user_name": user.display_name, "username": user.username},
+         "user_name": user.display_name, "username": user.username, "email": user.email,
+         "choice": user.email_notifications,
+         "mail_on": bool(request.app.state.settings.smtp_url),
+         "digest_minutes": round(request.app.state.settings.email_digest_seconds / 60)},
         status_code=code, headers=page_headers())
 
 
@@ -386,8 +399,8 @@ async def change_password_form(request: Request, current_password: Field_, new_p
     try:
         await change_password(request, principal, current_password, new_password)
     except HTTPException as exc:
-        return _account_page(request, principal.user, error=exc.detail, code=exc.status_code)
-    return _account_page(request, principal.user,
+        return account_page_response(request, principal.user, error=exc.detail, code=exc.status_code)
+    return account_page_response(request, principal.user,
                          done="Your password was changed. Every other browser was signed out.")
 
 

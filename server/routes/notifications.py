@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -16,13 +15,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from server.access import UserDep
 from server.deps import EngineDep, InboxDep
+from server.security import valid_email
 from storage import notifications
 from storage.models import Notification, User
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 KEEPALIVE_SECONDS = 25.0
-# a plausible address: something@domain.tld, no spaces or angle brackets (headers stay intact)
-EMAIL = re.compile(r"^[^\s@<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 
 
 class Person(BaseModel):
@@ -150,7 +148,7 @@ async def put_settings(body: EmailSettings, user: UserDep, engine: EngineDep):
     """Your email address (null: none) and which notifications are emailed."""
     me = _signed_in(user)
     email = body.email.strip() if body.email else None
-    if email and not EMAIL.match(email):
+    if email and not valid_email(email):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "That does not look like an email address.")
     saved = await asyncio.to_thread(notifications.set_email, engine, user_id=me.id, email=email,

@@ -259,3 +259,41 @@ async def test_the_people_one_can_mention(server):
         ("tester", "owner"), ("bea", "commenter"), ("cid", "viewer")]
     async with server.client(cid) as client:  # a viewer cannot comment, so mentions nobody
         assert (await client.get(f"/api/docs/{doc_id}/people")).status_code == 403
+
+
+async def test_an_email_address_from_sign_up_the_account_page_and_the_cli(server, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    async with httpx.AsyncClient(base_url=server.http) as browser:
+        r = await browser.post("/api/auth/signup", json={
+            "username": "eve", "password": "long enough pw", "email": "not an address"})
+        assert r.status_code == 422
+        r = await browser.post("/api/auth/signup", json={
+            "username": "eve", "password": "long enough pw", "email": "eve@example.com"})
+        assert r.status_code == 201, r.text
+        # the account page's form (a signed-in browser, CSRF token from the page)
+        page = (await browser.get("/account")).text
+        assert 'value="eve@example.com"' in page
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        r = await browser.post("/account/notifications", data={
+            "csrf_token": csrf, "email": "eve@example.org", "email_notifications": "mentions"})
+        assert r.status_code == 200 and "saved" in r.text
+        r = await browser.post("/account/notifications", data={
+            "csrf_token": "wrong", "email": "x@example.org", "email_notifications": "none"})
+        assert r.status_code == 303  # a forged form changes nothing
+        r = await browser.post("/account/notifications", data={
+            "csrf_token": csrf, "email": "eve@example.org>\r\nBcc: a@b.cd",
+            "email_notifications": "all"})
+        assert r.status_code == 422
+    eve = await asyncio.to_thread(accounts.get_user_by_username, server.engine, username="eve")
+    assert (eve.email, eve.email_notifications) == ("eve@example.org", "mentions")
+
+    cli = [sys.executable, "-m", "server.cli", "user", "create", "fay", "--password",
+           "long enough pw", "--email", "fay@example.com", "--database-url",
+           server.settings.database_url]
+    done = await asyncio.to_thread(subprocess.run, cli, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    fay = await asyncio.to_thread(accounts.get_user_by_username, server.engine, username="fay")
+    assert fay.email == "fay@example.com"
