@@ -92,7 +92,9 @@ def unsubscribe_url(public_url: str, secret: str, user_id: str) -> str:
 
 
 def valid_unsubscribe(secret: str, user_id: str, signature: str) -> bool:
-    return hmac.compare_digest(unsubscribe_signature(secret, user_id), signature)
+    # compared as bytes: compare_digest refuses str with anything but ASCII in it
+    return hmac.compare_digest(unsubscribe_signature(secret, user_id).encode(),
+                               signature.encode("utf-8", "surrogatepass"))
 
 
 def _line(note: Notification, title: str) -> str:

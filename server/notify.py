@@ -18,10 +18,8 @@ people notified, on this process and, through the relay's control channel, on ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from pycrdt import Map
@@ -37,6 +35,11 @@ from storage.documents import get_document
 from storage.models import Document
 
 log = logging.getLogger("quire.notify")
+MAX_STREAMS_PER_PERSON = 16  # live counters at once (tabs, devices); more are refused
+
+
+class TooManyStreams(Exception):
+    pass
 
 
 def can_read(engine: Engine, doc: Document, user_id: str) -> bool:
@@ -93,19 +96,25 @@ class Inbox:
         if relay is not None:
             relay.control_handlers.append(self.on_control)
 
-    @contextlib.contextmanager
-    def listen(self, user_id: str) -> Iterator[asyncio.Event]:
-        """An event set whenever `user_id` gets a notification (or the server stops)."""
+    def open_stream(self, user_id: str) -> asyncio.Event:
+        """An event set whenever `user_id` gets a notification (or the server stops); give it
+        back with `close_stream`. Raises TooManyStreams past MAX_STREAMS_PER_PERSON."""
+        listeners = self._listeners.setdefault(user_id, set())
+        if len(listeners) >= MAX_STREAMS_PER_PERSON:
+            raise TooManyStreams(user_id)
         event = asyncio.Event()
-        self._listeners.setdefault(user_id, set()).add(event)
-        try:
-            yield event
-        finally:
-            listeners = self._listeners.get(user_id)
-            if listeners is not None:
-                listeners.discard(event)
-                if not listeners:
-                    del self._listeners[user_id]
+        listeners.add(event)
+        return event
+
+    def close_stream(self, user_id: str, event: asyncio.Event) -> None:
+        listeners = self._listeners.get(user_id)
+        if listeners is not None:
+            listeners.discard(event)
+            if not listeners:
+                del self._listeners[user_id]
+
+    def streams(self, user_id: str) -> int:
+        return len(self._listeners.get(user_id, ()))
 
     def wake(self, user_ids: list[str], *, tell_others: bool = True) -> None:
         for user_id in user_ids:

@@ -30,19 +30,20 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 MIN_PASSWORD = 8
-# a plausible address: something@domain.tld, no spaces, angle brackets, commas or quotes (it goes
-# into an email header as it is)
-_EMAIL = re.compile(r"^[^\s@<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+# a plausible address: a dot-atom local part (RFC 5322's printable characters: no spaces, control
+# characters, angle brackets, commas or quotes, since it goes into an email header as it is) @
+# a domain with a dot
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 
 
 def valid_email(address: str) -> bool:
-    return len(address) <= 254 and _EMAIL.match(address) is not None
+    return len(address) <= 254 and _EMAIL.fullmatch(address) is not None
 
 
 def account_problem(username: str, password: str) -> str | None:
     """Why a new account's username or password is refused (sign-up and `quire user create`
     alike), or None."""
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):  # match() would let "name\n" through ($)
         return "Usernames are 2–40 letters, digits, dots, dashes or underscores."
     if len(password) < MIN_PASSWORD:
         return f"Choose a password of at least {MIN_PASSWORD} characters."

@@ -7,14 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from server.access import UserDep
 from server.deps import EngineDep, InboxDep
+from server.notify import MAX_STREAMS_PER_PERSON, TooManyStreams
 from server.security import valid_email
 from storage import notifications
 from storage.models import Notification, User
@@ -47,9 +48,12 @@ class NotificationPage(BaseModel):
     unread: int
 
 
+NotificationId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+
+
 class ReadRequest(BaseModel):
-    ids: list[int] | None = Field(default=None, max_length=500)
-    all: bool = False
+    ids: list[NotificationId] | None = Field(default=None, max_length=500)
+    all: StrictBool = False
 
     @model_validator(mode="after")
     def one_of(self) -> ReadRequest:
@@ -116,9 +120,18 @@ async def mark_read(body: ReadRequest, user: UserDep, engine: EngineDep, inbox: 
 async def stream(request: Request, user: UserDep, engine: EngineDep, inbox: InboxDep):
     """Server-sent events: `unread` with the count now, then again whenever it may change."""
     me = _signed_in(user)
+    if inbox.streams(me.id) >= MAX_STREAMS_PER_PERSON:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "Too many live notification counters open for this account.",
+                            headers={"Retry-After": "30"})
 
     async def events() -> AsyncIterator[str]:
-        with inbox.listen(me.id) as woken:
+        try:
+            woken = inbox.open_stream(me.id)
+        except TooManyStreams:  # others opened meanwhile: the client retries later
+            yield "retry: 30000\n\n"
+            return
+        try:
             yield "retry: 5000\n\n"
             while not inbox.closing:
                 woken.clear()
@@ -132,6 +145,8 @@ async def stream(request: Request, user: UserDep, engine: EngineDep, inbox: Inbo
                         if await request.is_disconnected():
                             return
                         yield ": keep-alive\n\n"
+        finally:
+            inbox.close_stream(me.id, woken)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

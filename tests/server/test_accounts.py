@@ -187,3 +187,10 @@ async def test_a_refused_sign_up_keeps_what_was_typed_but_the_password(server):
         assert 'value="Zoë &lt;b&gt;Ng&lt;/b&gt;"' in r.text  # kept, escaped
         assert 'value="zoë"' in r.text
         assert "long-enough-1" not in r.text
+
+
+async def test_a_username_with_a_trailing_newline_is_refused(server):
+    async with httpx.AsyncClient(base_url=server.http) as browser:
+        r = await browser.post("/api/auth/signup", json={"username": "eve\n",
+                                                         "password": "long enough pw"})
+        assert r.status_code == 422
