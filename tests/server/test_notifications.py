@@ -297,3 +297,35 @@ async def test_an_email_address_from_sign_up_the_account_page_and_the_cli(server
     assert done.returncode == 0, done.stderr
     fay = await asyncio.to_thread(accounts.get_user_by_username, server.engine, username="fay")
     assert fay.email == "fay@example.com"
+
+
+async def test_the_live_count_reaches_a_person_on_another_process(sqlite_url):
+    """Bea's page is connected to process two; Ada mentions her through process one."""
+    from tests.server.test_relay import cluster
+    from tests.support.services import require_redis
+
+    redis_url = require_redis()
+    async with cluster(sqlite_url, redis_url, 2) as (one, two):
+        doc_id = await seeded(one, "Across processes.")
+        _, bea = await person(one, "bea", invite="editor", doc_id=doc_id)
+        counts: asyncio.Queue[int] = asyncio.Queue()
+
+        async def listen() -> None:
+            async with httpx.AsyncClient(base_url=two.http, timeout=30,
+                                         headers={"Authorization": f"Bearer {bea}"}) as client:
+                async with client.stream("GET", "/api/notifications/stream") as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("data: "):
+                            await counts.put(json.loads(line[6:])["unread"])
+
+        task = asyncio.create_task(listen())
+        try:
+            assert await asyncio.wait_for(counts.get(), 5) == 1  # the invitation
+            async with one.client() as owner:
+                r = await owner.post(f"/api/docs/{doc_id}/comments",
+                                     json={"quote": "Across", "body": "@bea over here"})
+                assert r.status_code == 201
+            assert await asyncio.wait_for(counts.get(), 5) == 2
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
