@@ -544,6 +544,22 @@ def added_messages(events: list[Any], comments: Map[Any]) -> list[AddedMessage]:
     return [m for m in found if m.message_id]
 
 
+def resolved_threads(events: list[Any]) -> list[tuple[str, dict[str, str | None] | None]]:
+    """The threads that `events` (deep events of the "comments" map) marked resolved, with who
+    resolved them. Called inside the transaction: it only reads."""
+    found = []
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        keys = getattr(event, "keys", None) or {}
+        if len(path) == 1 and isinstance(path[0], str) and "resolved" in keys:
+            change = keys["resolved"]
+            if change.get("newValue") is True and change.get("oldValue") is not True:
+                target = getattr(event, "target", None)
+                by = target.get("resolvedBy") if isinstance(target, Map) else None
+                found.append((path[0], _person(by)))
+    return found
+
+
 def set_author_names(items: list[Map[Any]], name: str, *, username: str | None = None) -> None:
     """Put `name` (and, when given, `username`) on these threads/messages, keeping each one's
     ``id`` and colour."""

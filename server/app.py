@@ -37,12 +37,14 @@ from server.routes import (
     pages,
     search,
     shares,
+    webhooks,
 )
 from server.routes import versions as versions_routes
 from server.search import SearchIndexer
 from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
+from server.webhooks import Webhooks
 from server.ws import document_socket, serve_document_socket, warm_up
 from storage.db import make_engine
 from storage.store import SqlStore
@@ -95,8 +97,13 @@ async def lifespan(app: FastAPI):
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
         app.state.metrics = make_registry(rooms, relay)
+        hooks = Webhooks(engine, allow_private=settings.webhook_allow_private,
+                         retry_seconds=settings.webhook_retry_seconds,
+                         timeout=settings.webhook_timeout_seconds)
+        app.state.webhooks = hooks
+        hooks_task = asyncio.create_task(hooks.run(), name="quire-webhooks")
         inbox = Inbox(relay)
-        notifier = Notifier(engine, rooms, inbox)
+        notifier = Notifier(engine, rooms, inbox, hooks)
         notifier.attach()
         app.state.inbox, app.state.notifier = inbox, notifier
         notify_task = asyncio.create_task(notifier.run(), name="quire-notify")
@@ -139,8 +146,10 @@ async def lifespan(app: FastAPI):
             with contextlib.suppress(asyncio.CancelledError):
                 await notify_task
             await notifier.flush()
+            await hooks.flush()  # what was emitted is written; sent after the restart
             cpu.shutdown()
-            for task in (watch_task, titles_task, relay_task if relay else None, mail_task):
+            for task in (watch_task, titles_task, relay_task if relay else None, mail_task,
+                         hooks_task):
                 if task is None:
                     continue
                 task.cancel()
@@ -251,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(notifications.router)
     app.include_router(email.router)
+    app.include_router(webhooks.router)
     app.include_router(pages.router)
     app.add_exception_handler(RoomUnavailable, _room_unavailable)
     static = FRONTEND / "static"

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     email_digest_seconds: float = 600.0
     # each failed send waits twice as long before the next try, up to this many seconds
     email_retry_max_seconds: float = 600.0
+    # webhooks may POST to private, loopback and link-local addresses (an intranet; the tests)
+    webhook_allow_private: bool = False
+    # a failed webhook delivery is tried again after this, then 4×, 16×… (6 attempts in all)
+    webhook_retry_seconds: float = 10.0
+    webhook_timeout_seconds: float = 10.0
     # each failed sign-in past the free ones doubles the wait, up to this many seconds
     login_backoff_max_seconds: float = 300.0
     # new accounts per client address per hour (each costs a slow password hash)

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Map
 from sqlalchemy.engine import Engine
 
-from crdt.comments import AddedMessage, added_messages, person_id
+from crdt.comments import AddedMessage, added_messages, person_id, resolved_threads
 from crdt.mentions import mentioned_usernames
 from crdt.room import RELAY, Origin, Room
 from crdt.rooms import Rooms
@@ -33,6 +33,9 @@ from storage import notifications, shares
 from storage.accounts import get_user, get_user_by_username
 from storage.documents import get_document
 from storage.models import Document
+
+if TYPE_CHECKING:
+    from server.webhooks import Webhooks
 
 log = logging.getLogger("quire.notify")
 MAX_STREAMS_PER_PERSON = 16  # live counters at once (tabs, devices); more are refused
@@ -84,6 +87,18 @@ def message_events(engine: Engine, doc_id: str,
                 told.add(user_id)
                 events.append(notifications.Event(user_id=user_id, kind="reply", **common))
     return events
+
+
+def actor_data(person: dict[str, Any] | None) -> dict[str, Any]:
+    person = person or {}
+    return {"id": person.get("id"), "name": person.get("name"), "username": person.get("username")}
+
+
+def message_data(message: AddedMessage) -> dict[str, Any]:
+    """What a webhook is told of a comment message."""
+    return {"thread_id": message.thread_id, "quote": message.quote,
+            "message": {"id": message.message_id, "body": message.body},
+            "actor": actor_data(message.author)}
 
 
 class Inbox:
@@ -146,10 +161,12 @@ class Inbox:
 
 
 class Notifier:
-    def __init__(self, engine: Engine, rooms: Rooms, inbox: Inbox) -> None:
+    def __init__(self, engine: Engine, rooms: Rooms, inbox: Inbox,
+                 webhooks: Webhooks | None = None) -> None:
         self.engine = engine
         self.rooms = rooms
         self.inbox = inbox
+        self.webhooks = webhooks
         self._queue: list[tuple[str, list[AddedMessage]]] = []
         self._wake = asyncio.Event()
 
@@ -166,6 +183,13 @@ class Notifier:
             if added:
                 self._queue.append((doc_id, added))
                 self._wake.set()
+            if self.webhooks is not None:
+                for message in added:
+                    self.webhooks.emit(doc_id, "comment.created" if message.first
+                                       else "comment.replied", message_data(message))
+                for thread_id, by in resolved_threads(events):
+                    self.webhooks.emit(doc_id, "comment.resolved",
+                                       {"thread_id": thread_id, "actor": actor_data(by)})
 
         room.comment_observers.append(changed)
 
@@ -189,7 +213,18 @@ class Notifier:
             self.inbox.wake(notified)
 
     def _write(self, doc_id: str, added: list[AddedMessage]) -> list[str]:
-        return notifications.add(self.engine, message_events(self.engine, doc_id, added))
+        events = message_events(self.engine, doc_id, added)
+        if self.webhooks is not None:
+            mentioned: dict[str, list[str]] = {}
+            for event in events:
+                if event.kind == "mention":
+                    mentioned.setdefault(event.event_key, []).append(event.user_id)
+            for message in added:
+                ids = mentioned.get(f"message:{message.message_id}")
+                if ids:  # on the loop: emit only appends to a list (a thread-safe call)
+                    self.webhooks.emit_threadsafe(doc_id, "mention",
+                                                  {**message_data(message), "mentioned": ids})
+        return notifications.add(self.engine, events)
 
     async def shared(self, doc: Document, *, user_id: str, role: str, share_id: str,
                      by_id: str | None) -> None:

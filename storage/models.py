@@ -221,3 +221,47 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
     emailed_at: datetime | None = Field(default=None, index=True)
+
+
+class Webhook(SQLModel, table=True):
+    """An owner's URL that gets a signed POST for each of `events` on one document."""
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    url: str = Field(sa_column=Column(String(2000), nullable=False))
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # signs each body (HMAC-SHA256); shown once when the webhook is made
+    secret: str = Field(sa_column=Column(String(128), nullable=False))
+    created_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook: pending until its receiver answers 2xx, retried with a
+    growing wait, given up after the last attempt (status "failed")."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+                      {"sqlite_autoincrement": True})
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                         autoincrement=True),
+    )
+    webhook_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("webhook.id", ondelete="CASCADE"), index=True,
+                         nullable=False)
+    )
+    event: str = Field(sa_column=Column(String(40), nullable=False))
+    payload: str = Field(sa_column=Column(String, nullable=False))  # the JSON body, as sent
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_status: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None

@@ -101,12 +101,19 @@ async def list_versions(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=VersionPublic)
-async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper: KeeperDep):
+async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper: KeeperDep,
+                       request: Request):
     """Name the document's current state ("Sent to legal")."""
     try:
-        return public(await keeper.take(doc_id, kind="named", name=body.name))
+        version = public(await keeper.take(doc_id, kind="named", name=body.name))
     except (VersionUnavailable, RoomUnavailable) as exc:
         raise _unavailable(exc) from exc
+    user = access.principal.user
+    request.app.state.webhooks.emit(doc_id, "version.named", {
+        "version": {"id": version.id, "name": body.name},
+        "actor": {"id": user.id, "name": user.display_name, "username": user.username}
+        if user else None})
+    return version
 
 
 def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: float,
