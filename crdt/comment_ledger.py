@@ -28,6 +28,7 @@ class Owned:
     author: str | None = None
     author_seen: bool = False
     deleted: bool = False
+    assignee: str | None = None  # a thread's: the account it is assigned to (the last one set)
 
 
 class CommentLedger:
@@ -81,6 +82,8 @@ class CommentLedger:
             elif place.key == "author" and struct.kind == ANY and not owned.author_seen:
                 owned.author_seen = True
                 owned.author = person_id(item_value(data, item))
+            elif place.key == "assignee" and struct.kind == ANY and parent in self.threads:
+                owned.assignee = person_id(item_value(data, item))
         for client, clock, length, kind, place, _ in resolution.deletes:
             if kind != TYPE or place is None or place.root != COMMENTS:
                 continue

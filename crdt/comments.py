@@ -137,8 +137,15 @@ def may_delete_message(author: Any, actor: Actor) -> bool:
     return actor.owner or _authored(author, actor)
 
 
-def may_resolve(thread_author: Any, actor: Actor) -> bool:
-    """Resolve or reopen a thread: its author, an editor or the owner."""
+def may_resolve(thread_author: Any, actor: Actor, assignee: Any = None) -> bool:
+    """Resolve or reopen a thread: its author, its assignee (marking it done), an editor or
+    the owner."""
+    return (actor.owner or actor.role == "editor" or _authored(thread_author, actor)
+            or (assignee is not None and _authored(assignee, actor)))
+
+
+def may_assign(thread_author: Any, actor: Actor) -> bool:
+    """Assign a thread to someone (or no one): its author, an editor or the owner."""
     return actor.owner or actor.role == "editor" or _authored(thread_author, actor)
 
 
@@ -234,8 +241,8 @@ def _new_message(author: dict[str, Any], body: str, now: float) -> Map[Any]:
 
 # ---------------------------------------------------------------------------- changes
 
-_NOT_RESOLVER = ("only the thread's author, an editor or the document's owner can resolve or "
-                 "reopen it")
+_NOT_RESOLVER = ("only the thread's author, its assignee, an editor or the document's owner can "
+                 "resolve or reopen it")
 
 
 def create_thread(
@@ -338,7 +345,7 @@ def resolve(doc: Doc[Any], thread_id: str, *, by: Actor, now: float | None = Non
     who = _check_author(by.person)
     with doc.transaction():
         thread = _thread(doc, thread_id)
-        if not may_resolve(thread.get("author"), by):
+        if not may_resolve(thread.get("author"), by, thread.get("assignee")):
             raise NotAllowed(_NOT_RESOLVER)
         if thread.get("resolved") is True:
             return  # already resolved: keep who and when
@@ -347,11 +354,25 @@ def resolve(doc: Doc[Any], thread_id: str, *, by: Actor, now: float | None = Non
         thread["resolvedBy"] = who
 
 
+def assign(doc: Doc[Any], thread_id: str, assignee: Mapping[str, Any] | None, *,
+           by: Actor) -> None:
+    """Assign a thread to `assignee` (a person with an account id; None: to no one): its
+    author, an editor or the owner. The assignee may then resolve it ("mark done")."""
+    who = None if assignee is None else _check_author(assignee)
+    if who is not None and person_id(who) is None:
+        raise CommentError("a thread is assigned to a person with an account")
+    with doc.transaction():
+        thread = _thread(doc, thread_id)
+        if not may_assign(thread.get("author"), by):
+            raise NotAllowed("only the thread's author, an editor or the owner can assign it")
+        thread["assignee"] = who
+
+
 def reopen(doc: Doc[Any], thread_id: str, *, by: Actor) -> None:
     """Make a resolved thread open again (who may: as for :func:`resolve`)."""
     with doc.transaction():
         thread = _thread(doc, thread_id)
-        if not may_resolve(thread.get("author"), by):
+        if not may_resolve(thread.get("author"), by, thread.get("assignee")):
             raise NotAllowed(_NOT_RESOLVER)
         if thread.get("resolved") is not True:
             return
@@ -419,6 +440,7 @@ def _read_thread(thread_id: str, thread: Map[Any], spans: dict[str, tuple[int, i
         "created_at": _ms(thread.get("createdAt")),
         "resolved_at": _ms(thread.get("resolvedAt")),
         "resolved_by": _person(thread.get("resolvedBy")),
+        "assignee": _person(thread.get("assignee")),
         "messages": messages,
     }
 
@@ -557,6 +579,30 @@ def resolved_threads(events: list[Any]) -> list[tuple[str, dict[str, str | None]
                 target = getattr(event, "target", None)
                 by = target.get("resolvedBy") if isinstance(target, Map) else None
                 found.append((path[0], _person(by)))
+    return found
+
+
+def assigned_threads(events: list[Any]) -> list[tuple[str, dict[str, str | None], str]]:
+    """The threads that `events` (deep events of the "comments" map) assigned to someone, new
+    threads made with an assignee included: (thread id, the assignee, the thread's quote)."""
+    found = []
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        keys = getattr(event, "keys", None) or {}
+        if not path:
+            for key, change in keys.items():
+                thread = change.get("newValue") if change.get("action") == "add" else None
+                if isinstance(thread, Map) and isinstance(key, str):
+                    person = _person(thread.get("assignee"))
+                    if person is not None and person.get("id"):
+                        quote = thread.get("quote")
+                        found.append((key, person, quote if isinstance(quote, str) else ""))
+        elif len(path) == 1 and isinstance(path[0], str) and "assignee" in keys:
+            person = _person(keys["assignee"].get("newValue"))
+            if person is not None and person.get("id"):
+                target = getattr(event, "target", None)
+                quote = target.get("quote") if isinstance(target, Map) else ""
+                found.append((path[0], person, quote if isinstance(quote, str) else ""))
     return found
 
 

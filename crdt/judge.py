@@ -21,7 +21,10 @@ Comment data (the "comments" root; crdt/comments.py), for everyone when accounts
   `createdAt` of a message, never change once written;
 - a message's `body`/`editedAt` change only by its author (the owner may blank the body of a
   message it deletes); `deleted` by its author or the owner;
-- `resolved`/`resolvedAt`/`resolvedBy` by the thread's author, an editor or the owner;
+- `resolved`/`resolvedAt`/`resolvedBy` by the thread's author, its assignee (marking it done),
+  an editor or the owner;
+- `assignee` (a person with an account id, or null) by the thread's author, an editor or the
+  owner;
 - a thread is deleted by its author or the owner; a message is removed from its array only by
   the owner (people delete messages by tombstone).
 Data from before authors had ids is owned by nobody: only what editors and the owner may do to
@@ -209,10 +212,21 @@ class _Judge:
             return
         thread = ledger.threads.get(parent)
         if thread is not None:
+            authored = thread.author is not None and thread.author == self.who
+            if key == "assignee":
+                if not (self.writer or authored):
+                    raise Refused("only the thread's author, an editor or the owner may assign it")
+                value = item_value(self.data, item)
+                if value is not None and person_id(value) is None:
+                    raise Refused("a thread is assigned to a person with an account")
+                self.written.add(place)
+                return
             if key not in THREAD_STATE:
                 raise Refused("the author, quote and messages of a comment thread never change")
-            if not (self.writer or (thread.author is not None and thread.author == self.who)):
-                raise Refused("only the thread's author, an editor or the owner may resolve it")
+            assigned = thread.assignee is not None and thread.assignee == self.who
+            if not (self.writer or authored or assigned):
+                raise Refused("only the thread's author, its assignee, an editor or the owner "
+                              "may resolve it")
             if key == "resolvedBy":
                 value = item_value(self.data, item)
                 if value is not None and person_id(value) != self.who:

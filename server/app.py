@@ -259,6 +259,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(versions_routes.router)
     app.include_router(search.router)
     app.include_router(notifications.router)
+    app.include_router(notifications.assigned_router)
     app.include_router(email.router)
     app.include_router(webhooks.router)
     app.include_router(pages.router)

@@ -103,6 +103,8 @@ def _line(note: Notification, title: str) -> str:
         return f"{who} mentioned you in “{title}”"
     if note.kind == "reply":
         return f"{who} replied in “{title}”"
+    if note.kind == "assigned":
+        return f"{who} assigned you a comment in “{title}”"
     return f"{who} shared “{title}” with you ({note.excerpt.removeprefix('as ')})"
 
 

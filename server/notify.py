@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Map
 from sqlalchemy.engine import Engine
 
-from crdt.comments import AddedMessage, added_messages, person_id, resolved_threads
+from crdt.comments import (
+    AddedMessage,
+    added_messages,
+    assigned_threads,
+    person_id,
+    resolved_threads,
+)
+from crdt.connection import Connection
 from crdt.mentions import mentioned_usernames
 from crdt.room import RELAY, Origin, Room
 from crdt.rooms import Rooms
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     from server.webhooks import Webhooks
 
 log = logging.getLogger("quire.notify")
+ASSIGNEE_COLOR = "#6b7280"  # an assignee's colour in comment data (theirs is their browser's)
 MAX_STREAMS_PER_PERSON = 16  # live counters at once (tabs, devices); more are refused
 
 
@@ -168,6 +176,7 @@ class Notifier:
         self.inbox = inbox
         self.webhooks = webhooks
         self._queue: list[tuple[str, list[AddedMessage]]] = []
+        self._assigned: list[tuple[str, str, str, dict[str, Any], str]] = []
         self._wake = asyncio.Event()
 
     def attach(self) -> None:
@@ -183,6 +192,11 @@ class Notifier:
             if added:
                 self._queue.append((doc_id, added))
                 self._wake.set()
+            if isinstance(origin, Connection) and origin.account:  # REST assigns tell themselves
+                by = {"id": origin.account, "name": origin.verified_name or ""}
+                for thread_id, assignee, quote in assigned_threads(events):
+                    self._assigned.append((doc_id, thread_id, str(assignee["id"]), by, quote))
+                    self._wake.set()
             if self.webhooks is not None:
                 for message in added:
                     self.webhooks.emit(doc_id, "comment.created" if message.first
@@ -202,6 +216,12 @@ class Notifier:
 
     async def flush(self) -> None:
         """Write what is queued, now (shutdown, tests)."""
+        assigned, self._assigned = self._assigned, []
+        for doc_id, thread_id, assignee_id, by, quote in assigned:
+            doc = await asyncio.to_thread(get_document, self.engine, doc_id=doc_id)
+            if doc is not None:
+                await self.assigned(doc, thread_id=thread_id, assignee_id=assignee_id, by=by,
+                                    quote=quote)
         queue, self._queue = self._queue, []
         for doc_id, added in queue:
             try:
@@ -225,6 +245,26 @@ class Notifier:
                     self.webhooks.emit_threadsafe(doc_id, "mention",
                                                   {**message_data(message), "mentioned": ids})
         return notifications.add(self.engine, events)
+
+    async def assigned(self, doc: Document, *, thread_id: str, assignee_id: str,
+                       by: dict[str, Any], quote: str) -> None:
+        """A thread of `doc` was assigned to `assignee_id` by `by` (a person object)."""
+        by_id = person_id(by)
+        if assignee_id == by_id:
+            return
+
+        def write() -> list[str]:
+            if not can_read(self.engine, doc, assignee_id):
+                return []
+            return notifications.add(self.engine, [notifications.Event(
+                user_id=assignee_id, doc_id=doc.id, kind="assigned",
+                event_key=f"assigned:{thread_id}", actor_id=by_id,
+                actor_name=str(by.get("name") or ""), thread_id=thread_id, quote=quote)])
+
+        try:
+            self.inbox.wake(await asyncio.to_thread(write))
+        except Exception:
+            log.exception("doc %s: the assignment's notification was not written", doc.id)
 
     async def shared(self, doc: Document, *, user_id: str, role: str, share_id: str,
                      by_id: str | None) -> None:

@@ -27,25 +27,40 @@ from crdt.plain_text import document_text
 from crdt.room import Room
 from crdt.rooms import Rooms
 from server.waiting import wait_until
-from storage import search
+from storage import assignments, search
 from storage.documents import get_document
+from storage.models import Assignment
 from storage.updates import load_updates
 
 log = logging.getLogger("quire.search")
 
 
-def entries_of(state: bytes, title: str | None = None) -> list[search.Entry]:
-    """What the index holds for a document whose (trusted) state is `state`. Blocking: builds
-    a private Doc, so run it off the event loop."""
+def entries_of(state: bytes, title: str | None = None) -> tuple[list[search.Entry],
+                                                                 list[Assignment]]:
+    """What the index holds for a document whose (trusted) state is `state`, and its open
+    threads assigned to someone. Blocking: builds a private Doc, so run it off the event loop."""
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
     found = [search.Entry("title", get_title(doc) or title or ""),
              search.Entry("text", document_text(doc))]
+    assigned = []
     for thread in list_threads(doc):
         bodies = [m["body"] for m in thread["messages"] if not m["deleted"]]
         found.append(search.Entry("comment", "\n".join([thread["quote"], *bodies]),
                                   thread_id=thread["id"]))
-    return found
+        assignee = thread.get("assignee") or {}
+        if assignee.get("id") and not thread["resolved"]:
+            assigned.append(Assignment(doc_id="", thread_id=thread["id"], user_id=assignee["id"],
+                                       quote=thread["quote"],
+                                       assigned_by=(thread["author"] or {}).get("name") or ""))
+    return found, assigned
+
+
+def write_index(engine: Engine, doc_id: str, state: bytes, title: str | None = None) -> None:
+    """Rewrite a document's search entries and assignments from `state` (blocking)."""
+    entries, assigned = entries_of(state, title)
+    search.replace_entries(engine, doc_id=doc_id, entries=entries)
+    assignments.replace_for(engine, doc_id=doc_id, rows=assigned)
 
 
 def index_stored(engine: Engine, doc_id: str) -> bool:
@@ -57,7 +72,7 @@ def index_stored(engine: Engine, doc_id: str) -> bool:
     state, problems = stored_state(load_updates(engine, doc_id=doc_id).updates)
     for problem in problems:
         log.warning("doc %s: indexing left out part of the stored state: %s", doc_id, problem)
-    search.replace_entries(engine, doc_id=doc_id, entries=entries_of(state, record.title))
+    write_index(engine, doc_id, state, record.title)
     return True
 
 
@@ -137,7 +152,4 @@ class SearchIndexer:
         state = room.doc.get_update()  # on the loop: the Doc is not thread-safe
         doc_id = room.doc_id
 
-        def write() -> None:
-            search.replace_entries(self.engine, doc_id=doc_id, entries=entries_of(state))
-
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(write_index, self.engine, doc_id, state)

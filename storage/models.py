@@ -265,3 +265,17 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+class Assignment(SQLModel, table=True):
+    """An open comment thread assigned to an account: read off each document's comment data
+    when its search index is refreshed (server/search.py), for "Assigned to me" lists."""
+
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    thread_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: str = Field(sa_column=Column(String(64), index=True, nullable=False))
+    quote: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    assigned_by: str = Field(default="", sa_column=Column(String(100), nullable=False))

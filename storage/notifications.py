@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 
 from storage.models import Document, Notification, User, utcnow
 
-KINDS = ("mention", "reply", "share")
-# which kinds each email choice sends ("mentions": being mentioned or invited, not replies)
-EMAIL_KINDS = {"all": set(KINDS), "mentions": {"mention", "share"}, "none": set()}
+KINDS = ("mention", "reply", "assigned", "share")
+# which kinds each email choice sends ("mentions": what names you — mentions, assignments,
+# invitations — not replies)
+EMAIL_KINDS = {"all": set(KINDS), "mentions": {"mention", "assigned", "share"}, "none": set()}
 QUOTE_CHARS = 300
 
 

@@ -11,6 +11,7 @@ crdt/COMMENTS.md hold here as on the WebSocket (403 with a plain message when th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -22,7 +23,9 @@ from pydantic import BaseModel, Field, model_validator
 from crdt import comments
 from crdt.room import Room
 from server.access import Access, CanComment, CanView, Principal
-from server.deps import RoomsDep
+from server.deps import EngineDep, NotifierDep, RoomsDep
+from server.notify import ASSIGNEE_COLOR, can_read
+from storage.accounts import get_user_by_username
 
 T = TypeVar("T")
 
@@ -117,6 +120,7 @@ class ThreadPublic(BaseModel):
     created_at: datetime | None
     resolved_at: datetime | None
     resolved_by: Person | None
+    assignee: Person | None = None
     messages: list[MessagePublic]
 
 
@@ -278,3 +282,30 @@ async def delete_message(doc_id: str, thread_id: str, message_id: str, access: C
     Returns the whole thread."""
     room, _ = await _change(rooms, doc_id, lambda doc: comments.delete_message(doc, thread_id, message_id, by=_actor(access)))
     return public(comments.get_thread(room.doc, thread_id))
+
+
+class AssigneeSet(BaseModel):
+    username: str | None = Field(max_length=64)  # None: assigned to no one
+
+
+@router.put("/{thread_id}/assignee", response_model=ThreadPublic)
+async def assign_thread(doc_id: str, thread_id: str, body: AssigneeSet, access: CanComment,
+                        rooms: RoomsDep, engine: EngineDep, notifier: NotifierDep):
+    """Assign the thread to someone who can read the document (or to no one): its author, an
+    editor or the owner. The assignee is notified, and may mark the thread done (resolve it)."""
+    assignee = None
+    if body.username is not None:
+        user = await asyncio.to_thread(get_user_by_username, engine, username=body.username)
+        if user is None or not await asyncio.to_thread(can_read, engine, access.doc, user.id):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"{body.username!r} cannot read this document: share it first")
+        assignee = {"id": user.id, "name": user.display_name, "username": user.username,
+                    "color": ASSIGNEE_COLOR}
+    actor = _actor(access)
+    room, _ = await _change(rooms, doc_id, lambda doc: comments.assign(doc, thread_id, assignee,
+                                                                      by=actor))
+    thread = comments.get_thread(room.doc, thread_id)
+    if assignee is not None:
+        await notifier.assigned(access.doc, thread_id=thread_id, assignee_id=assignee["id"],
+                                by=actor.person, quote=thread["quote"])
+    return public(thread)

@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from server.access import UserDep
 from server.deps import EngineDep, InboxDep
-from server.notify import MAX_STREAMS_PER_PERSON, TooManyStreams
+from server.notify import MAX_STREAMS_PER_PERSON, TooManyStreams, can_read
 from server.security import valid_email
-from storage import notifications
+from storage import assignments, notifications
 from storage.models import Notification, User
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+assigned_router = APIRouter(tags=["notifications"])
 KEEPALIVE_SECONDS = 25.0
 
 
@@ -31,7 +32,7 @@ class Person(BaseModel):
 
 class NotificationPublic(BaseModel):
     id: int
-    kind: str  # mention | reply | share
+    kind: str  # mention | reply | assigned | share
     doc_id: str
     doc_title: str
     thread_id: str | None
@@ -171,3 +172,30 @@ async def put_settings(body: EmailSettings, user: UserDep, engine: EngineDep):
     if saved is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such account")
     return EmailSettings(email=saved.email, email_notifications=saved.email_notifications)  # type: ignore[arg-type]
+
+
+class AssignedThread(BaseModel):
+    doc_id: str
+    doc_title: str
+    thread_id: str
+    quote: str
+    assigned_by: str  # the name of the thread's author
+    url: str
+
+
+@assigned_router.get("/api/assigned", response_model=list[AssignedThread])
+async def assigned_to_me(user: UserDep, engine: EngineDep):
+    """Open comment threads assigned to you, in documents you can read (most recently edited
+    document first). Follows the documents' comments within a few seconds (the search index)."""
+    me = _signed_in(user)
+
+    def read() -> list[AssignedThread]:
+        found = []
+        for row, doc in assignments.assigned_to(engine, user_id=me.id):
+            if can_read(engine, doc, me.id):
+                found.append(AssignedThread(
+                    doc_id=doc.id, doc_title=doc.title, thread_id=row.thread_id, quote=row.quote,
+                    assigned_by=row.assigned_by, url=f"/d/{doc.id}?thread={row.thread_id}"))
+        return found
+
+    return await asyncio.to_thread(read)

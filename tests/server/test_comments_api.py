@@ -311,8 +311,8 @@ async def test_ownership_rules_over_rest(server):
                       "Only its author or the document's owner can delete a comment")
         for resolved in (True, False):
             await refused(as_cat, "PATCH", tid, {"resolved": resolved},
-                          "Only the thread's author, an editor or the document's owner can "
-                          "resolve or reopen it")
+                          "Only the thread's author, its assignee, an editor or the document's "
+                          "owner can resolve or reopen it")
         await refused(as_cat, "DELETE", tid, None,
                       "Only its author or the document's owner can delete a thread")
         await refused(as_eve, "DELETE", tid, None,

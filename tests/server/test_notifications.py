@@ -329,3 +329,118 @@ async def test_the_live_count_reaches_a_person_on_another_process(sqlite_url):
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_assigning_a_thread_tells_the_assignee_who_can_mark_it_done(server):
+    doc_id = await seeded(server, "Budget for Q3.")
+    _, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="commenter", doc_id=doc_id)
+    await person(server, "outsider")
+    async with server.client() as owner:
+        thread_id = (await owner.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "Budget", "body": "Who owns this?"})).json()["id"]
+        r = await owner.put(f"/api/docs/{doc_id}/comments/{thread_id}/assignee",
+                            json={"username": "outsider"})
+        assert r.status_code == 422  # cannot read the document
+        r = await owner.put(f"/api/docs/{doc_id}/comments/{thread_id}/assignee",
+                            json={"username": "bea"})
+        assert r.status_code == 200, r.text
+        assert r.json()["assignee"]["username"] == "bea"
+    async with server.client(cid) as client:  # not the author, not an editor: may not assign
+        r = await client.put(f"/api/docs/{doc_id}/comments/{thread_id}/assignee",
+                             json={"username": "cid"})
+        assert r.status_code == 403
+        r = await client.patch(f"/api/docs/{doc_id}/comments/{thread_id}", json={"resolved": True})
+        assert r.status_code == 403  # nor resolve it
+    await settle(server)
+    assigned = [n for n in (await inbox(server, bea))["items"] if n["kind"] == "assigned"]
+    assert [(n["actor"]["name"], n["quote"], n["url"]) for n in assigned] == [
+        ("Tester", "Budget", f"/d/{doc_id}?thread={thread_id}")]
+
+    # "Assigned to me", once the document's index follows (debounced)
+    await server.app.state.search.flush()
+    async with server.client(bea) as client:
+        listed = (await client.get("/api/assigned")).json()
+        assert [(a["thread_id"], a["quote"], a["doc_title"]) for a in listed] == [
+            (thread_id, "Budget", "Test")]
+        # the assignee marks it done: resolved, and no longer assigned to her
+        r = await client.patch(f"/api/docs/{doc_id}/comments/{thread_id}", json={"resolved": True})
+        assert r.status_code == 200 and r.json()["resolved"] is True
+    await server.app.state.search.flush()
+    async with server.client(bea) as client:
+        assert (await client.get("/api/assigned")).json() == []
+    async with server.client(cid) as client:
+        assert (await client.get("/api/assigned")).json() == []
+
+
+async def test_an_assignment_over_the_wire_is_judged_and_notified(server):
+    """A commenter may assign their own thread, not someone else's; the assignee may resolve
+    it; an assignee must be a person with an account id."""
+    doc_id = await seeded(server, "Wire assignments.")
+    bea_name, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    cid_name, cid = await person(server, "cid", invite="commenter", doc_id=doc_id)
+    ids = {name: (await asyncio.to_thread(accounts.get_user_by_username, server.engine,
+                                          username=name)).id for name in ("bea", "cid", "tester")}
+    async with server.client() as owner:
+        theirs = (await owner.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "Wire", "body": "The owner's thread"})).json()["id"]
+
+    def who(name: str) -> dict:
+        return {"id": ids[name], "name": name.title(), "username": name, "color": "#2255aa"}
+
+    client = YClient(server.ws(doc_id, token=bea))
+    await client.connect()
+    await client.wait_synced()
+    try:
+        comments = client.doc.get("comments", type=Map)
+        with client.doc.transaction():
+            comments["mine"] = Map({
+                "id": "mine", "createdAt": 1, "author": who("bea"), "quote": "Wire",
+                "resolved": False, "resolvedAt": None, "resolvedBy": None,
+                "messages": Array([Map({"id": "b1", "author": who("bea"), "body": "Mine",
+                                        "createdAt": 1, "editedAt": None, "deleted": False})]),
+            })
+        comments["mine"]["assignee"] = who("cid")  # her own thread: allowed
+        for _ in range(100):
+            await settle(server)
+            if [n for n in (await inbox(server, cid))["items"] if n["kind"] == "assigned"]:
+                break
+            await asyncio.sleep(0.05)
+        assert [n["thread_id"] for n in (await inbox(server, cid))["items"]
+                if n["kind"] == "assigned"] == ["mine"]
+        assert not any(m[0] == 2 for m in client.received)
+        comments[theirs]["assignee"] = who("bea")  # the owner's thread: refused
+        for _ in range(100):
+            if any(m[0] == 2 for m in client.received):
+                break
+            await asyncio.sleep(0.02)
+        assert any(m[0] == 2 for m in client.received)
+    finally:
+        await client.close()
+    async with server.client() as owner:
+        threads = {t["id"]: t for t in (await owner.get(f"/api/docs/{doc_id}/comments")).json()["items"]}
+    assert threads[theirs]["assignee"] is None
+    assert threads["mine"]["assignee"]["username"] == "cid"
+
+    # the assignee (a commenter) resolves it over the wire
+    client = YClient(server.ws(doc_id, token=cid))
+    await client.connect()
+    await client.wait_synced()
+    try:
+        thread = client.doc.get("comments", type=Map)["mine"]
+        with client.doc.transaction():
+            thread["resolved"] = True
+            thread["resolvedAt"] = 2
+            thread["resolvedBy"] = who("cid")
+        for _ in range(100):
+            async with server.client() as owner:
+                found = {t["id"]: t for t in (await owner.get(
+                    f"/api/docs/{doc_id}/comments")).json()["items"]}
+            if found["mine"]["resolved"]:
+                break
+            await asyncio.sleep(0.05)
+        assert found["mine"]["resolved"] and found["mine"]["resolved_by"]["username"] == "cid"
+        assert not any(m[0] == 2 for m in client.received)
+    finally:
+        await client.close()
+    del bea_name, cid_name
