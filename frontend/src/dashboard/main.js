@@ -3,6 +3,7 @@ import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../sh
 import { loginUrl, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
 import { keepPageForOffline } from '../shared/offline.js'
+import { mountAssigned } from './assigned.js'
 import { hitView, latestSearch, mountPalette } from '../shared/search.js'
 import { fullTime, parseServerTime, relativeTime } from '../shared/time.js'
 
@@ -54,7 +55,7 @@ async function load ({ append = false } = {}) {
 const SHARED_AS = { viewer: 'Shared with you · can view', commenter: 'Shared with you · can comment', editor: 'Shared with you · can edit' }
 
 function render () {
-  if (busy) return
+  if (busy || assigned.on) return // "Assigned to me" shows instead; it renders when it closes
   list.replaceChildren(...docs.map(row))
   list.setAttribute('aria-busy', 'false')
   more.hidden = docs.length >= total
@@ -249,6 +250,7 @@ search.addEventListener('input', () => {
 
 /** Matches in the documents' text and comments (titles are the list above). */
 async function loadHits () {
+  if (assigned.on) return
   if (!query) {
     hitsSection.hidden = true
     hitsList.replaceChildren()
@@ -315,6 +317,15 @@ document.addEventListener('keydown', (event) => {
   event.preventDefault()
   search.focus()
 })
+
+const assigned = mountAssigned({
+  button: /** @type {HTMLButtonElement} */ (byId('assigned-toggle')),
+  section: byId('assigned'),
+  list: byId('assigned-list'),
+  others: [list, empty, more, hitsSection],
+  closed: () => { render(); loadHits() },
+})
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') assigned.refresh() })
 
 wireSignOut()
 load()

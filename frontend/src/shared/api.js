@@ -182,3 +182,20 @@ export function createShareLink (id, link) {
 export function revokeShare (id, shareId) {
   return request(`/api/docs/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`, { method: 'DELETE' })
 }
+
+/**
+ * @typedef {{doc_id: string, doc_title: string, thread_id: string, quote: string, assigned_by: string, url: string}} AssignedThread
+ * @returns {Promise<AssignedThread[]>} open comment threads assigned to you, in documents you can read
+ */
+export function listAssigned () {
+  return request('/api/assigned')
+}
+
+/**
+ * Assign a comment thread to someone who can read the document (null: to no one).
+ * @param {string} docId @param {string} threadId @param {string | null} username
+ */
+export function assignThread (docId, threadId, username) {
+  return request(`/api/docs/${encodeURIComponent(docId)}/comments/${encodeURIComponent(threadId)}/assignee`,
+    { method: 'PUT', ...json({ username }) })
+}
