@@ -518,14 +518,16 @@ class AddedMessage:
     quote: str  # the passage the thread is about
     first: bool  # it opens its thread
     participants: tuple[str, ...]  # ids of the thread's author and of earlier messages' authors
+    edited_from: str | None = None  # an edit of an existing message: its body before
 
 
 def added_messages(events: list[Any], comments: Map[Any]) -> list[AddedMessage]:
-    """The messages that `events` (deep events of the "comments" map `comments`) added. Called
-    inside the transaction: it only reads, and copies out what it needs."""
+    """The messages that `events` (deep events of the "comments" map `comments`) added, and those
+    whose body they changed (`edited_from`: the body before). Called inside the transaction: it
+    only reads, and copies out what it needs."""
     found: list[AddedMessage] = []
 
-    def read(thread_id: Any, thread: Any, message: Any) -> None:
+    def read(thread_id: Any, thread: Any, message: Any, edited_from: str | None = None) -> None:
         if not (isinstance(thread, Map) and isinstance(message, Map) and isinstance(thread_id, str)):
             return
         messages = thread.get("messages")
@@ -547,7 +549,7 @@ def added_messages(events: list[Any], comments: Map[Any]) -> list[AddedMessage]:
             author=_person(message.get("author")),
             body=body if isinstance(body, str) else "",
             quote=quote if isinstance(quote, str) else "",
-            first=first, participants=participants))
+            first=first, participants=participants, edited_from=edited_from))
 
     for event in events:
         path = list(getattr(event, "path", []) or [])
@@ -563,6 +565,13 @@ def added_messages(events: list[Any], comments: Map[Any]) -> list[AddedMessage]:
             for op in getattr(event, "delta", None) or []:
                 for message in op.get("insert", []) if isinstance(op, dict) else []:
                     read(path[0], thread, message)
+        elif len(path) == 3 and path[1] == "messages":  # an existing message changed
+            change = (getattr(event, "keys", None) or {}).get("body")
+            if change and change.get("action") == "update":
+                old = change.get("oldValue")
+                thread = comments.get(path[0]) if isinstance(path[0], str) else None
+                read(path[0], thread, getattr(event, "target", None),
+                     edited_from=old if isinstance(old, str) else "")
     return [m for m in found if m.message_id]
 
 

@@ -82,13 +82,16 @@ def message_events(engine: Engine, doc_id: str,
                   "thread_id": message.thread_id, "quote": message.quote,
                   "excerpt": message.body}
         told: set[str] = {author_id}
+        before = set(mentioned_usernames(message.edited_from or ""))
         for username in mentioned_usernames(message.body):
+            if username in before:  # an edit tells only the people it newly names
+                continue
             user = get_user_by_username(engine, username=username)
             if user is None or user.id in told or not reader(user.id):
                 continue
             told.add(user.id)
             events.append(notifications.Event(user_id=user.id, kind="mention", **common))
-        if not message.first:
+        if not message.first and message.edited_from is None:
             for user_id in message.participants:
                 if user_id in told or user_id.startswith("link:") or not reader(user_id):
                     continue
@@ -199,8 +202,9 @@ class Notifier:
                     self._wake.set()
             if self.webhooks is not None:
                 for message in added:
-                    self.webhooks.emit(doc_id, "comment.created" if message.first
-                                       else "comment.replied", message_data(message))
+                    if message.edited_from is None:
+                        self.webhooks.emit(doc_id, "comment.created" if message.first
+                                           else "comment.replied", message_data(message))
                 for thread_id, by in resolved_threads(events):
                     self.webhooks.emit(doc_id, "comment.resolved",
                                        {"thread_id": thread_id, "actor": actor_data(by)})

@@ -444,3 +444,20 @@ async def test_an_assignment_over_the_wire_is_judged_and_notified(server):
     finally:
         await client.close()
     del bea_name, cid_name
+
+
+async def test_an_edit_that_adds_a_mention_tells_only_the_newly_named(server):
+    doc_id = await seeded(server, "Edited mentions.")
+    _, bea = await person(server, "bea", invite="commenter", doc_id=doc_id)
+    _, cid = await person(server, "cid", invite="commenter", doc_id=doc_id)
+    async with server.client() as owner:
+        thread = (await owner.post(f"/api/docs/{doc_id}/comments", json={
+            "quote": "Edited", "body": "@bea first"})).json()
+        message_id = thread["messages"][0]["id"]
+        r = await owner.patch(f"/api/docs/{doc_id}/comments/{thread['id']}/messages/{message_id}",
+                              json={"body": "@bea first, and @cid too"})
+        assert r.status_code == 200
+    await settle(server)
+    assert [n["kind"] for n in (await inbox(server, bea))["items"]] == ["mention", "share"]
+    cid_mentions = [n for n in (await inbox(server, cid))["items"] if n["kind"] == "mention"]
+    assert [n["excerpt"] for n in cid_mentions] == ["@bea first, and @cid too"]
