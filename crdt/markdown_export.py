@@ -353,6 +353,11 @@ class _Renderer:
                 items.append(Item("break"))
             elif kind == "image":
                 items.append(Item("image", attrs=node.get("attrs") or {}))
+            elif kind == "mention":  # @someone in the text: as typed
+                attrs = node.get("attrs") or {}
+                name = attrs.get("username") or attrs.get("label") or attrs.get("id")
+                if isinstance(name, str) and name:
+                    items.append(Item("text", "@" + name))
             elif node.get("content"):  # unknown inline node: keep its text
                 items.extend(self.items(node["content"]))
         items = self._footnote_refs(items)

@@ -105,6 +105,7 @@ async def lifespan(app: FastAPI):
         inbox = Inbox(relay)
         notifier = Notifier(engine, rooms, inbox, hooks)
         notifier.attach()
+        indexer.indexed_observers.append(notifier.text_mentions)
         app.state.inbox, app.state.notifier = inbox, notifier
         notify_task = asyncio.create_task(notifier.run(), name="quire-notify")
         mailer = mail_task = None

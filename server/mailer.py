@@ -99,6 +99,8 @@ def valid_unsubscribe(secret: str, user_id: str, signature: str) -> bool:
 
 def _line(note: Notification, title: str) -> str:
     who = note.actor_name or "Someone"
+    if note.kind == "mention" and not note.actor_name:  # in the text: nobody is recorded
+        return f"You were mentioned in “{title}”"
     if note.kind == "mention":
         return f"{who} mentioned you in “{title}”"
     if note.kind == "reply":

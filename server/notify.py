@@ -270,6 +270,33 @@ class Notifier:
         except Exception:
             log.exception("doc %s: the assignment's notification was not written", doc.id)
 
+    async def text_mentions(self, doc_id: str, indexed: Any) -> None:
+        """The search index read `doc_id`'s text (server/search.py): tell each person it
+        @mentions more often than ever before (who wrote the mention is not recorded in the
+        text: the notification names the document)."""
+        mentions = getattr(indexed, "mentions", None)
+        if not mentions:
+            return
+
+        def write() -> list[str]:
+            doc = get_document(self.engine, doc_id=doc_id)
+            if doc is None:
+                return []
+            events = [notifications.Event(
+                user_id=user_id, doc_id=doc_id, kind="mention",
+                event_key=f"text:{doc_id}:{found.count}", quote=found.passage)
+                for user_id, found in mentions.items()
+                if get_user(self.engine, user_id=user_id) is not None
+                and can_read(self.engine, doc, user_id)]
+            # "more often than ever before": the count in the key; lower counts were written
+            # when the text had them, so only a new high is new
+            return notifications.add_new_highs(self.engine, events)
+
+        try:
+            self.inbox.wake(await asyncio.to_thread(write))
+        except Exception:
+            log.exception("doc %s: notifications for mentions in the text were not written", doc_id)
+
     async def shared(self, doc: Document, *, user_id: str, role: str, share_id: str,
                      by_id: str | None) -> None:
         """`doc` was shared with the account `user_id` by `by_id`."""

@@ -15,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc
 from sqlalchemy.engine import Engine
 
+from crdt.body_mentions import Mentioned, body_mentions
+from crdt.budget import BudgetExceeded, Deadline
 from crdt.comments import list_threads
 from crdt.gate import stored_state
+from crdt.markdown import fragment_to_json
 from crdt.meta import get_title
 from crdt.plain_text import document_text
 from crdt.room import Room
@@ -33,12 +38,22 @@ from storage.models import Assignment
 from storage.updates import load_updates
 
 log = logging.getLogger("quire.search")
+MENTIONS_BUDGET = 5.0  # seconds reading a huge document's text for @mentions may take
 
 
-def entries_of(state: bytes, title: str | None = None) -> tuple[list[search.Entry],
-                                                                 list[Assignment]]:
-    """What the index holds for a document whose (trusted) state is `state`, and its open
-    threads assigned to someone. Blocking: builds a private Doc, so run it off the event loop."""
+@dataclass
+class Indexed:
+    """What one pass over a document's state found."""
+
+    entries: list[search.Entry]
+    assigned: list[Assignment]
+    mentions: dict[str, Mentioned]  # who the text @mentions
+
+
+def entries_of(state: bytes, title: str | None = None) -> Indexed:
+    """What the index holds for a document whose (trusted) state is `state`, its open threads
+    assigned to someone, and who its text mentions. Blocking: builds a private Doc, so run it
+    off the event loop."""
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
     found = [search.Entry("title", get_title(doc) or title or ""),
@@ -53,27 +68,31 @@ def entries_of(state: bytes, title: str | None = None) -> tuple[list[search.Entr
             assigned.append(Assignment(doc_id="", thread_id=thread["id"], user_id=assignee["id"],
                                        quote=thread["quote"],
                                        assigned_by=(thread["author"] or {}).get("name") or ""))
-    return found, assigned
+    try:
+        mentions = body_mentions(fragment_to_json(doc, Deadline(MENTIONS_BUDGET)))
+    except BudgetExceeded:
+        mentions = {}
+    return Indexed(found, assigned, mentions)
 
 
-def write_index(engine: Engine, doc_id: str, state: bytes, title: str | None = None) -> None:
+def write_index(engine: Engine, doc_id: str, state: bytes, title: str | None = None) -> Indexed:
     """Rewrite a document's search entries and assignments from `state` (blocking)."""
-    entries, assigned = entries_of(state, title)
-    search.replace_entries(engine, doc_id=doc_id, entries=entries)
-    assignments.replace_for(engine, doc_id=doc_id, rows=assigned)
+    indexed = entries_of(state, title)
+    search.replace_entries(engine, doc_id=doc_id, entries=indexed.entries)
+    assignments.replace_for(engine, doc_id=doc_id, rows=indexed.assigned)
+    return indexed
 
 
-def index_stored(engine: Engine, doc_id: str) -> bool:
-    """Index a document from what is stored (blocking). False if it no longer exists."""
+def index_stored(engine: Engine, doc_id: str) -> Indexed | None:
+    """Index a document from what is stored (blocking). None if it no longer exists."""
     record = get_document(engine, doc_id=doc_id)
     if record is None:
         search.remove(engine, doc_id=doc_id)
-        return False
+        return None
     state, problems = stored_state(load_updates(engine, doc_id=doc_id).updates)
     for problem in problems:
         log.warning("doc %s: indexing left out part of the stored state: %s", doc_id, problem)
-    write_index(engine, doc_id, state, record.title)
-    return True
+    return write_index(engine, doc_id, state, record.title)
 
 
 class SearchIndexer:
@@ -85,6 +104,8 @@ class SearchIndexer:
         self.max_wait = max_wait
         self._due: dict[str, tuple[float, float]] = {}  # doc id -> (first mark, last mark)
         self._wake = asyncio.Event()
+        # told what each pass found (e.g. @mentions in the text: server/notify.py)
+        self.indexed_observers: list[Callable[[str, Indexed], Awaitable[None]]] = []
 
     def attach(self) -> None:
         self.rooms.room_observers.append(self.watch)
@@ -142,7 +163,9 @@ class SearchIndexer:
             if room is not None:
                 await self._index_room(room)
             else:
-                await asyncio.to_thread(index_stored, self.engine, doc_id)
+                indexed = await asyncio.to_thread(index_stored, self.engine, doc_id)
+                if indexed is not None:
+                    await self._tell(doc_id, indexed)
         except Exception:
             log.exception("doc %s: indexing for search failed (the next change retries)", doc_id)
 
@@ -152,4 +175,11 @@ class SearchIndexer:
         state = room.doc.get_update()  # on the loop: the Doc is not thread-safe
         doc_id = room.doc_id
 
-        await asyncio.to_thread(write_index, self.engine, doc_id, state)
+        await self._tell(doc_id, await asyncio.to_thread(write_index, self.engine, doc_id, state))
+
+    async def _tell(self, doc_id: str, indexed: Indexed) -> None:
+        for observer in self.indexed_observers:
+            try:
+                await observer(doc_id, indexed)
+            except Exception:
+                log.exception("doc %s: a search index observer failed", doc_id)

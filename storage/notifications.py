@@ -64,6 +64,23 @@ def add(engine: Engine, events: Iterable[Event]) -> list[str]:
     return notified
 
 
+def add_new_highs(engine: Engine, events: Iterable[Event]) -> list[str]:
+    """Write the events whose key ends in a count (`<prefix>:<n>`) higher than any written for
+    the same person and prefix: a mention in a text counted anew on every read."""
+    fresh = []
+    with Session(engine) as session:
+        for event in events:
+            prefix, _, count = event.event_key.rpartition(":")
+            keys = session.exec(select(Notification.event_key).where(
+                Notification.user_id == event.user_id,
+                col(Notification.event_key).startswith(prefix + ":"))).all()
+            best = max((int(k.rpartition(":")[2]) for k in keys
+                        if k.rpartition(":")[2].isdigit()), default=0)
+            if count.isdigit() and int(count) > best:
+                fresh.append(event)
+    return add(engine, fresh)
+
+
 def list_for(engine: Engine, *, user_id: str, limit: int = 50,
              before: int | None = None) -> list[tuple[Notification, str]]:
     """A person's notifications, newest first, with their document's title."""

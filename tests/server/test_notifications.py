@@ -461,3 +461,43 @@ async def test_an_edit_that_adds_a_mention_tells_only_the_newly_named(server):
     assert [n["kind"] for n in (await inbox(server, bea))["items"]] == ["mention", "share"]
     cid_mentions = [n for n in (await inbox(server, cid))["items"] if n["kind"] == "mention"]
     assert [n["excerpt"] for n in cid_mentions] == ["@bea first, and @cid too"]
+
+
+async def test_a_mention_in_the_text_tells_the_person_once_per_new_mention(server):
+    """Tiptap's Mention node in the document's text (the account id in `id`): read by the
+    server from its own copy when the search index follows the document."""
+    from pycrdt import XmlElement, XmlFragment, XmlText
+
+    doc_id = await seeded(server, "Intro.")
+    _, bea = await person(server, "bea", invite="viewer", doc_id=doc_id)
+    await person(server, "outsider")
+    ids = {n: (await asyncio.to_thread(accounts.get_user_by_username, server.engine,
+                                       username=n)).id for n in ("bea", "outsider")}
+    room = await server.rooms.with_room(doc_id)
+    fragment = room.doc.get("default", type=XmlFragment)
+
+    def mention_paragraph(text: str, who: str) -> None:
+        with room.doc.transaction():
+            paragraph = fragment.children.append(XmlElement("paragraph"))
+            paragraph.children.append(XmlText(text))
+            paragraph.children.append(XmlElement("mention", {"id": ids[who], "label": who.title(),
+                                                             "username": who}))
+
+    mention_paragraph("Numbers by ", "bea")
+    mention_paragraph("Not for ", "outsider")
+    await room.drain()
+    await server.app.state.search.flush()
+    await server.app.state.search.flush()  # indexing again finds nothing new
+    mentions = [n for n in (await inbox(server, bea))["items"] if n["kind"] == "mention"]
+    assert [(n["quote"], n["thread_id"], n["actor"]["name"]) for n in mentions] == [
+        ("Numbers by @Bea", None, "")]
+    assert (await inbox(server, (await person(server, "outsider"))[1]))["items"] == []
+
+    mention_paragraph("And again ", "bea")  # a second mention: a second notification
+    await room.drain()
+    await server.app.state.search.flush()
+    assert len([n for n in (await inbox(server, bea))["items"] if n["kind"] == "mention"]) == 2
+
+    async with server.client() as owner:  # exported as the username, as typed
+        markdown = (await owner.get(f"/api/docs/{doc_id}/export.md")).text
+    assert "Numbers by @bea" in markdown
