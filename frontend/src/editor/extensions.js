@@ -14,6 +14,7 @@ import { CommentAnchors } from './comments/anchors.js'
 import { LineKeys } from './line-keys.js'
 import { cleanPastedHtml } from './paste.js'
 import { selectionFromPage } from './selection-sync.js'
+import { textMentions } from './text-mentions.js'
 
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
@@ -58,9 +59,10 @@ const Find = Extension.create({
  * @param {{
  *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
  *   onLink: () => void, onComment: () => void, onCommentClick: (threadId: string | null) => void,
+ *   docId: string,
  * }} options
  */
-export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick }) {
+export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
@@ -88,5 +90,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     LineKeys,
     CleanPaste,
     selectionFromPage(doc),
+    textMentions(docId),
   ]
 }

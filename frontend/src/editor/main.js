@@ -71,6 +71,7 @@ function main () {
     editable: canEditAs(remembered),
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
     extensions: buildExtensions({
+      docId,
       doc: session.doc,
       provider: session.provider,
       user: { name: identity.name, color: identity.color, username: identity.username ?? null },

@@ -199,3 +199,11 @@ export function assignThread (docId, threadId, username) {
   return request(`/api/docs/${encodeURIComponent(docId)}/comments/${encodeURIComponent(threadId)}/assignee`,
     { method: 'PUT', ...json({ username }) })
 }
+
+/**
+ * @typedef {{id: string, username: string, display_name: string, role: string}} DocPerson
+ * @param {string} docId @returns {Promise<DocPerson[]>} the accounts who can read the document
+ */
+export function listPeople (docId) {
+  return request(`/api/docs/${encodeURIComponent(docId)}/people`)
+}

@@ -1,0 +1,139 @@
+// @mentions in the document's text: typing "@" and a few letters suggests the people who can
+// read the document (GET /api/docs/{id}/people); ArrowUp/ArrowDown choose, Enter or Tab insert,
+// Escape closes. The mention is Tiptap's Mention node holding the account id (what the server
+// reads to notify them: server/notify.py), the display name shown and the username (exported
+// to Markdown as @username).
+import Mention from '@tiptap/extension-mention'
+import { listPeople } from '../shared/api.js'
+import { h } from '../shared/dom.js'
+
+const MAX_SHOWN = 8
+
+/**
+ * People whose username or name (or a word of it) starts with `query`.
+ * @param {import('../shared/api.js').DocPerson[]} people @param {string} query
+ */
+export function matchPeople (people, query) {
+  const q = query.toLowerCase()
+  return people.filter((p) => {
+    if (!q) return true
+    if (p.username.toLowerCase().startsWith(q)) return true
+    const name = p.display_name.toLowerCase()
+    return name.startsWith(q) || name.split(/\s+/).some((word) => word.startsWith(q))
+  }).slice(0, MAX_SHOWN)
+}
+
+/** The suggestion list under the caret. */
+function suggestionList () {
+  /** @type {HTMLElement | null} */
+  let box = null
+  /** @type {import('../shared/api.js').DocPerson[]} */
+  let items = []
+  let active = 0
+  /** @type {any} */
+  let props = null
+
+  function draw () {
+    if (!box || !props) return
+    if (items.length === 0) {
+      box.replaceChildren(h('div', { class: 'mention-empty' }, 'Nobody with access by that name'))
+    } else {
+      box.replaceChildren(...items.map((person, i) => {
+        const option = h('div', {
+          id: `mention-option-${i}`, class: 'mention-option', role: 'option', 'aria-selected': String(i === active),
+        }, h('span', { class: 'mention-name' }, person.display_name),
+        h('span', { class: 'mention-username' }, `@${person.username}`))
+        option.addEventListener('mousedown', (event) => { event.preventDefault(); pick(i) })
+        return option
+      }))
+    }
+    const rect = props.clientRect?.()
+    if (rect) {
+      box.style.left = `${Math.round(rect.left + window.scrollX)}px`
+      box.style.top = `${Math.round(rect.bottom + window.scrollY + 4)}px`
+    }
+    props.editor.view.dom.setAttribute('aria-activedescendant', items.length ? `mention-option-${active}` : '')
+  }
+
+  /** @param {number} i */
+  function pick (i) {
+    const person = items[i]
+    if (person && props) props.command({ id: person.id, label: person.display_name, username: person.username })
+  }
+
+  return {
+    onStart (/** @type {any} */ next) {
+      props = next
+      items = next.items
+      active = 0
+      box = h('div', { class: 'mention-list', role: 'listbox', id: 'mention-list', 'aria-label': 'People to mention' })
+      document.body.append(box)
+      next.editor.view.dom.setAttribute('aria-controls', 'mention-list')
+      next.editor.view.dom.setAttribute('aria-expanded', 'true')
+      draw()
+    },
+    onUpdate (/** @type {any} */ next) {
+      props = next
+      items = next.items
+      active = Math.min(active, Math.max(items.length - 1, 0))
+      draw()
+    },
+    onKeyDown (/** @type {{event: KeyboardEvent}} */ { event }) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        if (items.length) active = (active + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length
+        draw()
+        return true
+      }
+      if ((event.key === 'Enter' || event.key === 'Tab') && items.length) {
+        pick(active)
+        return true
+      }
+      return false // Escape is the suggestion plugin's own: it closes the list
+    },
+    onExit () {
+      if (props) {
+        const dom = props.editor.view.dom
+        dom.removeAttribute('aria-activedescendant')
+        dom.removeAttribute('aria-controls')
+        dom.setAttribute('aria-expanded', 'false')
+      }
+      box?.remove()
+      box = null
+      props = null
+    },
+  }
+}
+
+/**
+ * The Mention extension for a document's text.
+ * @param {string} docId
+ */
+export function textMentions (docId) {
+  /** @type {Promise<import('../shared/api.js').DocPerson[]> | null} */
+  let people = null
+  const everyone = () => {
+    people ??= listPeople(docId).catch(() => { people = null; return [] })
+    return people
+  }
+  return Mention.extend({
+    addAttributes () {
+      return {
+        ...this.parent?.(),
+        username: {
+          default: null,
+          parseHTML: (element) => element.getAttribute('data-username'),
+          renderHTML: (attributes) => attributes.username ? { 'data-username': attributes.username } : {},
+        },
+      }
+    },
+  }).configure({
+    HTMLAttributes: { class: 'mention' },
+    renderText: ({ node }) => `@${node.attrs.label ?? node.attrs.username ?? ''}`,
+    renderHTML: ({ node, options }) => ['span', options.HTMLAttributes, `@${node.attrs.label ?? node.attrs.username ?? ''}`],
+    suggestion: {
+      char: '@',
+      items: async ({ query }) => matchPeople(await everyone(), query),
+      render: suggestionList,
+    },
+  })
+}
