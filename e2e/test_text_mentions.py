@@ -57,3 +57,38 @@ def test_typing_at_suggests_people_and_the_one_picked_is_notified(quire, people)
     assert [(n["quote"], n["doc_id"]) for n in found] == [("Numbers from @Bea please check.", doc_id)]
     assert not [n for n in ada.api("GET", "/api/notifications").json()["items"] if n["kind"] == "mention"]
     assert f"Numbers from @{bea.username} please check." in ada.api("GET", f"/api/docs/{doc_id}/export.md").text()
+
+
+def test_mentioning_someone_without_access_offers_the_owner_to_share(quire, people):
+    ada, bea, cy, dan = people("Ada"), people("Bea"), people("Cy"), people("Dan")
+    doc_id = ada.new_doc("Sharing by mention", editors=(bea,))
+    bea.open(doc_id)
+    bea.editor.click()
+    bea.page.keyboard.type(f"Ask @{dan.username}", delay=20)
+    status = bea.page.get_by_role("listbox", name="People to mention").get_by_role("status")
+    expect(status).to_have_text(f"Nobody called “{dan.username}” can see this document")
+    bea.page.keyboard.press("Escape")
+
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.press("Control+End")  # just after Bea's "@dan…": Enter is a new line
+    ada.page.keyboard.press("Enter")
+    ada.page.keyboard.type(f"Over to @{cy.username}", delay=20)
+    offer = ada.page.get_by_role("option", name=f"Share with @{cy.username} and mention them")
+    expect(offer).to_be_visible()
+    expect(offer).to_have_attribute("aria-selected", "false")  # a stray Enter shares nothing
+    ada.page.keyboard.press("ArrowDown")
+    ada.page.keyboard.press("Enter")
+    expect(ada.editor.locator(".mention")).to_have_text("@Cy")
+    shares = ada.api("GET", f"/api/docs/{doc_id}/shares").json()
+    assert [(s["username"], s["role"]) for s in shares if s["username"] == cy.username] == [
+        (cy.username, "commenter")]
+    deadline = time.monotonic() + 15
+    kinds: list[str] = []
+    while time.monotonic() < deadline:
+        kinds = sorted(n["kind"] for n in cy.api("GET", "/api/notifications").json()["items"])
+        if kinds == ["mention", "share"]:
+            break
+        time.sleep(0.25)
+    assert kinds == ["mention", "share"]
+    assert dan.api("GET", "/api/notifications").json()["items"] == []

@@ -59,10 +59,10 @@ const Find = Extension.create({
  * @param {{
  *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
  *   onLink: () => void, onComment: () => void, onCommentClick: (threadId: string | null) => void,
- *   docId: string,
+ *   docId: string, canShare: () => boolean,
  * }} options
  */
-export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId }) {
+export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId, canShare }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
@@ -90,6 +90,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     LineKeys,
     CleanPaste,
     selectionFromPage(doc),
-    textMentions(docId),
+    textMentions(docId, canShare),
   ]
 }

@@ -72,6 +72,7 @@ function main () {
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
     extensions: buildExtensions({
       docId,
+      canShare: () => role === 'owner',
       doc: session.doc,
       provider: session.provider,
       user: { name: identity.name, color: identity.color, username: identity.username ?? null },
