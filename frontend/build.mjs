@@ -42,7 +42,7 @@ const options = {
   outdir: 'static/dist',
   bundle: true,
   format: 'esm',
-  minify: true,
+  minify: !process.env.QUIRE_NO_MINIFY, // QUIRE_NO_MINIFY=1: readable stack traces while debugging
   sourcemap: true,
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   legalComments: 'linked',

@@ -6,8 +6,17 @@
 // told, the editor's selection is taken from the page before any change, and before Home/End are
 // worked out (line-keys.js). Only then: at other times the page's selection may be the older one
 // (focus coming back from a dialog puts the browser's caret at the start until the editor draws).
+//
+// The Yjs binding (y-tiptap) restores, after a change from elsewhere, the selection it noted
+// before, checking its Yjs positions against the absolute ones noted with them. A noted
+// selection can be older than the editor's document (undo restores the one noted when the undone
+// change was made), and an absolute position past the document's end threw: "Caught error while
+// handling a Yjs update RangeError: Position N out of range" — and that update never reached the
+// view (three people editing at random: some runs in ten). Such positions are dropped before
+// the binding reads them: the Yjs positions alone then say where the selection goes.
 import { Extension } from '@tiptap/core'
 import { Plugin, TextSelection } from '@tiptap/pm/state'
+import { ySyncPluginKey } from '@tiptap/y-tiptap'
 
 /** Keys whose moves the browser makes by itself (the editor's keymaps leave them alone). */
 const MOVING_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End'])
@@ -77,6 +86,15 @@ export function selectionFromPage (doc) {
       /** @type {import('@tiptap/pm/view').EditorView | null} */
       let current = null
       const catchUp = () => { if (current) catchUpSelection(current) }
+      const dropStalePositions = () => {
+        const binding = current && ySyncPluginKey.getState(current.state)?.binding
+        const noted = binding?.beforeTransactionSelection
+        if (!noted || !binding.prosemirrorView) return
+        const size = binding.prosemirrorView.state.doc.content.size
+        if (noted.absAnchor > size || noted.absHead > size) {
+          binding.beforeTransactionSelection = { ...noted, absAnchor: null, absHead: null }
+        }
+      }
       return [new Plugin({
         view (view) {
           current = view
@@ -87,12 +105,14 @@ export function selectionFromPage (doc) {
           view.dom.addEventListener('mousedown', onPress)
           document.addEventListener('selectionchange', told)
           doc.on('beforeAllTransactions', catchUp)
+          doc.on('beforeObserverCalls', dropStalePositions) // before the binding's observer
           return {
             destroy () {
               view.dom.removeEventListener('keydown', onKey)
               view.dom.removeEventListener('mousedown', onPress)
               document.removeEventListener('selectionchange', told)
               doc.off('beforeAllTransactions', catchUp)
+              doc.off('beforeObserverCalls', dropStalePositions)
               current = null
             },
           }
