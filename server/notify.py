@@ -36,7 +36,7 @@ from crdt.connection import Connection
 from crdt.mentions import mentioned_usernames
 from crdt.room import RELAY, Origin, Room
 from crdt.rooms import Rooms
-from storage import notifications, shares
+from storage import assignments, notifications, shares
 from storage.accounts import get_user, get_user_by_username
 from storage.documents import get_document
 from storage.models import Document
@@ -180,6 +180,7 @@ class Notifier:
         self.webhooks = webhooks
         self._queue: list[tuple[str, list[AddedMessage]]] = []
         self._assigned: list[tuple[str, str, str, dict[str, Any], str]] = []
+        self._resolved: list[tuple[str, list[str]]] = []
         self._wake = asyncio.Event()
 
     def attach(self) -> None:
@@ -194,6 +195,10 @@ class Notifier:
             added = added_messages(events, comments)
             if added:
                 self._queue.append((doc_id, added))
+                self._wake.set()
+            done = [thread_id for thread_id, _ in resolved_threads(events)]
+            if done:  # no longer anyone's to do ("Assigned to me" follows at once)
+                self._resolved.append((doc_id, done))
                 self._wake.set()
             if isinstance(origin, Connection) and origin.account:  # REST assigns tell themselves
                 by = {"id": origin.account, "name": origin.verified_name or ""}
@@ -220,6 +225,13 @@ class Notifier:
 
     async def flush(self) -> None:
         """Write what is queued, now (shutdown, tests)."""
+        resolved, self._resolved = self._resolved, []
+        for doc_id, thread_ids in resolved:
+            try:
+                await asyncio.to_thread(assignments.drop, self.engine, doc_id=doc_id,
+                                        thread_ids=thread_ids)
+            except Exception:
+                log.exception("doc %s: resolved threads stay assigned until the next index", doc_id)
         assigned, self._assigned = self._assigned, []
         for doc_id, thread_id, assignee_id, by, quote in assigned:
             doc = await asyncio.to_thread(get_document, self.engine, doc_id=doc_id)
@@ -260,6 +272,8 @@ class Notifier:
         def write() -> list[str]:
             if not can_read(self.engine, doc, assignee_id):
                 return []
+            assignments.put(self.engine, doc_id=doc.id, thread_id=thread_id, user_id=assignee_id,
+                            quote=quote, assigned_by=str(by.get("name") or ""))
             return notifications.add(self.engine, [notifications.Event(
                 user_id=assignee_id, doc_id=doc.id, kind="assigned",
                 event_key=f"assigned:{thread_id}", actor_id=by_id,

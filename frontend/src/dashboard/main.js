@@ -2,6 +2,7 @@
 import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../shared/api.js'
 import { loginUrl, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
+import { mountNotifications } from '../shared/notifications.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountAssigned } from './assigned.js'
 import { hitView, latestSearch, mountPalette } from '../shared/search.js'
@@ -326,8 +327,10 @@ const assigned = mountAssigned({
   closed: () => { render(); loadHits() },
 })
 document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') assigned.refresh() })
+document.addEventListener('quire:unread', () => assigned.refresh()) // a new assignment, maybe
 
 wireSignOut()
+mountNotifications()
 load()
 loadHits()
 mountPalette()

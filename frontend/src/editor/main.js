@@ -1,14 +1,16 @@
 // Entry point of the editor page (/d/{id}). The template passes the document id as
 // <body data-doc-id>; nothing inline (Content-Security-Policy friendly).
 import { Editor } from '@tiptap/core'
-import { getDoc, setAccessToken, withAccessToken } from '../shared/api.js'
+import { getDoc, listPeople, setAccessToken, withAccessToken } from '../shared/api.js'
 import { accountsRequired, captureLinkToken, forgetLinkToken, linkPerson, loginUrl, pagePerson, signedInAccount, wireSignOut } from '../shared/auth.js'
 import { h, icon } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
+import { mountNotifications } from '../shared/notifications.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
 import { mountComments } from './comments/index.js'
+import { setMentionPeople } from './comments/mention-picker.js'
 import { mountFind } from './find.js'
 import { mountFooter } from './footer.js'
 import { mountHistory } from './history.js'
@@ -43,6 +45,7 @@ function main () {
   }
   setAccessToken(token)
   wireSignOut()
+  mountNotifications()
 
   // Who this is in comment data: the account (id and username from the page), or for a share
   // link "link:<share id>"; nobody without accounts (crdt/COMMENTS.md)
@@ -125,6 +128,9 @@ function main () {
   mountFooter({ editor, counter: byId('word-count'), button: byId('shortcuts-button'), panel: byId('shortcuts-panel') })
 
   const panels = createPanels()
+  /** @type {Promise<import('../shared/api.js').DocPerson[]> | null} */
+  let people = null
+  setMentionPeople(() => { people ??= listPeople(docId).catch(() => { people = null; return [] }); return people })
   commentsUi = mountComments({
     editor,
     doc: session.doc,

@@ -3,8 +3,9 @@
 // fires it late and coalesced. A redraw in between (a co-author's letter, their caret moving, a
 // comment highlight) put the editor's older caret back on the page: arrow presses were lost and
 // the next letters landed where the caret had been. So after such a move, until the browser has
-// told, the editor's selection is taken from the page before any change, and before Home/End are
-// worked out (line-keys.js). Only then: at other times the page's selection may be the older one
+// told, the editor's selection is taken from the page before any change, before any key is
+// handled (a shortcut acts on what is selected), and before Home/End are worked out
+// (line-keys.js). Only then: at other times the page's selection may be the older one
 // (focus coming back from a dialog puts the browser's caret at the start until the editor draws).
 //
 // The Yjs binding (y-tiptap) restores, after a change from elsewhere, the selection it noted
@@ -116,6 +117,14 @@ export function selectionFromPage (doc) {
               current = null
             },
           }
+        },
+        props: {
+          // a shortcut pressed just after a move acts on the selection the person sees (Ctrl+Alt+M
+          // after Shift+arrows commented one character short); runs before the keymaps
+          handleKeyDown (view) {
+            catchUpSelection(view)
+            return false
+          },
         },
         appendTransaction (transactions, _old, state) {
           if (!current || transactions.some((tr) => tr.selectionSet)) return null

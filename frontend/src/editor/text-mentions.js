@@ -6,23 +6,9 @@
 import Mention from '@tiptap/extension-mention'
 import { inviteToDoc, listPeople } from '../shared/api.js'
 import { h } from '../shared/dom.js'
+import { matchPeople } from '../shared/mentions.js'
 
-const MAX_SHOWN = 8
 const USERNAME = /^[A-Za-z0-9_.-]{2,40}$/
-
-/**
- * People whose username or name (or a word of it) starts with `query`.
- * @param {import('../shared/api.js').DocPerson[]} people @param {string} query
- */
-export function matchPeople (people, query) {
-  const q = query.toLowerCase()
-  return people.filter((p) => {
-    if (!q) return true
-    if (p.username.toLowerCase().startsWith(q)) return true
-    const name = p.display_name.toLowerCase()
-    return name.startsWith(q) || name.split(/\s+/).some((word) => word.startsWith(q))
-  }).slice(0, MAX_SHOWN)
-}
 
 /**
  * The suggestion list under the caret. Nobody matching: the owner is offered to share the

@@ -207,3 +207,18 @@ export function assignThread (docId, threadId, username) {
 export function listPeople (docId) {
   return request(`/api/docs/${encodeURIComponent(docId)}/people`)
 }
+
+/**
+ * @typedef {{id: number, kind: 'mention'|'reply'|'assigned'|'share', doc_id: string, doc_title: string,
+ *   thread_id: string|null, actor: {id: string|null, name: string}, quote: string, excerpt: string,
+ *   url: string, created_at: string, read: boolean}} Notice
+ * @returns {Promise<{items: Notice[], unread: number}>} your notifications, newest first
+ */
+export function listNotifications () {
+  return request('/api/notifications?limit=30')
+}
+
+/** @param {number[] | 'all'} which @returns {Promise<{unread: number}>} */
+export function markNotificationsRead (which) {
+  return request('/api/notifications/read', { method: 'POST', ...json(which === 'all' ? { all: true } : { ids: which }) })
+}

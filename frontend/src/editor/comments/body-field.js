@@ -2,6 +2,7 @@
 // counter near the length limit and refuses (with a sentence saying why) a body that is too long.
 // Ctrl/Cmd+Enter sends, Escape cancels.
 import { formatKeys, h } from '../../shared/dom.js'
+import { attachMentionPicker } from './mention-picker.js'
 import { bodyProblem, counterText } from './store.js'
 
 let fieldCount = 0
@@ -21,6 +22,7 @@ export function bodyField ({ label, placeholder = '', submitLabel, value = '', o
     'aria-describedby': `${id}-error ${id}-count`,
   }))
   textarea.value = value
+  const picks = attachMentionPicker(textarea) // registered first: its keys go before ours
   const counter = h('span', { class: 'comment-count', id: `${id}-count` })
   const error = h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' })
   const submit = h('button', {
@@ -28,7 +30,7 @@ export function bodyField ({ label, placeholder = '', submitLabel, value = '', o
   }, submitLabel)
   const cancel = onCancel ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', 'data-action': 'cancel' }, cancelLabel) : null
   const form = /** @type {HTMLFormElement} */ (h('form', { class: 'comment-form', novalidate: true },
-    textarea, error,
+    textarea, picks, error,
     h('div', { class: 'comment-form-row' }, counter, h('span', { class: 'spacer' }), cancel, submit)))
 
   let showEmptyError = false

@@ -7,7 +7,8 @@ import { sharedNames } from '../../shared/identity.js'
 import { anchorState, anchorsKey, setAnchors, threadAt } from './anchors.js'
 import { createComposer } from './composer.js'
 import { stackCards } from './layout.js'
-import { mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve } from './ownership.js'
+import { mentionPeople } from './mention-picker.js'
+import { mayAssign, mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve, samePerson } from './ownership.js'
 import * as store from './store.js'
 import { ThreadCard } from './thread-card.js'
 
@@ -39,7 +40,7 @@ const NAVIGATION_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDow
  */
 export function mountComments ({ editor, doc, me, root, headerButton, panels, canComment = () => editor.isEditable, role = () => null, accounts = true }) {
   const view = editor.view
-  /** @type {'open' | 'resolved'} */
+  /** @type {'open' | 'resolved' | 'mine'} open threads, resolved ones, open ones assigned to me */
   let filter = 'open'
   /** @type {string | null} */
   let active = null
@@ -57,6 +58,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   const filterButtons = {
     open: h('button', { type: 'button', class: 'filter-btn', 'data-filter': 'open', 'aria-pressed': 'true' }, 'Open', h('span', { class: 'filter-count' })),
     resolved: h('button', { type: 'button', class: 'filter-btn', 'data-filter': 'resolved', 'aria-pressed': 'false' }, 'Resolved', h('span', { class: 'filter-count' })),
+    mine: h('button', { type: 'button', class: 'filter-btn', 'data-filter': 'mine', 'aria-pressed': 'false' }, 'Assigned to me', h('span', { class: 'filter-count' })),
   }
   const closeButton = h('button', { type: 'button', class: 'btn-icon btn-small', 'aria-label': 'Close comments', 'data-tip': 'Close' }, icon('x'))
   const hint = h('p', { class: 'comments-hint', role: 'status', 'aria-live': 'polite' })
@@ -65,14 +67,14 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   root.replaceChildren(
     h('div', { class: 'comments-head' },
       h('h2', { id: 'comments-title' }, 'Comments'),
-      h('div', { class: 'comments-filter', role: 'group', 'aria-label': 'Show comments' }, filterButtons.open, filterButtons.resolved),
+      h('div', { class: 'comments-filter', role: 'group', 'aria-label': 'Show comments' }, filterButtons.open, filterButtons.resolved, filterButtons.mine),
       closeButton),
     hint, empty, list)
   const headerCount = h('span', { class: 'count-badge', 'aria-hidden': 'true', hidden: true })
   headerButton.append(headerCount)
 
   for (const button of Object.values(filterButtons)) {
-    button.addEventListener('click', () => setFilter(/** @type {'open'|'resolved'} */ (button.dataset.filter)))
+    button.addEventListener('click', () => setFilter(/** @type {'open'|'resolved'|'mine'} */ (button.dataset.filter)))
   }
   closeButton.addEventListener('click', () => {
     panels.close('comments')
@@ -111,9 +113,16 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
       say('Comment reopened.')
     },
     activate: (id) => setActive(id, { from: 'card' }),
+    assign: (id, person) => {
+      store.assignThread(doc, id, person)
+      say(person ? `Assigned to ${person.name}. They are told, and can mark it done.` : 'Assigned to no one.')
+    },
+    people: () => mentionPeople(),
+    isMe: (person) => samePerson(person, me()),
     mayEdit: (author) => mayEdit(author, viewer()),
     mayDelete: (author) => mayDeleteMessage(author, viewer()),
-    mayResolve: (thread) => mayResolve(thread.author, viewer()),
+    mayResolve: (thread) => mayResolve(thread.author, viewer(), thread.assignee),
+    mayAssign: (thread) => mayAssign(thread.author, viewer()),
   }
 
   /** @param {string} id @param {string} messageId */
@@ -217,7 +226,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     setAnchors(view, { active: id })
     if (id) {
       const thread = threads.get(id)
-      if (thread && thread.resolved !== (filter === 'resolved')) setFilter(thread.resolved ? 'resolved' : 'open')
+      if (thread && !listed(thread)) setFilter(thread.resolved ? 'resolved' : 'open')
       if (from === 'editor') panels.open('comments')
     }
     refresh()
@@ -243,17 +252,23 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     }
   }
 
-  /** @param {'open' | 'resolved'} value */
+  /** @param {'open' | 'resolved' | 'mine'} value */
   function setFilter (value) {
     if (filter === value) return
     filter = value
-    filterButtons.open.setAttribute('aria-pressed', String(value === 'open'))
-    filterButtons.resolved.setAttribute('aria-pressed', String(value === 'resolved'))
+    for (const [name, button] of Object.entries(filterButtons)) button.setAttribute('aria-pressed', String(value === name))
     refresh()
   }
 
+  /** Whether `thread` is listed under the current filter. @param {Thread} thread */
+  function listed (thread) {
+    if (filter === 'resolved') return thread.resolved
+    if (filter === 'mine') return !thread.resolved && samePerson(thread.assignee, me())
+    return !thread.resolved
+  }
+
   // ---- rendering ----
-  const aligned = () => panels.wide && filter === 'open' && panels.isOpen('comments')
+  const aligned = () => panels.wide && filter !== 'resolved' && panels.isOpen('comments')
 
   /** @returns {{shown: Thread[], detached: Set<string>}} threads of the current filter, in text order */
   function shownThreads () {
@@ -262,7 +277,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     const anchored = []
     const loose = []
     for (const thread of threads.values()) {
-      if (thread.resolved !== (filter === 'resolved')) continue
+      if (!listed(thread)) continue
       const first = ranges.get(thread.id)?.[0]
       if (first) anchored.push({ thread, at: first.from })
       else {
@@ -313,9 +328,17 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
 
     let open = 0
     let resolved = 0
-    for (const thread of threads.values()) thread.resolved ? resolved++ : open++
+    let mine = 0
+    for (const thread of threads.values()) {
+      if (thread.resolved) resolved++
+      else {
+        open++
+        if (samePerson(thread.assignee, me())) mine++
+      }
+    }
     filterButtons.open.querySelector('.filter-count').textContent = open ? String(open) : ''
     filterButtons.resolved.querySelector('.filter-count').textContent = resolved ? String(resolved) : ''
+    filterButtons.mine.querySelector('.filter-count').textContent = mine ? String(mine) : ''
     for (const badge of [headerCount, toolbarBadge()]) {
       if (!badge) continue
       badge.textContent = String(open)
@@ -326,7 +349,9 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     toolbarButton?.setAttribute('aria-label', open ? `Comment (${open} open)` : 'Comment')
 
     empty.hidden = shown.length > 0
-    empty.textContent = filter !== 'open'
+    empty.textContent = filter === 'mine'
+      ? 'No open comments are assigned to you.'
+      : filter !== 'open'
       ? 'No resolved comments.'
       : editable()
         ? `No open comments. Select some text and press Comment (${formatKeys('Mod-Alt-m')}) to start one.`
@@ -393,7 +418,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
       const visible = new Set([...threads.values()].filter((t) => !t.resolved).map((t) => t.id))
       // the active thread was deleted, or resolved/reopened elsewhere: it left this list
       const current = active ? threads.get(active) : null
-      if (active && (!current || current.resolved !== (filter === 'resolved'))) active = null
+      if (active && (!current || !listed(current))) active = null
       const anchors = anchorState(view)
       const same = anchors.visible.size === visible.size && [...visible].every((id) => anchors.visible.has(id))
       if (!same || anchors.active !== active) setAnchors(view, { visible, active })

@@ -34,8 +34,16 @@ export const mayEdit = (author, viewer) => authored(author, viewer)
 /** Delete a message (tombstone): its author or the owner. @param {Person | null} author @param {Viewer} viewer */
 export const mayDeleteMessage = (author, viewer) => isOwner(viewer) || authored(author, viewer)
 
-/** Resolve or reopen: the thread's author, an editor or the owner. @param {Person | null} threadAuthor @param {Viewer} viewer */
-export const mayResolve = (threadAuthor, viewer) => isOwner(viewer) || viewer.role === 'editor' || authored(threadAuthor, viewer)
+/**
+ * Resolve or reopen: the thread's author, its assignee ("mark done"), an editor or the owner.
+ * @param {Person | null} threadAuthor @param {Viewer} viewer @param {Person | null} [assignee]
+ */
+export const mayResolve = (threadAuthor, viewer, assignee = null) =>
+  isOwner(viewer) || viewer.role === 'editor' || authored(threadAuthor, viewer) || samePerson(assignee, viewer.me)
+
+/** Assign to someone: the thread's author, an editor or the owner. @param {Person | null} threadAuthor @param {Viewer} viewer */
+export const mayAssign = (threadAuthor, viewer) =>
+  viewer.accounts && (isOwner(viewer) || viewer.role === 'editor' || authored(threadAuthor, viewer))
 
 /** Delete a whole thread and its highlight: its author or the owner. @param {Person | null} threadAuthor @param {Viewer} viewer */
 export const mayDeleteThread = (threadAuthor, viewer) => isOwner(viewer) || authored(threadAuthor, viewer)

@@ -18,7 +18,7 @@ export const COUNTER_FROM = 9_000
  *   editedAt: number | null, deleted: boolean}} Message
  * @typedef {{id: string, createdAt: number | null, author: Person | null, quote: string,
  *   resolved: boolean, resolvedAt: number | null, resolvedBy: Person | null,
- *   messages: Message[]}} Thread
+ *   assignee: Person | null, messages: Message[]}} Thread
  */
 
 /** Length as the server counts it (code points, not UTF-16 units). @param {string} text */
@@ -113,6 +113,7 @@ export function readThread (id, map) {
     resolved: map.get('resolved') === true,
     resolvedAt: num(map.get('resolvedAt')),
     resolvedBy: person(map.get('resolvedBy')),
+    assignee: person(map.get('assignee')),
     messages,
   }
 }
@@ -227,6 +228,22 @@ export function resolveThread (doc, threadId, by, now = Date.now()) {
     thread.set('resolved', true)
     thread.set('resolvedAt', now)
     thread.set('resolvedBy', written(by))
+  })
+}
+
+/** The grey an assignee is drawn in (crdt/COMMENTS.md: a person object needs a colour). */
+export const ASSIGNEE_COLOR = '#6b7280'
+
+/**
+ * Assign a thread to someone who can read the document (null: to no one).
+ * @param {Y.Doc} doc @param {string} threadId
+ * @param {{id: string, name: string, username: string} | null} assignee
+ */
+export function assignThread (doc, threadId, assignee) {
+  doc.transact(() => {
+    const thread = threadMap(doc, threadId)
+    if (!thread) return
+    thread.set('assignee', assignee ? { id: assignee.id, name: assignee.name, username: assignee.username, color: ASSIGNEE_COLOR } : null)
   })
 }
 

@@ -9,6 +9,7 @@
 import { h, icon } from '../../shared/dom.js'
 import { personLabel } from '../../shared/identity.js'
 import { fullTime, relativeTime } from '../../shared/time.js'
+import { mentionPieces } from '../../shared/mentions.js'
 import { bodyField } from './body-field.js'
 
 /**
@@ -22,9 +23,13 @@ import { bodyField } from './body-field.js'
  *   resolve: (threadId: string) => void,
  *   reopen: (threadId: string) => void,
  *   activate: (threadId: string) => void,
+ *   assign: (threadId: string, person: {id: string, name: string, username: string} | null) => void,
+ *   people: () => Promise<import('../../shared/api.js').DocPerson[]>,
+ *   isMe: (person: Person | null) => boolean,
  *   mayEdit: (author: Person | null) => boolean,
  *   mayDelete: (author: Person | null) => boolean,
  *   mayResolve: (thread: Thread) => boolean,
+ *   mayAssign: (thread: Thread) => boolean,
  * }} ThreadActions
  * @typedef {{active: boolean, detached: boolean, showQuote: boolean, editable: boolean,
  *   shared: Set<string>}} CardView
@@ -36,6 +41,20 @@ const HEX = /^#[0-9a-fA-F]{6}$/
 /** Set an element's text only when it differs (no needless DOM writes). @param {HTMLElement} el @param {string} text */
 function setText (el, text) {
   if (el.textContent !== text) el.textContent = text
+}
+
+/** @type {WeakMap<HTMLElement, string>} what each message element shows */
+const shownBodies = new WeakMap()
+
+/**
+ * A message's text, with its @mentions highlighted (built from text nodes: never as HTML).
+ * @param {HTMLElement} el @param {string} text @param {boolean} mentions
+ */
+function setBody (el, text, mentions) {
+  if (shownBodies.get(el) === text) return
+  shownBodies.set(el, text)
+  el.replaceChildren(...(mentions ? mentionPieces(text) : [{ text, mention: false }]).map((piece) =>
+    piece.mention ? h('span', { class: 'mention' }, piece.text) : document.createTextNode(piece.text)))
 }
 
 /** @param {number | null} ms */
@@ -118,7 +137,7 @@ class MessageItem {
     this.edited.hidden = message.editedAt === null || message.deleted
     if (message.editedAt !== null) this.edited.title = `Edited ${fullTime(new Date(message.editedAt))}`
     this.el.classList.toggle('is-deleted', message.deleted)
-    setText(this.body, message.deleted ? 'Comment deleted' : message.body)
+    setBody(this.body, message.deleted ? 'Comment deleted' : message.body, !message.deleted)
     const live = !message.deleted && this.card.view.editable
     const mayEdit = live && this.card.actions.mayEdit(message.author)
     const mayDelete = live && this.card.actions.mayDelete(message.author)
@@ -202,6 +221,13 @@ export class ThreadCard {
       type: 'button', class: 'btn-icon btn-small thread-resolve', 'aria-label': 'Resolve thread', 'data-tip': 'Resolve',
     }, icon('check'))
     this.reopenButton = h('button', { type: 'button', class: 'btn btn-small thread-reopen' }, icon('rotate-ccw'), 'Reopen')
+    this.assignButton = h('button', {
+      type: 'button', class: 'btn-icon btn-small thread-assign', 'aria-label': 'Assign to someone', 'data-tip': 'Assign',
+    }, icon('user-plus'))
+    this.assignedLine = h('p', { class: 'thread-assigned' })
+    this.doneButton = h('button', { type: 'button', class: 'btn btn-small thread-done' }, icon('check'), 'Mark done')
+    /** @type {HTMLSelectElement | null} */
+    this.picker = null
     this.reply = bodyField({
       label: 'Reply',
       placeholder: 'Reply…',
@@ -217,11 +243,14 @@ export class ThreadCard {
     })
     this.reply.form.classList.add('thread-reply')
     this.el = h('article', { class: 'thread', tabindex: '0', 'data-thread-id': thread.id },
-      h('div', { class: 'thread-tools' }, this.resolveButton, this.reopenButton),
-      this.quote, this.note, this.list, this.more, this.resolvedLine, this.reply.form)
+      h('div', { class: 'thread-tools' }, this.assignButton, this.resolveButton, this.reopenButton),
+      this.quote, this.note, h('div', { class: 'thread-assignment' }, this.assignedLine, this.doneButton),
+      this.list, this.more, this.resolvedLine, this.reply.form)
 
     this.resolveButton.addEventListener('click', () => this.actions.resolve(this.thread.id))
     this.reopenButton.addEventListener('click', () => this.actions.reopen(this.thread.id))
+    this.doneButton.addEventListener('click', () => this.actions.resolve(this.thread.id))
+    this.assignButton.addEventListener('click', () => this.openPicker())
     this.el.addEventListener('click', (event) => {
       const target = /** @type {HTMLElement} */ (event.target)
       if (target.closest('button, a, textarea, input')) return
@@ -282,8 +311,54 @@ export class ThreadCard {
     const mayResolve = view.editable && this.actions.mayResolve(thread)
     this.resolveButton.hidden = thread.resolved || !mayResolve
     this.reopenButton.hidden = !thread.resolved || !mayResolve
+    const assignee = thread.assignee
+    if (assignee) setText(this.assignedLine, `Assigned to ${this.actions.isMe(assignee) ? 'you' : personLabel(assignee, view.shared)}`)
+    this.assignedLine.hidden = !assignee
+    this.doneButton.hidden = thread.resolved || !view.editable || !this.actions.isMe(assignee)
+    this.assignButton.hidden = thread.resolved || !view.editable || !this.actions.mayAssign(thread) || this.picker !== null
     const drafting = this.reply.value !== '' || this.reply.form.contains(document.activeElement)
     this.reply.form.hidden = thread.resolved || !view.editable || !(view.active || drafting)
+  }
+
+  /** A list of the people who can read the document, in place of the Assign button. */
+  async openPicker () {
+    if (this.picker) {
+      this.picker.focus()
+      return
+    }
+    const people = await this.actions.people()
+    const current = this.thread.assignee?.id ?? ''
+    const picker = /** @type {HTMLSelectElement} */ (h('select', { class: 'thread-picker', 'aria-label': 'Assign to' },
+      h('option', { value: '' }, 'No one'),
+      ...people.map((p) => h('option', { value: p.id }, `${p.display_name} (@${p.username})`))))
+    picker.value = current
+    const done = (/** @type {boolean} */ apply) => {
+      if (this.picker !== picker) return
+      this.picker = null
+      picker.remove()
+      this.assignButton.hidden = !this.actions.mayAssign(this.thread)
+      if (apply && picker.value !== current) {
+        const person = people.find((p) => p.id === picker.value)
+        this.actions.assign(this.thread.id, person ? { id: person.id, name: person.display_name, username: person.username } : null)
+      }
+      this.assignButton.focus()
+    }
+    picker.addEventListener('change', () => done(true))
+    picker.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault()
+        event.stopPropagation()
+        done(false)
+      } else if (event.key === 'Enter') {
+        event.preventDefault()
+        done(true)
+      }
+    })
+    picker.addEventListener('blur', () => done(false))
+    this.picker = picker
+    this.assignButton.hidden = true
+    this.assignButton.after(picker)
+    picker.focus()
   }
 
   refreshTimes () {
