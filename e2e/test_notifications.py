@@ -42,6 +42,12 @@ def test_a_mention_in_a_comment_rings_the_bell_live_and_opens_the_thread(quire, 
     composer = ada.page.get_by_role("dialog", name="New comment")
     field = composer.get_by_role("textbox", name="Your comment")
     expect(field).to_be_focused()
+    ada.page.keyboard.type("Cc @nobody", delay=20)  # someone who cannot see it: said so
+    expect(composer.get_by_role("status")).to_have_text(
+        "Nobody called “nobody” can see this document: they would not be told")
+    ada.page.keyboard.press("Escape")  # closes the message, not the comment
+    expect(composer).to_be_visible()
+    field.fill("")
     ada.page.keyboard.type("Can @b", delay=20)
     suggestions = composer.get_by_role("listbox", name="People to mention")
     expect(suggestions.get_by_role("option")).to_have_count(1)

@@ -52,8 +52,16 @@ export function attachMentionPicker (textarea) {
   }
 
   function draw () {
-    if (!typed || items.length === 0) {
+    if (!typed) {
       close()
+      return
+    }
+    if (items.length === 0) { // say so: the person named would not be told
+      textarea.removeAttribute('aria-activedescendant')
+      box.replaceChildren(h('div', { class: 'mention-empty', role: 'status' }, typed.query.length >= 2
+        ? `Nobody called “${typed.query}” can see this document: they would not be told`
+        : 'Nobody by that name can see this document'))
+      box.hidden = false
       return
     }
     box.replaceChildren(...items.map((person, i) => {
@@ -97,6 +105,14 @@ export function attachMentionPicker (textarea) {
   textarea.addEventListener('blur', () => setTimeout(close, 100))
   textarea.addEventListener('keydown', (event) => {
     if (box.hidden) return
+    if (items.length === 0) { // only a message is showing: Escape closes it, other keys type
+      if (event.key === 'Escape') {
+        event.preventDefault()
+        event.stopImmediatePropagation()
+        close()
+      }
+      return
+    }
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault()
       active = (active + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length
