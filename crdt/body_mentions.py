@@ -1,13 +1,19 @@
-"""@mentions in the document's text: Tiptap's Mention node (``{"type": "mention", "attrs": {"id":
-<account id>, "label": <name>, "username": …}}``), read from the editor JSON. The account id is
-what counts; the label is only shown."""
+"""@mentions in the document's text: Tiptap's Mention node, an inline element
+``<mention id="<account id>" label="<name>" username="…">`` in the fragment. The account id is
+what counts; the label is only shown. Read by walking the fragment's elements (text is only read
+for the blocks that hold a mention), so a long document without mentions costs little."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
+from crdt.plain_text import FRAGMENT
+
 MAX_PEOPLE = 200  # per document: mentions of more people than this are not followed
+MAX_PASSAGE = 300
 
 
 @dataclass
@@ -16,26 +22,37 @@ class Mentioned:
     passage: str  # the text of the first block that does
 
 
-def body_mentions(root: dict[str, Any]) -> dict[str, Mentioned]:
-    """Who the text mentions (account id -> how often, and where first), from the JSON that
-    `crdt.markdown.fragment_to_json` makes. Iterative."""
+def _passage(block: XmlElement) -> str:
+    parts: list[str] = []
+    for child in block.children:
+        if isinstance(child, XmlText):
+            parts.append(str(child))
+        elif isinstance(child, XmlElement) and child.tag == "mention":
+            parts.append("@" + str(child.attributes.get("label") or ""))
+        if sum(map(len, parts)) > MAX_PASSAGE:
+            break
+    return " ".join("".join(parts).split())[:MAX_PASSAGE]
+
+
+def body_mentions(doc: Doc[Any]) -> dict[str, Mentioned]:
+    """Who the text mentions: account id -> how often, and where first. Iterative."""
     found: dict[str, Mentioned] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        content = node.get("content") or []
-        mentions = [c for c in content if c.get("type") == "mention"]
-        if mentions:
-            passage = "".join(c.get("text", "") if c.get("type") == "text" else
-                              "@" + str((c.get("attrs") or {}).get("label") or "")
-                              if c.get("type") == "mention" else " " for c in content)
-            for mention in mentions:
-                person = (mention.get("attrs") or {}).get("id")
-                if not isinstance(person, str) or not 0 < len(person) <= 64:
-                    continue
-                if person in found:
-                    found[person].count += 1
-                elif len(found) < MAX_PEOPLE:
-                    found[person] = Mentioned(1, passage.strip())
-        stack.extend(reversed([c for c in content if c.get("content")]))
+    with doc.transaction():
+        stack: list[XmlFragment | XmlElement] = [doc.get(FRAGMENT, type=XmlFragment)]
+        while stack:
+            node = stack.pop()
+            children = [c for c in node.children if isinstance(c, XmlElement)]
+            mentions = [c for c in children if c.tag == "mention"]
+            if mentions and isinstance(node, XmlElement):
+                passage = None
+                for mention in mentions:
+                    person = mention.attributes.get("id")
+                    if not isinstance(person, str) or not 0 < len(person) <= 64:
+                        continue
+                    if person in found:
+                        found[person].count += 1
+                    elif len(found) < MAX_PEOPLE:
+                        passage = passage if passage is not None else _passage(node)
+                        found[person] = Mentioned(1, passage)
+            stack.extend(reversed([c for c in children if c.tag != "mention"]))
     return found

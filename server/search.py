@@ -23,10 +23,8 @@ from pycrdt import Doc
 from sqlalchemy.engine import Engine
 
 from crdt.body_mentions import Mentioned, body_mentions
-from crdt.budget import BudgetExceeded, Deadline
 from crdt.comments import list_threads
 from crdt.gate import stored_state
-from crdt.markdown import fragment_to_json
 from crdt.meta import get_title
 from crdt.plain_text import document_text
 from crdt.room import Room
@@ -38,7 +36,6 @@ from storage.models import Assignment
 from storage.updates import load_updates
 
 log = logging.getLogger("quire.search")
-MENTIONS_BUDGET = 5.0  # seconds reading a huge document's text for @mentions may take
 
 
 @dataclass
@@ -68,11 +65,7 @@ def entries_of(state: bytes, title: str | None = None) -> Indexed:
             assigned.append(Assignment(doc_id="", thread_id=thread["id"], user_id=assignee["id"],
                                        quote=thread["quote"],
                                        assigned_by=(thread["author"] or {}).get("name") or ""))
-    try:
-        mentions = body_mentions(fragment_to_json(doc, Deadline(MENTIONS_BUDGET)))
-    except BudgetExceeded:
-        mentions = {}
-    return Indexed(found, assigned, mentions)
+    return Indexed(found, assigned, body_mentions(doc))
 
 
 def write_index(engine: Engine, doc_id: str, state: bytes, title: str | None = None) -> Indexed:

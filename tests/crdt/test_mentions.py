@@ -3,6 +3,8 @@ browser's frontend/src/shared/mentions.js) and in the document's text (crdt/body
 
 from __future__ import annotations
 
+from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+
 from crdt.body_mentions import MAX_PEOPLE, body_mentions
 from crdt.mentions import MAX_MENTIONS, mentioned_usernames
 
@@ -23,20 +25,31 @@ def test_hostile_bodies_are_bounded():
 
 
 def test_mentions_in_the_text_count_per_person_with_the_first_passage():
-    def mention(user: str) -> dict:
-        return {"type": "mention", "attrs": {"id": user, "label": user.title()}}
+    doc = Doc()
+    fragment = doc.get("default", type=XmlFragment)
 
-    doc = {"type": "doc", "content": [
-        {"type": "paragraph", "content": [{"type": "text", "text": "Ask "}, mention("u1")]},
-        {"type": "bulletList", "content": [{"type": "listItem", "content": [
-            {"type": "paragraph", "content": [mention("u1"), {"type": "text", "text": " and "},
-                                              mention("u2")]}]}]},
-        {"type": "paragraph", "content": [{"type": "mention", "attrs": {"id": "x" * 65}},
-                                          {"type": "mention", "attrs": {"label": "no id"}}]},
-    ]}
+    def mention(user: str) -> XmlElement:
+        return XmlElement("mention", {"id": user, "label": user.title()})
+
+    with doc.transaction():
+        first = fragment.children.append(XmlElement("paragraph"))
+        first.children.append(XmlText("Ask "))
+        first.children.append(mention("u1"))
+        item = fragment.children.append(XmlElement("bulletList")).children.append(
+            XmlElement("listItem")).children.append(XmlElement("paragraph"))
+        item.children.append(mention("u1"))
+        item.children.append(XmlText(" and "))
+        item.children.append(mention("u2"))
+        odd = fragment.children.append(XmlElement("paragraph"))
+        odd.children.append(XmlElement("mention", {"id": "x" * 65}))
+        odd.children.append(XmlElement("mention", {"label": "no id"}))
     found = body_mentions(doc)
     assert {k: (v.count, v.passage) for k, v in found.items()} == {
         "u1": (2, "Ask @U1"), "u2": (1, "@U1 and @U2")}
-    crowd = {"type": "doc", "content": [{"type": "paragraph", "content": [
-        mention(f"user{i}") for i in range(MAX_PEOPLE + 50)]}]}
+
+    crowd = Doc()
+    with crowd.transaction():
+        paragraph = crowd.get("default", type=XmlFragment).children.append(XmlElement("paragraph"))
+        for i in range(MAX_PEOPLE + 50):
+            paragraph.children.append(mention(f"user{i}"))
     assert len(body_mentions(crowd)) == MAX_PEOPLE
