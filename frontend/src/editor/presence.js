@@ -78,16 +78,20 @@ export function mountPresence ({ awareness, editor, identity, avatars, cardSlot,
       const label = fixed
         ? `${name} (you)`
         : person.self ? `${name} (you) — change your name` : `${name} — go to their cursor`
+      // A button's name is its text: the initials are drawn (and hidden from assistive tech),
+      // the full sentence is read (an aria-label would not contain the visible initials: WCAG
+      // 2.5.3, axe's label-content-name-mismatch). Your own fixed avatar is an image, named.
       const button = h(fixed ? 'span' : 'button', {
         type: fixed ? null : 'button',
         role: fixed ? 'img' : null,
         tabindex: fixed ? '0' : null,
         class: person.self ? 'avatar avatar-self' : 'avatar',
-        'aria-label': label,
+        'aria-label': fixed ? label : null,
         'data-tip': person.self ? `${name} (you)` : name,
         'data-name': person.name,
         'data-color': person.color,
-      }, initials(person.name))
+      }, ...(fixed ? [initials(person.name)]
+        : [h('span', { 'aria-hidden': 'true' }, initials(person.name)), h('span', { class: 'visually-hidden' }, label)]))
       button.style.backgroundColor = person.color
       button.style.color = textColorOn(person.color)
       return h('li', {}, button)
