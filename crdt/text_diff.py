@@ -57,7 +57,39 @@ def text_diff(old: str, new: str, deadline: Deadline | None = None) -> Segments:
         out.emit("-", mid_a)
         out.emit("+", mid_b)
     out.emit("=", a[len(a) - tail :])
-    return out.segments
+    if deadline.remaining() <= 0:
+        return out.segments
+    return _aligned(out.segments)
+
+
+_OPS = {"=": diff_match_patch.DIFF_EQUAL, "-": diff_match_patch.DIFF_DELETE,
+        "+": diff_match_patch.DIFF_INSERT}
+_NAMES = {code: name for name, code in _OPS.items()}
+
+
+def _aligned(segments: Segments) -> Segments:
+    """Slide each lone change sideways to the most natural boundary (a line, a sentence, a word):
+    diff-match-patch's semantic lossless clean-up. Stripping the common tail token by token
+    turned "The end." + a new paragraph "Added at the end." into "The[ end.¶Added at the] end."
+    instead of "The end.[¶Added at the end.]" — a new block shown run into the one before it."""
+    diffs = [(_OPS[op], text) for op, text in segments]
+    diff_match_patch().diff_cleanupSemanticLossless(diffs)
+    # back to this module's shape: no empty segments, neighbours merged, "-" before "+"
+    merged: Segments = []
+    for code, text in diffs:
+        op = _NAMES[code]
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1][1] += text
+        elif op == "-" and merged and merged[-1][0] == "+":
+            if len(merged) > 1 and merged[-2][0] == "-":
+                merged[-2][1] += text
+            else:
+                merged.insert(len(merged) - 1, [op, text])
+        else:
+            merged.append([op, text])
+    return merged
 
 
 class _Segments:

@@ -179,6 +179,8 @@ def browser() -> Iterator[object]:
 NETWORK_ERRORS = [
     re.compile(r"WebSocket connection to '.*' failed"),
     re.compile(r"Failed to load resource: net::ERR_(CONNECTION_REFUSED|INTERNET_DISCONNECTED|CONNECTION_RESET|EMPTY_RESPONSE)"),
+    # the live notification count's stream (server-sent events) cut by a server that died
+    re.compile(r"Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING"),
 ]
 
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import * as Y from 'yjs'
 import * as store from '../src/editor/comments/store.js'
 import { stackCards } from '../src/editor/comments/layout.js'
-import { mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve } from '../src/editor/comments/ownership.js'
+import { mayAssign, mayDeleteMessage, mayDeleteThread, mayEdit, mayResolve } from '../src/editor/comments/ownership.js'
 import { personLabel, sharedNames } from '../src/shared/identity.js'
 
 const ada = { id: 'u-ada', name: 'Ada', username: 'ada', color: '#1d4ed8' }
@@ -24,6 +24,7 @@ test('a new thread has every key of the contract, as Yjs types where it says so'
   assert.match(id, /^[A-Za-z0-9_-]{1,64}$/)
   assert.deepEqual(store.readThread(id, map), {
     id, createdAt: 1000, author: ada, quote: 'the passage', resolved: false, resolvedAt: null, resolvedBy: null,
+    assignee: null,
     messages: [{ id: message.get('id'), author: ada, body: 'Why?', createdAt: 1000, editedAt: null, deleted: false }],
   })
 })
@@ -51,6 +52,11 @@ test('replies, edits, tombstones, resolve (first resolver kept) and reopen trave
   store.reopenThread(a, id)
   thread = store.readThreads(b).get(id)
   assert.deepEqual([thread.resolved, thread.resolvedAt, thread.resolvedBy], [false, null, null])
+  // assigned to Bea on one side, seen on the other; then to no one
+  store.assignThread(a, id, { id: 'u-bea', name: 'Bea', username: 'bea' })
+  assert.deepEqual(store.readThreads(b).get(id).assignee, { id: 'u-bea', name: 'Bea', username: 'bea', color: store.ASSIGNEE_COLOR })
+  store.assignThread(b, id, null)
+  assert.equal(store.readThreads(a).get(id).assignee, null)
   store.deleteThreadData(b, id)
   assert.equal(store.readThreads(a).size, 0)
 })
@@ -63,7 +69,7 @@ test('readers tolerate missing keys and foreign shapes', () => {
   const threads = store.readThreads(doc)
   assert.deepEqual([...threads.keys()], ['bare'])
   assert.deepEqual(threads.get('bare'), {
-    id: 'bare', createdAt: null, author: null, quote: '', resolved: false, resolvedAt: null, resolvedBy: null, messages: [],
+    id: 'bare', createdAt: null, author: null, quote: '', resolved: false, resolvedAt: null, resolvedBy: null, assignee: null, messages: [],
   })
   // a thread's keys are never set again (the server refuses it): no message list, no replies
   assert.throws(() => store.addReply(doc, 'bare', { author: ada, body: 'hello' }), /cannot take replies/)
@@ -96,6 +102,12 @@ test('what each person may do is decided by ids, never by names', () => {
   // without accounts everyone is the owner; one's own messages are those under one's name
   const local = as({ id: null, name: 'Ada', username: null, color: '#1d4ed8' }, 'owner', false)
   assert.deepEqual([mayEdit(legacy, local), mayEdit({ ...legacy, name: 'Cy' }, local), mayDeleteThread({ ...legacy, name: 'Cy' }, local)], [true, false, true])
+  // the assignee of a thread may mark it done (resolve) but not assign it; its author may assign
+  assert.equal(mayResolve(ada, as(bea, 'commenter')), false)
+  assert.equal(mayResolve(ada, as(bea, 'commenter'), bea), true)
+  assert.equal(mayResolve(ada, as(bea, 'commenter'), twin), false) // by id, not by name
+  assert.deepEqual([mayAssign(ada, as(bea, 'commenter')), mayAssign(bea, as(bea, 'commenter')), mayAssign(ada, as(bea, 'editor'))], [false, true, true])
+  assert.equal(mayAssign(ada, local), false) // without accounts nobody can be named
 })
 
 test('usernames are shown only where two people share a display name', () => {

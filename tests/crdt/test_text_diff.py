@@ -66,3 +66,14 @@ def test_random_texts():
             assert "".join(t for op, t in segments if op != "+") == old
             assert "".join(t for op, t in segments if op != "-") == new
             check(old, new, segments)
+
+
+def test_a_block_added_at_the_end_is_one_change_on_its_own_line():
+    """Issue 18, defect 4: the common tail " end." was taken from the new paragraph, so the
+    change read "The[ end.¶Added at the] end." and the view ran it into the paragraph before."""
+    old = "Plan\nfirst\nsecond\nthird\nThe end.\nAdded at the end."
+    new = "Plan\nfirst\nthird\nThe end."
+    assert text_diff(old, new) == [["=", "Plan\nfirst\n"], ["-", "second\n"],
+                                   ["=", "third\nThe end."], ["-", "\nAdded at the end."]]
+    segments = text_diff("Intro line.\nThe body.", "The body.")
+    assert segments == [["-", "Intro line.\n"], ["=", "The body."]]

@@ -217,7 +217,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
       const detail = await getVersion(docId, versionId)
       if (mine !== request || selected !== versionId) return // another choice came since
       rendered?.destroy()
-      rendered = renderVersion(body, editor.schema, detail)
+      rendered = renderVersion(body, editor.schema, detail, editor.state.doc)
       renderBanner(detail)
       preview.hidden = false
       document.body.classList.add('is-previewing')

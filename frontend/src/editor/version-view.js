@@ -3,7 +3,7 @@
 // shown struck through where it would be (<del>). Rendered by a plain, non-editable ProseMirror
 // view on the editor's schema (formatting intact, no Yjs); falls back to plain lines of text if
 // the version's content does not fit the schema.
-import { Node } from '@tiptap/pm/model'
+import { DOMSerializer, Node } from '@tiptap/pm/model'
 import { EditorState } from '@tiptap/pm/state'
 import { Decoration, DecorationSet, EditorView } from '@tiptap/pm/view'
 import { h } from '../shared/dom.js'
@@ -45,19 +45,53 @@ function deletedText (text) {
   return el
 }
 
+const LISTS = new Set(['bulletList', 'orderedList', 'taskList'])
+
+/**
+ * Blocks only in the current document, each drawn as what it is (a heading as a heading, a list
+ * item as a list item), struck through. Inside a list of the version they are list items.
+ * @param {import('./version-diff.js').DeletedBlock[]} blocks
+ * @param {import('@tiptap/pm/model').Schema} schema @param {boolean} inList
+ */
+function deletedBlocks (blocks, schema, inList) {
+  const serializer = DOMSerializer.fromSchema(schema)
+  const wrap = h('div', { class: 'diff-del-blocks', title: 'Only in the current document', role: 'deletion' })
+  const out = inList ? [] : [wrap]
+  for (const { node, parents } of blocks) {
+    /** @type {Node} */
+    let el = serializer.serializeNode(/** @type {any} */ (node))
+    const item = parents[0] === 'listItem' || parents[0] === 'taskItem'
+    if (item) {
+      el = h('li', { class: 'diff-del-block', title: 'Only in the current document', role: 'deletion' }, /** @type {any} */ (el))
+      if (!inList) el = h(parents[1] === 'orderedList' ? 'ol' : 'ul', {}, /** @type {any} */ (el))
+    }
+    if (parents.includes('blockquote')) el = h('blockquote', {}, /** @type {any} */ (el))
+    if (inList && !item) el = h('li', { class: 'diff-del-block', role: 'deletion' }, /** @type {any} */ (el))
+    if (inList) out.push(/** @type {HTMLElement} */ (el))
+    else wrap.append(el)
+  }
+  if (!inList) return wrap
+  const fragment = h('div', { class: 'diff-del-items' }) // widgets are one node: the items' box
+  fragment.style.display = 'contents'
+  fragment.append(...out)
+  return fragment
+}
+
 /**
  * @param {HTMLElement} container
  * @param {import('@tiptap/pm/model').Schema} schema
  * @param {import('../shared/api.js').VersionDetail} detail
+ * @param {import('@tiptap/pm/model').Node | null} [current] the current document, for drawing
+ *   blocks that only it has as blocks of their own type
  * @returns {{destroy: () => void}}
  */
-export function renderVersion (container, schema, detail) {
+export function renderVersion (container, schema, detail, current = null) {
   let doc = null
   let marks = null
   try {
     doc = toDoc(detail.json, schema)
     const map = textMap(doc)
-    if (map.text === detail.text) marks = diffMarks(map, detail.diff)
+    if (map.text === detail.text) marks = diffMarks(map, detail.diff, doc, current)
   } catch (err) {
     console.warn('Quire: version shown as plain text', err)
     doc = null
@@ -67,8 +101,13 @@ export function renderVersion (container, schema, detail) {
     return { destroy () { container.replaceChildren() } }
   }
 
+  const version = doc
   const decorations = DecorationSet.create(doc, marks.map((mark) => {
     if (mark.kind === 'ins') return Decoration.inline(mark.from, mark.to, { class: 'diff-ins', title: 'Only in this version' })
+    if (mark.kind === 'blocks') {
+      const inList = LISTS.has(version.resolve(mark.pos).parent.type.name)
+      return Decoration.widget(mark.pos, () => deletedBlocks(mark.blocks, schema, inList), { side: -1, marks: [] })
+    }
     if (mark.kind === 'break') {
       return Decoration.widget(mark.pos, () => h('ins', { class: 'diff-ins diff-break', title: 'Paragraph break only in this version' }, '¶'), { side: 1, marks: [] })
     }
