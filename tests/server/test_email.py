@@ -22,6 +22,7 @@ from storage import notifications
 from storage.accounts import get_user_by_username
 from tests.conftest import make_account, run_server
 from tests.server.test_comments_api import write_paragraphs
+from tests.support.yclient import eventually
 
 DIGEST = 0.6
 
@@ -62,12 +63,6 @@ def settings(sqlite_url: str, port: int) -> Settings:
                     public_url="http://quire.test")
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the time")
 
 
 async def setup(server, *, choice: str = "all") -> tuple[str, str, str]:
@@ -106,7 +101,7 @@ async def test_notifications_within_the_window_make_one_digest_with_quotes_and_l
         thread = await comment(server, doc_id, "@bea can you check this number?")
         await comment(server, doc_id, "@bea and this one")
         await comment(server, doc_id, "@bea last one, promise")
-        await wait_for(lambda: inbox.messages)
+        await eventually(lambda: inbox.messages)
         await asyncio.sleep(DIGEST * 2)  # nothing more comes for what was sent
         assert len(inbox.messages) == 1
         to, message = inbox.messages[0]
@@ -126,7 +121,7 @@ async def test_notifications_within_the_window_make_one_digest_with_quotes_and_l
 
         # once emailed, a later mention makes a second, separate email
         await comment(server, doc_id, "@bea one more thing")
-        await wait_for(lambda: len(inbox.messages) == 2)
+        await eventually(lambda: len(inbox.messages) == 2)
         assert inbox.messages[1][1]["Subject"] == "Tester mentioned you in “Q3 white paper”"
 
 
@@ -157,7 +152,7 @@ async def test_the_unsubscribe_link_stops_emails_and_a_forged_one_does_nothing(s
     controller, inbox = smtp
     async with run_server(settings(sqlite_url, controller.port)) as server:
         doc_id, _, bea_id = await setup(server)
-        await wait_for(lambda: inbox.messages)  # the invitation's email
+        await eventually(lambda: inbox.messages)  # the invitation's email
         body = text_of(inbox.messages[0][1])
         link = next(line.split(": ", 1)[1] for line in body.splitlines()
                     if line.startswith("Stop all Quire emails: "))
@@ -186,13 +181,13 @@ async def test_a_mail_server_that_is_down_loses_nothing(sqlite_url):
     async with run_server(settings(sqlite_url, port)) as server:
         doc_id, _, _ = await setup(server)
         await comment(server, doc_id, "@bea while the mail server is down")
-        await wait_for(lambda: server.app.state.mailer.failures >= 2)
+        await eventually(lambda: server.app.state.mailer.failures >= 2)
         assert server.app.state.mailer.sent == 0
         inbox = Inbox()
         controller = Controller(inbox, hostname="127.0.0.1", port=port)
         controller.start()
         try:
-            await wait_for(lambda: inbox.messages, timeout=15)
+            await eventually(lambda: inbox.messages, timeout=15)
             await asyncio.sleep(DIGEST * 2)
             assert len(inbox.messages) == 1
             body = text_of(inbox.messages[0][1])

@@ -6,6 +6,7 @@ cannot read, nobody is told of their own doing, and a message forged over the wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -38,6 +39,28 @@ async def inbox(server, token: str) -> dict:
 
 async def settle(server) -> None:
     await server.app.state.notifier.flush()
+
+
+@contextlib.asynccontextmanager
+async def unread_counts(base_url: str, token: str):
+    """The unread counts a page's bell would get from /api/notifications/stream, as a queue."""
+    counts: asyncio.Queue[int] = asyncio.Queue()
+
+    async def listen() -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30,
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            async with client.stream("GET", "/api/notifications/stream") as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        await counts.put(json.loads(line[6:])["unread"])
+
+    task = asyncio.create_task(listen())
+    try:
+        yield counts
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_a_mention_in_a_comment_reaches_the_person_named_and_nobody_else(server):
@@ -192,19 +215,7 @@ async def test_the_unread_count_is_live(server):
     """The bell listens to /api/notifications/stream: the count now, then each change."""
     doc_id = await seeded(server, "Live count.")
     _, bea = await person(server, "bea", invite="editor", doc_id=doc_id)
-    counts: asyncio.Queue[int] = asyncio.Queue()
-
-    async def listen() -> None:
-        async with httpx.AsyncClient(base_url=server.http, timeout=30,
-                                     headers={"Authorization": f"Bearer {bea}"}) as client:
-            async with client.stream("GET", "/api/notifications/stream") as response:
-                assert response.headers["content-type"].startswith("text/event-stream")
-                async for line in response.aiter_lines():
-                    if line.startswith("data: "):
-                        await counts.put(json.loads(line[6:])["unread"])
-
-    task = asyncio.create_task(listen())
-    try:
+    async with unread_counts(server.http, bea) as counts:
         assert await asyncio.wait_for(counts.get(), 5) == 1  # the invitation
         async with server.client() as owner:
             await owner.post(f"/api/docs/{doc_id}/comments", json={"quote": "Live",
@@ -213,9 +224,6 @@ async def test_the_unread_count_is_live(server):
         async with server.client(bea) as client:
             await client.post("/api/notifications/read", json={"all": True})
         assert await asyncio.wait_for(counts.get(), 5) == 0
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_revoked_access_stops_notifications(server):
@@ -308,27 +316,13 @@ async def test_the_live_count_reaches_a_person_on_another_process(sqlite_url):
     async with cluster(sqlite_url, redis_url, 2) as (one, two):
         doc_id = await seeded(one, "Across processes.")
         _, bea = await person(one, "bea", invite="editor", doc_id=doc_id)
-        counts: asyncio.Queue[int] = asyncio.Queue()
-
-        async def listen() -> None:
-            async with httpx.AsyncClient(base_url=two.http, timeout=30,
-                                         headers={"Authorization": f"Bearer {bea}"}) as client:
-                async with client.stream("GET", "/api/notifications/stream") as response:
-                    async for line in response.aiter_lines():
-                        if line.startswith("data: "):
-                            await counts.put(json.loads(line[6:])["unread"])
-
-        task = asyncio.create_task(listen())
-        try:
+        async with unread_counts(two.http, bea) as counts:
             assert await asyncio.wait_for(counts.get(), 5) == 1  # the invitation
             async with one.client() as owner:
                 r = await owner.post(f"/api/docs/{doc_id}/comments",
                                      json={"quote": "Across", "body": "@bea over here"})
                 assert r.status_code == 201
             assert await asyncio.wait_for(counts.get(), 5) == 2
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_assigning_a_thread_tells_the_assignee_who_can_mark_it_done(server):

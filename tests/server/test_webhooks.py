@@ -18,6 +18,7 @@ import uvicorn
 from server.config import Settings
 from tests.conftest import make_account, run_server
 from tests.server.test_comments_api import write_paragraphs
+from tests.support.yclient import eventually
 
 
 class Receiver:
@@ -68,12 +69,6 @@ def settings(sqlite_url: str, **more) -> Settings:
                     webhook_retry_seconds=0.2, **more)
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the time")
 
 
 async def seeded(server) -> str:
@@ -107,7 +102,7 @@ async def test_events_arrive_signed_with_the_secret_shown_once(sqlite_url):
             await client.patch(f"/api/docs/{doc_id}/comments/{thread}", json={"resolved": True})
             r = await client.post(f"/api/docs/{doc_id}/versions", json={"name": "Sent to legal"})
             assert r.status_code == 201, r.text
-        await wait_for(lambda: len(receiver.received) >= 5)
+        await eventually(lambda: len(receiver.received) >= 5)
         await asyncio.sleep(0.3)
 
         events = {}
@@ -151,7 +146,7 @@ async def test_a_failing_receiver_is_retried_and_the_deliveries_say_so(sqlite_ur
                              json={"url": url, "events": ["comment.created"]})
             await owner.post(f"/api/docs/{doc_id}/comments", json={"quote": "edge",
                                                                   "body": "retry me"})
-        await wait_for(lambda: receiver.received, timeout=15)
+        await eventually(lambda: receiver.received, timeout=15)
         assert json.loads(receiver.received[0][1])["message"]["body"] == "retry me"
         async with server.client() as owner:
             delivery = (await owner.get(f"/api/docs/{doc_id}/webhooks")).json()[0]["deliveries"][0]
