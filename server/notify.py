@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quire.notify")
 ASSIGNEE_COLOR = "#6b7280"  # an assignee's colour in comment data (theirs is their browser's)
-MAX_STREAMS_PER_PERSON = 16  # live counters at once (tabs, devices); more are refused
+MAX_STREAMS_PER_PERSON = 16
+TEXT_COUNTS_KEPT = 10_000  # documents whose text mentions are remembered (oldest forgotten)  # live counters at once (tabs, devices); more are refused
 
 
 class TooManyStreams(Exception):
@@ -181,6 +182,7 @@ class Notifier:
         self._queue: list[tuple[str, list[AddedMessage]]] = []
         self._assigned: list[tuple[str, str, str, dict[str, Any], str]] = []
         self._resolved: list[tuple[str, list[str]]] = []
+        self._text_counts: dict[str, dict[str, int]] = {}  # doc id -> mentions last seen per person
         self._wake = asyncio.Event()
 
     def attach(self) -> None:
@@ -291,6 +293,17 @@ class Notifier:
         mentions = getattr(indexed, "mentions", None)
         if not mentions:
             return
+        # only people mentioned more often than this process last saw are looked at (the
+        # database decides whether that is more than ever): an index pass of a document full of
+        # mentions costs no queries when they did not change
+        seen = self._text_counts.pop(doc_id, {})
+        self._text_counts[doc_id] = {user_id: found.count for user_id, found in mentions.items()}
+        while len(self._text_counts) > TEXT_COUNTS_KEPT:
+            del self._text_counts[next(iter(self._text_counts))]
+        more = {user_id: found for user_id, found in mentions.items()
+                if found.count > seen.get(user_id, 0)}
+        if not more:
+            return
 
         def write() -> list[str]:
             doc = get_document(self.engine, doc_id=doc_id)
@@ -299,7 +312,7 @@ class Notifier:
             events = [notifications.Event(
                 user_id=user_id, doc_id=doc_id, kind="mention",
                 event_key=f"text:{doc_id}:{found.count}", quote=found.passage)
-                for user_id, found in mentions.items()
+                for user_id, found in more.items()
                 if get_user(self.engine, user_id=user_id) is not None
                 and can_read(self.engine, doc, user_id)]
             # "more often than ever before": the count in the key; lower counts were written

@@ -495,3 +495,37 @@ async def test_a_mention_in_the_text_tells_the_person_once_per_new_mention(serve
     async with server.client() as owner:  # exported as the username, as typed
         markdown = (await owner.get(f"/api/docs/{doc_id}/export.md")).text
     assert "Numbers by @bea" in markdown
+
+
+async def test_an_unchanged_text_costs_no_queries_for_its_mentions(server):
+    """Each index pass reads the text's mentions; people mentioned no more often than last
+    time are not looked up again (no query about their account or their access)."""
+    from pycrdt import XmlElement, XmlFragment, XmlText
+    from sqlalchemy import event
+
+    doc_id = await seeded(server, "Quiet.")
+    await person(server, "bea", invite="viewer", doc_id=doc_id)
+    bea_id = (await asyncio.to_thread(accounts.get_user_by_username, server.engine,
+                                      username="bea")).id
+    room = await server.rooms.with_room(doc_id)
+    with room.doc.transaction():
+        paragraph = room.doc.get("default", type=XmlFragment).children.append(XmlElement("paragraph"))
+        paragraph.children.append(XmlText("Hi "))
+        paragraph.children.append(XmlElement("mention", {"id": bea_id, "label": "Bea"}))
+    await room.drain()
+    await server.app.state.search.flush()
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(server.engine, "before_cursor_execute", seen)
+    try:
+        with room.doc.transaction():  # a change elsewhere: the mention count stays the same
+            paragraph.children.append(XmlText(" there"))
+        await room.drain()
+        await server.app.state.search.flush()
+    finally:
+        event.remove(server.engine, "before_cursor_execute", seen)
+    assert statements, "the index pass ran"
+    assert not [s for s in statements if "FROM share" in s or "FROM notification" in s]
