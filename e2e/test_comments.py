@@ -437,3 +437,36 @@ def test_a_share_link_visitor_owns_their_comments_across_a_reload(quire, people)
 def label_of(caret) -> str:
     """The name flag a person sees over a caret (CSS generated content, from data-name)."""
     return caret.evaluate("el => getComputedStyle(el, '::after').content").strip('"').replace('\\"', '"')
+
+
+def test_a_commenter_selects_with_the_keyboard_and_comments(quire, people):
+    """Issue 18, defect 3: a commenter's text is not editable, so the keys moved nothing and a
+    keyboard-only commenter could not select what to comment on."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Read and comment")
+    ada.invite(doc_id, bea, "commenter")
+    ada.open(doc_id)
+    write(ada)
+    bea.open(doc_id)
+    bea.expect_text(TEXT)
+    page, keys = bea.page, bea.page.keyboard
+    for _ in range(40):  # Tab to the text, as a keyboard user does
+        keys.press("Tab")
+        if page.evaluate("document.activeElement === window.quire.editor.view.dom"):
+            break
+    else:
+        raise AssertionError("the text is not in the Tab order for a commenter")
+    expect(page.locator(".reader-caret")).to_have_count(1)  # where the keys start from
+    keys.press("Control+Home")
+    keys.press("Control+ArrowRight")  # past "The"
+    for _ in range(len(" quick brown")):
+        keys.press("Shift+ArrowRight")
+    keys.press("Control+Alt+m")
+    composer = page.get_by_role("dialog", name="New comment")
+    expect(composer).to_be_visible()
+    composer.get_by_role("textbox", name="Your comment").type("Which fox?", delay=5)
+    keys.press("Control+Enter")
+    expect(composer).to_be_hidden()
+    assert [(t["anchor_text"], t["messages"][0]["body"]) for t in threads(bea, doc_id)] == [
+        (" quick brown", "Which fox?")]
+    assert ada.content(doc_id)["text"].strip() == TEXT  # and the text is as it was

@@ -12,6 +12,7 @@ import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
 import { LineKeys } from './line-keys.js'
+import { ReaderKeys } from './reader-keys.js'
 import { cleanPastedHtml } from './paste.js'
 import { selectionFromPage } from './selection-sync.js'
 import { textMentions } from './text-mentions.js'
@@ -88,6 +89,7 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     quireKeys({ onLink, onComment }),
     Find,
     LineKeys,
+    ReaderKeys,
     CleanPaste,
     selectionFromPage(doc),
     textMentions(docId, canShare),

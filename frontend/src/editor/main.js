@@ -21,6 +21,7 @@ import { caretOnBlankClicks, startInTitleIfNew } from './clicks.js'
 import { mountPresence } from './presence.js'
 import { revealFromAddress } from './reveal.js'
 import { canCommentAs, canEditAs, cachedRole, rememberRole, roleBanner } from './roles.js'
+import { catchUpSelection } from './selection-sync.js'
 import { DocSession } from './session.js'
 import { mountShare } from './share.js'
 import { createSaveStatus } from './status.js'
@@ -90,6 +91,7 @@ function main () {
         'aria-multiline': 'true',
         role: 'textbox',
         spellcheck: 'true',
+        tabindex: '0', // readers too reach the text with Tab and select with the keys (reader-keys.js)
       },
     },
   })
@@ -340,6 +342,7 @@ function main () {
     if (editor.isEditable || !mayComment() || !(event.ctrlKey || event.metaKey) || !event.altKey || event.code !== 'KeyM') return
     if (/** @type {HTMLElement} */ (event.target).closest('input, textarea, select')) return
     event.preventDefault()
+    catchUpSelection(editor.view) // the keys just moved the page's selection (reader-keys.js)
     commentsUi?.startComment()
   })
 
