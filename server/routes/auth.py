@@ -20,7 +20,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from server.access import Principal, PrincipalDep, UserDep, resolve
@@ -388,14 +388,23 @@ async def _form_principal(request: Request) -> Principal:
                                    session_id=request.session.get("sid"), token=None)
 
 
-@router.post("/account/password", include_in_schema=False)
-async def change_password_form(request: Request, current_password: Field_, new_password: Field_,
-                               csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
+async def account_form(request: Request, csrf_token_: str) -> Principal | Response:
+    """Who posts a form of the account page, or where to send them instead: back to the page
+    (a form without this session's CSRF token) or to sign in."""
     if not csrf_matches(request.session.get("csrf"), csrf_token_):
         return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
     principal = await _form_principal(request)
     if principal.user is None:
         return login_redirect(request)
+    return principal
+
+
+@router.post("/account/password", include_in_schema=False)
+async def change_password_form(request: Request, current_password: Field_, new_password: Field_,
+                               csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
+    principal = await account_form(request, csrf_token_)
+    if isinstance(principal, Response) or principal.user is None:
+        return principal
     try:
         await change_password(request, principal, current_password, new_password)
     except HTTPException as exc:

@@ -9,12 +9,12 @@ import asyncio
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from server.mailer import valid_unsubscribe
-from server.routes.auth import _form_principal, account_page_response, login_redirect
-from server.security import csrf_matches, valid_email
+from server.routes.auth import account_form, account_page_response
+from server.security import valid_email
 from storage import notifications
 from storage.accounts import get_user
 
@@ -26,11 +26,9 @@ FormText = Annotated[str, Form(max_length=300)]
 async def email_settings_form(request: Request, email: FormText = "",
                               email_notifications: FormText = "all",
                               csrf_token_: Annotated[str, Form(alias="csrf_token")] = ""):
-    if not csrf_matches(request.session.get("csrf"), csrf_token_):
-        return RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
-    principal = await _form_principal(request)
-    if principal.user is None:
-        return login_redirect(request)
+    principal = await account_form(request, csrf_token_)
+    if isinstance(principal, Response) or principal.user is None:
+        return principal
     address = email.strip() or None
     if address and not valid_email(address):
         return account_page_response(request, principal.user, code=422,

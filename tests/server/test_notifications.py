@@ -37,6 +37,16 @@ async def inbox(server, token: str) -> dict:
         return r.json()
 
 
+def thread_data(thread_id: str, author: dict, body: str, quote: str, at: int = 1) -> Map:
+    """A comment thread as a browser writes it (crdt/COMMENTS.md), with its first message."""
+    return Map({
+        "id": thread_id, "createdAt": at, "author": author, "quote": quote,
+        "resolved": False, "resolvedAt": None, "resolvedBy": None,
+        "messages": Array([Map({"id": f"{thread_id}-1", "author": author, "body": body,
+                                "createdAt": at, "editedAt": None, "deleted": False})]),
+    })
+
+
 async def settle(server) -> None:
     await server.app.state.notifier.flush()
 
@@ -166,12 +176,7 @@ async def test_a_mention_written_over_the_wire_is_read_from_the_document(server)
         comments = client.doc.get("comments", type=Map)
         me = {"id": bea_id, "name": "Bea", "username": "bea", "color": "#2255aa"}
         with client.doc.transaction():
-            comments["t1"] = Map({
-                "id": "t1", "createdAt": 1, "author": me, "quote": "Edge nodes",
-                "resolved": False, "resolvedAt": None, "resolvedBy": None,
-                "messages": Array([Map({"id": "m1", "author": me, "body": "@cid please look",
-                                        "createdAt": 1, "editedAt": None, "deleted": False})]),
-            })
+            comments["t1"] = thread_data("t1", me, "@cid please look", "Edge nodes")
         for _ in range(250):  # invitation + mention
             await settle(server)
             if (await inbox(server, cid))["unread"] == 2:
@@ -185,12 +190,7 @@ async def test_a_mention_written_over_the_wire_is_read_from_the_document(server)
                                                  username="tester")).id,
                   "name": "Tester", "username": "tester", "color": "#2255aa"}
         with client.doc.transaction():
-            comments["t2"] = Map({
-                "id": "t2", "createdAt": 2, "author": forged, "quote": "Edge nodes",
-                "resolved": False, "resolvedAt": None, "resolvedBy": None,
-                "messages": Array([Map({"id": "m2", "author": forged, "body": "@cid forged",
-                                        "createdAt": 2, "editedAt": None, "deleted": False})]),
-            })
+            comments["t2"] = thread_data("t2", forged, "@cid forged", "Edge nodes", at=2)
         for _ in range(250):  # refused: the server says so (y-protocols' permission denied)
             if any(m[0] == 2 for m in client.received):
                 break
@@ -388,12 +388,7 @@ async def test_an_assignment_over_the_wire_is_judged_and_notified(server):
     try:
         comments = client.doc.get("comments", type=Map)
         with client.doc.transaction():
-            comments["mine"] = Map({
-                "id": "mine", "createdAt": 1, "author": who("bea"), "quote": "Wire",
-                "resolved": False, "resolvedAt": None, "resolvedBy": None,
-                "messages": Array([Map({"id": "b1", "author": who("bea"), "body": "Mine",
-                                        "createdAt": 1, "editedAt": None, "deleted": False})]),
-            })
+            comments["mine"] = thread_data("mine", who("bea"), "Mine", "Wire")
         comments["mine"]["assignee"] = who("cid")  # her own thread: allowed
         for _ in range(100):
             await settle(server)
