@@ -80,3 +80,25 @@ def test_on_a_phone_the_title_and_the_shared_badge_show_whole(quire, people):
     assert name.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && el.getBoundingClientRect().right <= innerWidth")
     expect(row.locator(".doc-shared")).to_be_visible()
     expect(row.locator(".doc-shared")).to_have_text("Shared with you · can comment")
+
+
+def test_sort_and_shared_with_me(quire, people):
+    """Issue 18, item 12: sort by last edited, title or date created, and show only the documents
+    shared with you; the choice is kept when the page is opened again."""
+    ada, bea = people("Ada"), people("Bea")
+    for title in ("beta notes", "Alpha plan"):
+        ada.new_doc(title)
+    bea.new_doc("Bea's draft", editors=(ada,))
+    page = ada.page
+    page.goto("/")
+    rows = page.locator("#doc-list .doc-title")
+    expect(rows).to_have_text(["Bea's draft", "Alpha plan", "beta notes"])  # last edited first
+    page.get_by_label("Sort by").select_option(label="Title")
+    expect(rows).to_have_text(["Alpha plan", "Bea's draft", "beta notes"])
+    page.get_by_label("Show").select_option(label="Shared with me")
+    expect(rows).to_have_text(["Bea's draft"])
+    page.reload()
+    expect(page.get_by_label("Show")).to_have_value("shared")
+    expect(rows).to_have_text(["Bea's draft"])
+    page.get_by_label("Show").select_option(label="Mine")
+    expect(rows).to_have_text(["Alpha plan", "beta notes"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -48,18 +48,32 @@ def all_document_ids(engine: Engine) -> list[str]:
         return list(session.exec(select(Document.id).order_by(col(Document.created_at))).all())
 
 
+SORTS = ("edited", "title", "created")
+
+
 def list_documents(
     engine: Engine, *, q: str | None = None, limit: int = 50, offset: int = 0,
-    visible_to: str | None = None,
+    visible_to: str | None = None, sort: str = "edited", whose: str = "all",
 ) -> tuple[list[Document], int]:
-    """Newest edited first; `q` matches titles case-insensitively; `visible_to` keeps the
-    documents that user owns or was invited to. Returns (page, total)."""
+    """`sort`: newest edited first ("edited"), by title ("title", case-insensitive) or newest
+    created first ("created"); `q` matches titles case-insensitively; `visible_to` keeps the
+    documents that user owns or was invited to, and of those `whose` "mine" the ones they own,
+    "shared" the ones shared with them. Returns (page, total)."""
     from storage.shares import visible_document_ids_clause
 
+    order = {
+        "edited": [col(Document.updated_at).desc()],
+        "title": [func.lower(col(Document.title))],
+        "created": [col(Document.created_at).desc()],
+    }[sort]
     with Session(engine) as session:
         where = []
         if visible_to is not None:
             where.append(visible_document_ids_clause(visible_to))
+            if whose == "mine":
+                where.append(col(Document.owner_id) == visible_to)
+            elif whose == "shared":
+                where.append(or_(col(Document.owner_id).is_(None), col(Document.owner_id) != visible_to))
         if q:
             escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where.append(col(Document.title).ilike(f"%{escaped}%", escape="\\"))
@@ -67,7 +81,7 @@ def list_documents(
         rows = session.exec(
             select(Document)
             .where(*where)
-            .order_by(col(Document.updated_at).desc(), col(Document.id))
+            .order_by(*order, col(Document.id))
             .offset(offset)
             .limit(limit)
         ).all()

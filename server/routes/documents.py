@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pycrdt import Doc
@@ -89,10 +90,14 @@ async def list_documents(
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=200),
     offset: int = Query(default=0, ge=0),
+    sort: Literal["edited", "title", "created"] = "edited",
+    whose: Literal["all", "mine", "shared"] = "all",
 ):
-    """The documents you own or were invited to, newest edited first."""
+    """The documents you own or were invited to: newest edited first, by title or newest
+    created first (`sort`); all, yours only, or only those shared with you (`whose`)."""
     docs, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
-                                          offset=offset, visible_to=user.id if user else None)
+                                          offset=offset, visible_to=user.id if user else None,
+                                          sort=sort, whose=whose)
     items = [public(d, rooms, "owner" if user is None or d.owner_id == user.id else "invited")
              for d in docs]
     invited = [doc.id for item, doc in zip(items, docs, strict=True) if item.role == "invited"]

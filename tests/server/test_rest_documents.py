@@ -119,3 +119,34 @@ async def test_a_document_that_cannot_be_opened_now_answers_503_not_500(server):
             assert response.status_code == 503, (path, response.text)
             assert response.headers["retry-after"] == "1"
             assert "shutting down" in response.json()["detail"]
+
+
+async def test_documents_sorted_and_filtered_by_whose(server):
+    """The dashboard's sort (last edited, title, created) and "Shared with me" filter."""
+    import asyncio as _asyncio
+
+    from tests.conftest import make_account
+
+    ids = {}
+    for title in ("beta", "Alpha", "gamma"):
+        ids[title] = await server.new_doc(title)
+        await _asyncio.sleep(0.01)
+    _, other_token = await _asyncio.to_thread(make_account, server.engine, "other")
+    async with server.client(other_token) as client:
+        theirs = (await client.post("/api/docs", json={"title": "Delta (theirs)"})).json()["id"]
+        r = await client.post(f"/api/docs/{theirs}/shares", json={"username": server.username,
+                                                                  "role": "viewer"})
+        assert r.status_code == 201
+    async with server.client() as client:
+        async def titles(**params) -> list[str]:
+            r = await client.get("/api/docs", params=params)
+            assert r.status_code == 200, r.text
+            return [d["title"] for d in r.json()["items"]]
+
+        assert await titles(sort="title") == ["Alpha", "beta", "Delta (theirs)", "gamma"]
+        assert await titles(sort="created") == ["Delta (theirs)", "gamma", "Alpha", "beta"]
+        assert await titles(whose="shared") == ["Delta (theirs)"]
+        assert sorted(await titles(whose="mine")) == ["Alpha", "beta", "gamma"]
+        assert await titles(whose="shared", q="alp") == []
+        for bad in ({"sort": "owner"}, {"whose": "everyone"}):
+            assert (await client.get("/api/docs", params=bad)).status_code == 422

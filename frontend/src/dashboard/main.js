@@ -22,6 +22,21 @@ const confirmDialog = /** @type {HTMLDialogElement} */ (byId('confirm-delete'))
 const hitsSection = byId('search-hits')
 const hitsList = byId('hit-list')
 const askSearch = latestSearch()
+const sortSelect = /** @type {HTMLSelectElement} */ (byId('doc-sort'))
+const whoseSelect = /** @type {HTMLSelectElement} */ (byId('doc-whose'))
+// the choice is remembered on this device, as in every file list
+const VIEW_KEY = 'quire.dashboardView'
+try {
+  const saved = JSON.parse(localStorage.getItem(VIEW_KEY) || '{}')
+  if (['edited', 'title', 'created'].includes(saved.sort)) sortSelect.value = saved.sort
+  if (['all', 'mine', 'shared'].includes(saved.whose)) whoseSelect.value = saved.whose
+} catch { /* no storage: the defaults */ }
+for (const select of [sortSelect, whoseSelect]) {
+  select.addEventListener('change', () => {
+    try { localStorage.setItem(VIEW_KEY, JSON.stringify({ sort: sortSelect.value, whose: whoseSelect.value })) } catch { /* not kept */ }
+    load()
+  })
+}
 
 /** @type {import('../shared/api.js').Doc[]} */
 let docs = []
@@ -40,7 +55,13 @@ function say (text, kind = 'info') {
 async function load ({ append = false } = {}) {
   const seq = ++loadSeq
   try {
-    const page = await listDocs({ q: query, limit: PAGE, offset: append ? docs.length : 0 })
+    const page = await listDocs({
+      q: query,
+      limit: PAGE,
+      offset: append ? docs.length : 0,
+      sort: /** @type {'edited'|'title'|'created'} */ (sortSelect.value),
+      whose: /** @type {'all'|'mine'|'shared'} */ (whoseSelect.value),
+    })
     if (seq !== loadSeq) return // a newer search answered first
     docs = append ? docs.concat(page.items) : page.items
     total = page.total
@@ -64,7 +85,8 @@ function render () {
     empty.hidden = !hitsSection.hidden
     const newButton = /** @type {HTMLElement} */ (empty.querySelector('button'))
     newButton.hidden = Boolean(query)
-    byId('empty-title').textContent = query ? `No documents match “${query}”` : 'No documents yet'
+    const shared = whoseSelect.value === 'shared'
+    byId('empty-title').textContent = query ? `No documents match “${query}”` : shared ? 'Nothing is shared with you yet' : 'No documents yet'
     byId('empty-text').textContent = query
       ? 'Try another word, or clear the search.'
       : 'Create one with “New document”, or bring in an existing text with “Import Markdown”. Share its link and write together.'

@@ -74,9 +74,12 @@ function json (data) {
  * @typedef {{id: string, title: string, created_at: string, updated_at: string, online: number, role?: Role}} Doc
  */
 
-/** @param {{q?: string, limit?: number, offset?: number}} [query] @returns {Promise<{items: Doc[], total: number}>} */
-export function listDocs ({ q = '', limit = 50, offset = 0 } = {}) {
-  const params = new URLSearchParams({ limit: String(limit), offset: String(offset) })
+/**
+ * @param {{q?: string, limit?: number, offset?: number, sort?: 'edited'|'title'|'created', whose?: 'all'|'mine'|'shared'}} [query]
+ * @returns {Promise<{items: Doc[], total: number}>}
+ */
+export function listDocs ({ q = '', limit = 50, offset = 0, sort = 'edited', whose = 'all' } = {}) {
+  const params = new URLSearchParams({ limit: String(limit), offset: String(offset), sort, whose })
   if (q) params.set('q', q)
   return request(`/api/docs?${params}`)
 }
