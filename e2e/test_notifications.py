@@ -86,6 +86,53 @@ def test_a_mention_in_a_comment_rings_the_bell_live_and_opens_the_thread(quire, 
     expect(bell(bea)).to_have_accessible_name("Notifications")
 
 
+def test_the_inbox_works_from_the_keyboard_and_mark_all_read_clears_the_bell(quire, people):
+    ada, bea = people("Ada"), people("Bea")
+    ada.invite(ada.new_doc("Proposal"), bea, "commenter")
+    bea.page.goto("/")
+    expect(bell(bea)).to_have_accessible_name("Notifications, 1 unread")
+    expect(bell(bea).locator(".bell-count")).to_have_text("1")
+    inbox = bea.page.get_by_role("dialog", name="Notifications")
+    items = inbox.locator(".inbox-item")
+
+    bell(bea).focus()
+    bea.page.keyboard.press("Enter")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Unread: Ada shared “Proposal” with you")
+    expect(items.first).to_be_focused()
+    # one arriving while the inbox is open joins the list; the focus stays on what it was on
+    ada.invite(ada.new_doc("Budget"), bea, "editor")
+    expect(bell(bea)).to_have_accessible_name("Notifications, 2 unread")
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_be_focused()
+    expect(items.nth(1)).to_contain_text("“Proposal”")
+
+    bea.page.keyboard.press("Shift+Tab")
+    bea.page.keyboard.press("Shift+Tab")
+    expect(inbox.get_by_role("button", name="Mark all read")).to_be_focused()
+    bea.page.keyboard.press("Enter")
+    expect(bell(bea)).to_have_accessible_name("Notifications")
+    expect(bell(bea).locator(".bell-count")).to_be_hidden()
+    expect(inbox.get_by_role("button", name="Mark all read")).to_be_disabled()
+    expect(items.first).to_be_focused()  # not lost with the button it was on
+    expect(inbox.locator("[data-unread=true]")).to_have_count(0)
+    bea.page.keyboard.press("Escape")
+    expect(inbox).to_be_hidden()
+    expect(bell(bea)).to_be_focused()
+
+    # Tab past the last one closes it; a click outside closes it too
+    bea.page.keyboard.press("Enter")
+    expect(items.first).to_be_focused()
+    bea.page.keyboard.press("Tab")
+    bea.page.keyboard.press("Tab")
+    expect(inbox).to_be_hidden()
+    bell(bea).click()
+    expect(inbox).to_be_visible()
+    bea.page.get_by_role("heading", name="Documents", exact=True).click()
+    expect(inbox).to_be_hidden()
+    assert bea.api("GET", "/api/notifications").json()["unread"] == 0
+
+
 def test_assigned_comments_are_listed_and_marked_done_by_the_assignee(quire, people):
     ada, bea = people("Ada"), people("Bea")
     doc_id = ada.new_doc("Budget")

@@ -2,7 +2,8 @@
 // from /api/notifications/stream, which EventSource reopens by itself after a drop), and the
 // inbox it opens: who did what where, quoting the passage and the message; opening one marks it
 // read and goes to the document at its thread. Keyboard: Enter/Space on the bell opens, Escape
-// closes and returns to the bell, Tab moves through the list.
+// closes and returns to the bell, Tab moves through the list (and out of it closes the inbox).
+// The focus stays where it was when the list is redrawn (a new notification, all marked read).
 import { listNotifications, markNotificationsRead } from './api.js'
 import { h } from './dom.js'
 import { fullTime, parseServerTime, relativeTime } from './time.js'
@@ -53,7 +54,7 @@ export function mountNotifications () {
   /** @param {import('./api.js').Notice} n */
   function item (n) {
     const when = parseServerTime(n.created_at)
-    const link = h('a', { class: 'inbox-item', href: n.url, dataset: { unread: String(!n.read) } },
+    const link = h('a', { class: 'inbox-item', href: n.url, dataset: { id: String(n.id), unread: String(!n.read) } },
       n.read ? null : h('span', { class: 'visually-hidden' }, 'Unread: '),
       h('span', { class: 'inbox-what' }, what(n)),
       n.kind !== 'share' && n.quote ? h('span', { class: 'inbox-quote' }, `“${n.quote}”`) : null,
@@ -68,7 +69,26 @@ export function mountNotifications () {
     return h('li', {}, link)
   }
 
+  /** Where the focus was inside the inbox (a notification's id, or another element), if it was. */
+  function focusedInside () {
+    const el = document.activeElement
+    if (!(el instanceof HTMLElement) || !inbox.contains(el)) return null
+    return el.dataset.id ?? el
+  }
+
+  /** Put the focus back after the list was redrawn: the same notification, or the nearest thing. */
+  function refocus (/** @type {string | HTMLElement} */ was) {
+    if (typeof was !== 'string' && was.isConnected && !(was instanceof HTMLButtonElement && was.disabled)) {
+      was.focus()
+      return
+    }
+    const same = typeof was === 'string' ? list.querySelector(`.inbox-item[data-id="${CSS.escape(was)}"]`) : null
+    const target = /** @type {HTMLElement} */ (same ?? inbox.querySelector('.inbox-item') ?? (allRead.disabled ? inbox : allRead))
+    target.focus()
+  }
+
   async function refresh () {
+    const was = focusedInside()
     list.setAttribute('aria-busy', 'true')
     try {
       const page = await listNotifications()
@@ -80,6 +100,7 @@ export function mountNotifications () {
       list.replaceChildren(h('li', { class: 'inbox-empty' }, `Could not load notifications: ${/** @type {Error} */ (err).message}`))
     } finally {
       list.setAttribute('aria-busy', 'false')
+      if (was !== null && !inbox.hidden) refocus(was)
     }
   }
 
@@ -99,11 +120,11 @@ export function mountNotifications () {
   }
 
   bell.addEventListener('click', () => { if (inbox.hidden) open(); else close() })
+  inbox.tabIndex = -1 // the place the focus goes when nothing in it can take it
   allRead.addEventListener('click', async () => {
     try {
       setCount((await markNotificationsRead('all')).unread)
-      await refresh()
-      allRead.focus()
+      await refresh() // the button is disabled now: the focus moves to the first notification
     } catch { /* the count stays as the server last said */ }
   })
   inbox.addEventListener('keydown', (event) => {
@@ -111,6 +132,10 @@ export function mountNotifications () {
       event.stopPropagation()
       close()
     }
+  })
+  inbox.addEventListener('focusout', (event) => {
+    const to = /** @type {Node | null} */ (event.relatedTarget)
+    if (to && !inbox.contains(to) && !bell.contains(to)) close(false) // Tab went on past it
   })
   document.addEventListener('mousedown', (event) => {
     const target = /** @type {Node} */ (event.target)
