@@ -144,13 +144,14 @@ class Webhooks:
         error: str | None = None
         try:
             await asyncio.to_thread(check_url, hook.url, allow_private=self.allow_private)
-            response = await client.post(hook.url, content=body, headers={
+            # the status is all we need: the receiver's body is never read (it could be endless)
+            async with client.stream("POST", hook.url, content=body, headers={
                 "Content-Type": "application/json",
                 "X-Quire-Event": delivery.event,
                 "X-Quire-Delivery": str(delivery.id),
                 "X-Quire-Signature": sign(hook.secret, body),
-            })
-            status = response.status_code
+            }) as response:
+                status = response.status_code
             if not 200 <= status < 300:
                 error = f"the receiver answered {status}"
         except BadUrl as exc:
