@@ -279,3 +279,34 @@ class Assignment(SQLModel, table=True):
     user_id: str = Field(sa_column=Column(String(64), index=True, nullable=False))
     quote: str = Field(default="", sa_column=Column(String(500), nullable=False))
     assigned_by: str = Field(default="", sa_column=Column(String(100), nullable=False))
+
+
+class Blob(SQLModel, table=True):
+    """An uploaded image's bytes, named by their SHA-256 (content-addressed: the same picture
+    uploaded twice, to one document or several, is stored once). Already cleaned: re-encoded
+    by Pillow without its metadata (storage/images.py)."""
+
+    sha256: str = Field(sa_column=Column(String(64), primary_key=True))
+    mime: str = Field(sa_column=Column(String(32), nullable=False))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    width: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    height: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentImage(SQLModel, table=True):
+    """An image a document may show: only people who can read `doc_id` are served `sha256`
+    under it."""
+
+    __tablename__ = "document_image"
+
+    doc_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    sha256: str = Field(
+        sa_column=Column(String(64), ForeignKey("blob.sha256"), primary_key=True, index=True)
+    )
+    created_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
