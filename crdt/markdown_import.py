@@ -13,8 +13,9 @@ included; null attrs omitted):
 * ``codeBlock{language?}`` holding one text node without marks
 * ``table``/``tableRow``/``tableHeader``/``tableCell{colspan, rowspan, align?}``; each cell
   holds a paragraph
-* ``image{src, alt?, title?}`` as a *block* node (Tiptap's default): an image inside a
-  paragraph splits the paragraph around it
+* ``image{src, alt?, title?}`` as an *inline* node (the editor's Image is inline): where the
+  Markdown has it, in a paragraph, heading or table cell; a picture on its own line is a
+  paragraph holding only the image
 * marks ``bold``, ``italic``, ``strike``, ``code``, ``underline``, ``link{href, target,
   rel, class, title}`` (Tiptap's link defaults)
 
@@ -441,8 +442,7 @@ class _Builder:
             prefix = {"type": "text", "text": self.footnote_prefix}
             node["content"].insert(0, prefix)
             self.footnote_prefix = None
-        for part in _split_images(node):
-            self._append(part)
+        self._append(node)
 
     def _close_container(self) -> None:
         node = self.stack.pop()
@@ -473,38 +473,6 @@ def _code_block(tok: Token) -> Node:
     if text:
         node["content"].append({"type": "text", "text": text})
     return node
-
-
-def _split_images(node: Node) -> list[Node]:
-    """Tiptap's image is a block node: lift images out of a textblock."""
-    if not any(child["type"] == "image" for child in node["content"]):
-        return [node]
-    parts: list[Node] = []
-    current: list[Node] = []
-
-    def flush() -> None:
-        # the whitespace that separated text from an image goes with the split
-        if current and current[0]["type"] == "text" and parts and parts[-1]["type"] == "image":
-            current[0] = {**current[0], "text": current[0]["text"].lstrip()}
-        if current and current[-1]["type"] == "text":
-            current[-1] = {**current[-1], "text": current[-1]["text"].rstrip()}
-        current[:] = [c for c in current if c["type"] != "text" or c["text"]]
-        if any(c["type"] != "text" or c["text"].strip() for c in current):
-            part = {k: v for k, v in node.items() if k != "content"}
-            part["content"] = list(current)
-            if parts and node["type"] == "heading":
-                part = {"type": "paragraph", "content": part["content"]}
-            parts.append(part)
-        current.clear()
-
-    for child in node["content"]:
-        if child["type"] == "image":
-            flush()
-            parts.append(child)
-        else:
-            current.append(child)
-    flush()
-    return parts
 
 
 def _split_task_runs(node: Node) -> list[Node]:

@@ -131,9 +131,12 @@ def test_link_destination_kept_as_written() -> None:
     assert paragraph[0]["marks"][0]["attrs"]["href"] == "https://ex.com/a b?q=ä"
 
 
-def test_images_are_block_nodes() -> None:
-    assert _blocks('![alt *text*](p.png "T")') == [
-        {"type": "image", "attrs": {"alt": "alt text", "src": "p.png", "title": "T"}}
+def test_images_are_inline_nodes_where_the_markdown_has_them() -> None:
+    image = {"type": "image", "attrs": {"alt": "alt text", "src": "p.png", "title": "T"}}
+    assert _blocks('![alt *text*](p.png "T")') == [{"type": "paragraph", "content": [image]}]
+    assert _blocks('# The ![alt *text*](p.png "T") logo') == [
+        {"type": "heading", "attrs": {"level": 1},
+         "content": [{"type": "text", "text": "The "}, image, {"type": "text", "text": " logo"}]}
     ]
 
 

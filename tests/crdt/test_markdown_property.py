@@ -108,7 +108,7 @@ def textblock(draw: st.DrawFn) -> Node:
         title = draw(TITLE)
         if title:
             attrs["title"] = title
-        return {"type": "image", "attrs": attrs}
+        return paragraph([{"type": "image", "attrs": attrs}])
     return {"type": "horizontalRule"}
 
 
@@ -196,6 +196,11 @@ def semantic(node: Node) -> Any:
         for child in content:
             if child["type"] == "hardBreak":
                 chars.append(("\n", frozenset()))
+                continue
+            if child["type"] == "image":
+                attrs = child["attrs"]
+                chars.append((("image", attrs["src"], attrs.get("alt") or "",
+                               attrs.get("title") or ""), frozenset()))
                 continue
             keys = set()
             for mark in child.get("marks", []):
