@@ -31,6 +31,7 @@ from server.routes import (
     comments,
     documents,
     email,
+    images,
     markdown,
     notifications,
     ops,
@@ -257,6 +258,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(comments.router)
     app.include_router(markdown.router)
+    app.include_router(images.router)
     app.include_router(versions_routes.router)
     app.include_router(search.router)
     app.include_router(notifications.router)

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     # SQLite: how long a write waits for a lock before it fails (and clients resync later)
     db_busy_timeout_ms: int = 5000
     max_import_bytes: int = 5 * 1024 * 1024
+    # images (server/images.py): per upload, decoded pixels, per document; a .zip import of
+    # Markdown + images and a .zip export are bounded too
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_images_per_document: int = 1000
+    max_import_zip_bytes: int = 50 * 1024 * 1024
+    max_zip_entries: int = 2000
+    max_export_zip_bytes: int = 256 * 1024 * 1024
     log_level: str = "info"
     # accounts and sharing: every route and the WebSocket check the caller's role; switch off
     # only for a private single-user instance (then everyone is the owner of everything)

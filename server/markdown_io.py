@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pycrdt import Doc
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from crdt import comments
 from crdt.budget import Deadline
 from crdt.gate import stored_state
+from crdt.images import rewrite_sources
 from crdt.markdown import export_markdown, import_markdown
 from crdt.meta import get_title, set_title
 from storage import documents as store_docs
@@ -84,10 +86,14 @@ def render(doc: Doc, record: Document, *, footnotes: bool, frontmatter: bool,
 
 
 def render_state(state: bytes, record: Document, *, footnotes: bool, frontmatter: bool,
-                 authors: list[str], deadline: Deadline | None = None) -> str:
-    """`render` of a document given as its encoded state (a private copy: thread-safe)."""
+                 authors: list[str], deadline: Deadline | None = None,
+                 image_src: Callable[[str], str | None] | None = None) -> str:
+    """`render` of a document given as its encoded state (a private copy: thread-safe), each
+    image's source first replaced by `image_src(src)` where that is not None."""
     doc = Doc()
     doc.apply_update(state)
+    if image_src is not None:
+        rewrite_sources(doc, image_src)
     return render(doc, record, footnotes=footnotes, frontmatter=frontmatter, authors=authors,
                   deadline=deadline)
 
@@ -157,7 +163,8 @@ class TooComplex(ValueError):
 
 
 def convert_markdown(text: str, *, title: str, deadline: Deadline | None = None,
-                     max_nodes: int | None = None) -> bytes:
+                     max_nodes: int | None = None,
+                     image_src: Callable[[str], str | None] | None = None) -> bytes:
     """The first update of a new document holding the parse of `text` (no storage).
 
     Raises `BudgetExceeded` once `deadline` has passed and `TooManyNodes` past `max_nodes`."""
@@ -165,22 +172,25 @@ def convert_markdown(text: str, *, title: str, deadline: Deadline | None = None,
     with doc.transaction():
         set_title(doc, title)
         import_markdown(text, doc, deadline=deadline, max_nodes=max_nodes)
+        if image_src is not None:
+            rewrite_sources(doc, image_src)
     return doc.get_update()
 
 
 def convert_import(text: str, *, title: str | None, fallback: str,
-                   deadline: Deadline | None = None,
-                   max_nodes: int | None = None) -> tuple[str, bytes]:
+                   deadline: Deadline | None = None, max_nodes: int | None = None,
+                   image_src: Callable[[str], str | None] | None = None) -> tuple[str, bytes]:
     """(title, first update) for an upload: `title`, else one found in `text` (see
     `title_from`), and the parse (see `convert_markdown`)."""
     name = title or title_from(text, fallback)
-    return name, convert_markdown(text, title=name, deadline=deadline, max_nodes=max_nodes)
+    return name, convert_markdown(text, title=name, deadline=deadline, max_nodes=max_nodes,
+                                  image_src=image_src)
 
 
-def store_import(engine: Engine, update: bytes, *, title: str,
-                 owner_id: str | None = None) -> Document:
+def store_import(engine: Engine, update: bytes, *, title: str, owner_id: str | None = None,
+                 doc_id: str | None = None) -> Document:
     """Create the document record and store `update` as its first update."""
-    record = store_docs.create_document(engine, title=title, owner_id=owner_id)
+    record = store_docs.create_document(engine, title=title, owner_id=owner_id, doc_id=doc_id)
     append_updates(engine, [(record.id, update)])
     return record
 
