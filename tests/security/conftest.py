@@ -188,7 +188,8 @@ class SecureQuire:
     def client(self, role: str | None = "owner", **kwargs) -> httpx.AsyncClient:
         """An HTTP client as `role` (None: anonymous)."""
         headers = self.cast[role].headers if role is not None else {}
-        return httpx.AsyncClient(base_url=self.http, headers=headers, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.AsyncClient(base_url=self.http, headers=headers, **kwargs)
 
     # ---- documents -------------------------------------------------------------------------
 
