@@ -20,9 +20,10 @@ import { textMentions } from './text-mentions.js'
 /**
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
  * Mod-Shift-S stays too), Mod-K for the link dialog and Mod-Alt-M for a comment.
- * @param {{onLink: () => void, onComment: () => void}} handlers
+ * Mod-Alt-Y describes the selected image (alt text and caption).
+ * @param {{onLink: () => void, onComment: () => void, onDescribeImage: () => void}} handlers
  */
-function quireKeys ({ onLink, onComment }) {
+function quireKeys ({ onLink, onComment, onDescribeImage }) {
   return Extension.create({
     name: 'quireKeys',
     addKeyboardShortcuts () {
@@ -34,6 +35,10 @@ function quireKeys ({ onLink, onComment }) {
         },
         'Mod-Alt-m': () => {
           onComment()
+          return true
+        },
+        'Mod-Alt-y': () => {
+          onDescribeImage()
           return true
         },
       }
@@ -60,10 +65,11 @@ const Find = Extension.create({
  * @param {{
  *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
  *   onLink: () => void, onComment: () => void, onCommentClick: (threadId: string | null) => void,
- *   docId: string, canShare: () => boolean,
+ *   docId: string, canShare: () => boolean, figures: import('@tiptap/core').AnyExtension[],
+ *   onDescribeImage: () => void,
  * }} options
  */
-export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId, canShare }) {
+export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId, canShare, figures, onDescribeImage }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
@@ -86,12 +92,13 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     Placeholder.configure({ placeholder: 'Start writing…' }),
     Collaboration.configure({ document: doc }),
     CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
-    quireKeys({ onLink, onComment }),
+    quireKeys({ onLink, onComment, onDescribeImage }),
     Find,
     LineKeys,
     ReaderKeys,
     CleanPaste,
     selectionFromPage(doc),
     textMentions(docId, canShare),
+    ...figures,
   ]
 }

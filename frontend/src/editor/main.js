@@ -9,6 +9,8 @@ import { mountNotifications } from '../shared/notifications.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
+import { createFigureUi } from './figure-dialog.js'
+import { figureExtensions } from './figures.js'
 import { mountComments } from './comments/index.js'
 import { setMentionPeople } from './comments/mention-picker.js'
 import { mountFind } from './find.js'
@@ -68,6 +70,26 @@ function main () {
 
   /** @type {{open: () => void} | null} */
   let linkUi = null
+  /** @type {{pick: () => void, describe: () => void} | null} */
+  let figureUi = null
+  const uploadStatus = byId('upload-status')
+  let problemShown = 0
+  const figures = figureExtensions({
+    docId,
+    onStatus: (message) => {
+      if (!message && Date.now() < problemShown) return // a problem stays readable a while
+      uploadStatus.classList.remove('is-error')
+      uploadStatus.textContent = message
+      uploadStatus.hidden = !message
+    },
+    onError: (message) => {
+      problemShown = Date.now() + 8000
+      uploadStatus.classList.add('is-error')
+      uploadStatus.textContent = message
+      uploadStatus.hidden = false
+      setTimeout(() => { if (Date.now() >= problemShown) uploadStatus.hidden = true }, 8100)
+    },
+  })
   /** @type {ReturnType<typeof mountComments> | null} */
   let commentsUi = null
   const editor = new Editor({
@@ -83,6 +105,8 @@ function main () {
       onLink: () => linkUi?.open(),
       onComment: () => commentsUi?.startComment(),
       onCommentClick: (threadId) => commentsUi?.clicked(threadId),
+      figures: figures.extensions,
+      onDescribeImage: () => figureUi?.describe(),
     }),
     editorProps: {
       attributes: {
@@ -97,11 +121,14 @@ function main () {
   })
   performance.mark('quire:editor-ready')
   linkUi = createLinkUi(editor)
+  figureUi = createFigureUi(editor, figures.insertFiles)
 
   const toolbar = mountToolbar(byId('toolbar'), editor, {
     openLink: () => linkUi?.open(),
     comment: () => commentsUi?.startComment(),
     canComment: mayComment,
+    pickImage: () => figureUi?.pick(),
+    describeImage: () => figureUi?.describe(),
   })
   const titleInput = /** @type {HTMLInputElement} */ (byId('doc-title'))
   // The title is one value (Y.Map "meta"): set before this copy has the server's, it could lose

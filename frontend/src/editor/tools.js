@@ -15,7 +15,7 @@
  * @param {{openLink: () => void, comment?: () => void}} hooks
  * @returns {Tool[][]} groups of tools, in toolbar order
  */
-export function toolGroups ({ openLink, comment = () => {} }) {
+export function toolGroups ({ openLink, comment = () => {}, pickImage = () => {}, describeImage = () => {} }) {
   const chain = (/** @type {Editor} */ e) => e.chain().focus()
   return [
     [
@@ -40,6 +40,10 @@ export function toolGroups ({ openLink, comment = () => {} }) {
       { id: 'codeBlock', label: 'Code block', icon: 'square-code', keys: 'Mod-Alt-c', run: (e) => chain(e).toggleCodeBlock().run(), active: (e) => e.isActive('codeBlock') },
       { id: 'table', label: 'Insert table', icon: 'table', run: insertTable, active: (e) => e.isActive('table'), enabled: (e) => e.can().insertTable({ rows: 3, cols: 3 }) },
       { id: 'horizontalRule', label: 'Divider line', icon: 'minus', run: (e) => chain(e).setHorizontalRule().run() },
+    ],
+    [
+      { id: 'image', label: 'Insert image', icon: 'image', run: () => pickImage() },
+      { id: 'imageDescription', label: 'Image alt text and caption', icon: 'pencil', keys: 'Mod-Alt-y', run: () => describeImage(), enabled: (e) => e.isActive('image') },
     ],
     [
       // badge: the number of open threads (comments/index.js keeps it current)

@@ -225,3 +225,14 @@ export function listNotifications () {
 export function markNotificationsRead (which) {
   return request('/api/notifications/read', { method: 'POST', ...json(which === 'all' ? { all: true } : { ids: which }) })
 }
+
+/**
+ * Upload a picture for a document (editors): the server cleans it and answers its URL.
+ * @param {string} docId @param {Blob} file
+ * @returns {Promise<{url: string, sha256: string, mime: string, width: number, height: number, size: number}>}
+ */
+export function uploadImage (docId, file) {
+  const form = new FormData()
+  form.append('file', file, /** @type {File} */ (file).name || 'picture')
+  return request(`/api/docs/${encodeURIComponent(docId)}/images`, { method: 'POST', body: form })
+}
