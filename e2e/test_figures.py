@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import zipfile
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -196,3 +197,24 @@ def test_a_file_that_is_not_a_picture_is_refused_with_a_message(quire, people, t
     ada.page.keyboard.type(" Still typing.", delay=20)
     bea.expect_text("Unchanged text. Still typing.")
     assert server_images(ada, doc_id) == []
+
+
+def test_a_markdown_and_images_zip_imports_from_the_dashboard(quire, people, tmp_path):
+    ada = people("Ada")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("paper/README.md", "# Edge paper\n\nThe map ![Map](images/map.png) "
+                         "shows the nodes.\n")
+        archive.writestr("paper/images/map.png", png_bytes(90, 60, (240, 160, 0)))
+    bundle = tmp_path / "edge-paper.zip"
+    bundle.write_bytes(out.getvalue())
+    ada.page.goto("/")
+    with ada.page.expect_file_chooser() as chooser:
+        ada.page.get_by_role("button", name="Import Markdown").first.click()
+    chooser.value.set_files(str(bundle))
+    ada.page.wait_for_url("**/d/*")
+    ada.page.locator("#editor .ProseMirror").wait_for()
+    figure = ada.editor.locator("h1 + p .figure img")
+    expect(figure).to_have_attribute("alt", "Map")
+    eventually(lambda: loaded(ada.page))
+    ada.expect_text("Edge paper\nThe map  shows the nodes.")
