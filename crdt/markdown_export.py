@@ -235,7 +235,9 @@ class _Renderer:
     def list_block(self, node: Node, depth: int, alt: bool) -> list[str]:
         kind = node["type"]
         items = node.get("content") or []
-        tight = all(_tight_item(item) for item in items)
+        # loose when the Markdown it came from was (a blank line between items) or it must be
+        tight = ((node.get("attrs") or {}).get("spacing") != "loose"
+                 and all(_tight_item(item) for item in items))
         start = min(max(_int((node.get("attrs") or {}).get("start"), 1), 0), 999_999_999)
         bullet = "*" if alt else "-"
         delim = ")" if alt else "."
@@ -380,7 +382,7 @@ class _Renderer:
             attrs = mark.get("attrs") or {}
             if name == "code":
                 code = True
-            elif name in ("bold", "italic", "strike", "underline"):
+            elif name in ("bold", "italic", "strike", "underline", "subscript", "superscript"):
                 keys.add((name,))
             elif name == "link":
                 href = str(attrs.get("href") or "")

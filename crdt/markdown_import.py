@@ -32,9 +32,11 @@ the stack and loses no text).
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_block import StateBlock, html_block
@@ -44,6 +46,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from . import markdown_rules
 from .budget import Deadline
+from .markdown_html import MARK_TAGS, html_blocks, img_attrs, tag_attr
 
 Node = dict[str, Any]
 
@@ -58,22 +61,17 @@ LINK_DEFAULTS: dict[str, Any] = {
 }
 
 #: Stable order of marks in JSON output (link first, as ProseMirror ranks it).
-MARK_ORDER = ("link", "bold", "italic", "strike", "code", "underline")
+MARK_ORDER = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript")
 
-_HTML_MARK_TAGS = {
-    "strong": "bold",
-    "b": "bold",
-    "em": "italic",
-    "i": "italic",
-    "del": "strike",
-    "s": "strike",
-    "u": "underline",
-    "ins": "underline",
-}
-_HTML_TAG_RE = re.compile(r"^<(/?)([A-Za-z]+)\s*>$")
+#: Inline HTML tags read as marks when they come in matched pairs (crdt/markdown_html.py).
+_HTML_MARK_TAGS = MARK_TAGS
+_HTML_TAG_RE = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^>]*)?/?>$", re.S)
 _HTML_BR_RE = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _HTML_BRS_RE = re.compile(r"^(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
 _ALIGN_RE = re.compile(r"text-align:\s*(left|right|center)")
+_DETAILS_OPEN_RE = re.compile(
+    r"^\s*<details\b[^>]*>\s*(?:<summary\b[^>]*>(.*?)</summary>)?\s*$", re.I | re.S)
+_DETAILS_CLOSE_RE = re.compile(r"^\s*</details\s*>\s*$", re.I)
 _TASK_ONLY_RE = re.compile(r"^\[([ xX])\]$")
 _FRONT_MATTER_LINE_RE = re.compile(r"^(?:[A-Za-z_][\w-]*\s*:.*|\s+\S.*|#.*)$")
 
@@ -223,6 +221,7 @@ def inline_nodes(children: list[Token]) -> list[Node]:
     """Turn markdown-it inline tokens into ProseMirror inline nodes with marks."""
     counts: dict[str, int] = {}
     links: list[Node] = []
+    html_links: list[bool] = []  # <a> tags open in this paragraph: did each open a link?
     html_pairs = _html_mark_pairs(children)
     out: list[Node] = []
     # text of each text node in `out`, joined at the end (`+=` on a dict value copies the
@@ -279,15 +278,38 @@ def inline_nodes(children: list[Token]) -> list[Node]:
                 attrs["alt"] = alt
             if tok.attrs.get("title"):
                 attrs["title"] = str(tok.attrs["title"])
+            if links:  # a linked image (a badge): the editor keeps the link on the image
+                attrs["href"] = links[-1]["attrs"]["href"]
             out.append({"type": "image", "attrs": attrs})
         elif kind == "html_inline":
+            content = tok.content
+            tag = _HTML_TAG_RE.match(content)
+            name = tag.group(2).lower() if tag else ""
             if i in html_pairs:
-                name, delta = html_pairs[i]
-                counts[name] = counts.get(name, 0) + delta
-            elif _HTML_BR_RE.match(tok.content):
+                mark, delta = html_pairs[i]
+                counts[mark] = counts.get(mark, 0) + delta
+            elif _HTML_BR_RE.match(content):
                 out.append({"type": "hardBreak"})
-            else:
-                add_text(tok.content)
+            elif name == "img" and not tag.group(1):  # type: ignore[union-attr]
+                image = img_attrs(content, validate_link)
+                if image is not None:
+                    if links:
+                        image["href"] = links[-1]["attrs"]["href"]
+                    out.append({"type": "image", "attrs": image})
+            elif name == "a" and not tag.group(1):  # type: ignore[union-attr]
+                href = (tag_attr(content, "href") or "").strip()
+                if href and validate_link(href):
+                    links.append(link_mark(href, tag_attr(content, "title")))
+                    html_links.append(True)
+                else:
+                    html_links.append(False)
+            elif name == "a":
+                if html_links and html_links.pop() and links:
+                    links.pop()
+            elif tag is None and not content.startswith("<!--"):
+                # a processing instruction, a declaration, CDATA: its text, sanitised
+                add_text(html.unescape(nh3.clean(content, tags=set())))
+            # comments and any other tag: dropped (the text between tags stays)
         elif kind == "footnote_ref":
             label = tok.meta.get("label") or str(tok.meta.get("id", 0) + 1)
             add_text(f"[^{label}]")
@@ -349,11 +371,16 @@ class _Builder:
                 self._close_textblock()
                 self._close_container()
             elif kind.endswith("_close") and kind[:-6] + "_open" in _CONTAINERS:
+                self._close_details()  # a <details> left open inside this container ends here
                 self._close_container()
             elif kind in _TEXTBLOCKS:
                 node = {"type": _TEXTBLOCKS[kind], "content": []}
                 if kind == "heading_open":
                     node["attrs"] = {"level": int(tok.tag[1:])}
+                elif not tok.hidden and self.stack[-1]["type"] in ("listItem", "taskItem") \
+                        and len(self.stack) > 2:
+                    # a paragraph markdown-it shows as <p> inside an item: the list is loose
+                    self.stack[-2].setdefault("attrs", {})["spacing"] = "loose"
                 self.stack.append(node)
             elif kind in ("paragraph_close", "heading_close"):
                 self._close_textblock()
@@ -364,7 +391,7 @@ class _Builder:
             elif kind == "hr":
                 self._append({"type": "horizontalRule"})
             elif kind == "html_block":
-                self._append_literal(tok.content.rstrip("\n"))
+                self._html_block(tok.content)
             elif kind == "footnote_open":
                 label = tok.meta.get("label") or str(tok.meta.get("id", 0) + 1)
                 self.footnote_prefix = f"[^{label}]: "
@@ -373,6 +400,7 @@ class _Builder:
                     self._append_literal(self.footnote_prefix.rstrip())
                 self.footnote_prefix = None
             # thead/tbody/footnote_block open/close: structure only
+        self._close_details()
         return self.root["content"]
 
     # -- helpers
@@ -424,6 +452,26 @@ class _Builder:
     def _append(self, node: Node) -> None:
         self.stack[-1]["content"].append(node)
 
+    def _html_block(self, html: str) -> None:
+        """Raw HTML: a safe subset as nodes (crdt/markdown_html.py), comments dropped. A
+        ``<details>`` whose body is Markdown arrives in pieces (the opening tag, the Markdown,
+        ``</details>``): the pieces open and close a quote around what lies between."""
+        opening = _DETAILS_OPEN_RE.match(html)
+        if opening and "</details" not in html.lower():
+            quote: Node = {"type": "blockquote", "content": [], "html": "details"}
+            summary = opening.group(1)
+            if summary is not None:
+                quote["content"].extend(html_blocks(f"<summary>{summary}</summary>",
+                                                    link_ok=validate_link, link_mark=link_mark))
+            self.stack.append(quote)
+            return
+        if _DETAILS_CLOSE_RE.match(html):
+            if self.stack[-1].get("html") == "details":
+                self._close_container()
+            return
+        for node in html_blocks(html, link_ok=validate_link, link_mark=link_mark):
+            self._append(node)
+
     def _append_literal(self, text: str) -> None:
         content: list[Node] = []
         for n, line in enumerate(text.split("\n")):
@@ -444,8 +492,17 @@ class _Builder:
             self.footnote_prefix = None
         self._append(node)
 
+    def _close_details(self) -> None:
+        while len(self.stack) > 1 and self.stack[-1].get("html") == "details":
+            self._close_container()
+
     def _close_container(self) -> None:
         node = self.stack.pop()
+        node.pop("html", None)
+        if (node.get("attrs") or {}).get("spacing") == "loose" and _loose_anyway(node):
+            del node["attrs"]["spacing"]  # implied by the items: one form for one list
+            if not node["attrs"]:
+                del node["attrs"]
         kind = node["type"]
         content = node["content"]
         if kind in ("listItem", "taskItem") and (not content or content[0]["type"] != "paragraph"):
@@ -475,6 +532,14 @@ def _code_block(tok: Token) -> Node:
     return node
 
 
+def _loose_anyway(node: Node) -> bool:
+    """Would the exporter write this list loose without being told (an item holds more than
+    a paragraph and lists)?"""
+    from .markdown_export import _tight_item
+
+    return not all(_tight_item(item) for item in node.get("content") or [])
+
+
 def _split_task_runs(node: Node) -> list[Node]:
     """A Tiptap list holds either listItems or taskItems: split mixed GFM lists."""
     runs: list[Node] = []
@@ -484,4 +549,6 @@ def _split_task_runs(node: Node) -> list[Node]:
             runs[-1]["content"].append(item)
         else:
             runs.append({"type": kind, "content": [item]})
+            if node.get("attrs"):
+                runs[-1]["attrs"] = dict(node["attrs"])
     return runs or [node]

@@ -18,9 +18,15 @@ from .markdown_import import parse_inline
 MarkKey = tuple[str, ...]
 
 DELIMITED = frozenset({"bold", "italic", "strike"})
-_MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4}
+# which of two marks covering the same run opens first: formatting outside a link, as people
+# write it (``**[Live demo](…)**``)
+_MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4, "subscript": 5,
+              "superscript": 6}
 _MARKDOWN_DELIMS = {"bold": "**", "italic": "*", "strike": "~~"}
-_HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u"}
+_HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u",
+              "subscript": "sub", "superscript": "sup"}
+#: marks with no Markdown syntax: written as HTML tags (the importer reads them back)
+HTML_ONLY = frozenset({"underline", "subscript", "superscript"})
 _ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 _ORDERED_START_RE = re.compile(r"^(\d{1,9})([.)])")
 _BACKTICKS_RE = re.compile(r"`+")
@@ -115,11 +121,23 @@ def link_title(title: str | None) -> str:
     return f' "{escaped}"'
 
 
-def image_markdown(attrs: dict[str, Any]) -> str:
+def image_markdown(attrs: dict[str, Any], *, in_link: bool = False) -> str:
+    """``![alt](src "title")``; a linked image (``href``) inside ``[…](href)`` unless it already
+    sits inside a link."""
     alt = escape_text(str(attrs.get("alt") or ""))
     src = str(attrs.get("src") or "")
     title = attrs.get("title")
-    return f"![{alt}]({link_destination(src)}{link_title(str(title) if title else None)})"
+    image = f"![{alt}]({link_destination(src)}{link_title(str(title) if title else None)})"
+    href = None if in_link else image_href(attrs)
+    return f"[{image}]({link_destination(href)})" if href is not None else image
+
+
+def image_href(attrs: dict[str, Any]) -> str | None:
+    """Where a linked image points (an acceptable destination), else None."""
+    from .markdown_import import validate_link
+
+    href = attrs.get("href")
+    return href if isinstance(href, str) and href and validate_link(href) else None
 
 
 # --------------------------------------------------------------------------- inline rendering
@@ -159,14 +177,14 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     def opener(key: MarkKey) -> str:
         if key[0] == "link":
             return "["
-        if html or key[0] == "underline":
+        if html or key[0] in HTML_ONLY:
             return f"<{_HTML_TAGS[key[0]]}>"
         return _MARKDOWN_DELIMS[key[0]]
 
     def closer(key: MarkKey) -> str:
         if key[0] == "link":
             return f"]({link_destination(key[1])}{link_title(key[2])})"
-        if html or key[0] == "underline":
+        if html or key[0] in HTML_ONLY:
             return f"</{_HTML_TAGS[key[0]]}>"
         return _MARKDOWN_DELIMS[key[0]]
 
@@ -201,7 +219,17 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
                 out.append("<br>")
                 line_empty = False
         elif item.kind == "image":
-            out.append(image_markdown(item.attrs))
+            href = image_href(item.attrs) if not any(k[0] == "link" for k in stack) else None
+            if href is None:
+                out.append(image_markdown(item.attrs, in_link=True))
+            else:  # a row of images with one link (badges) stays one link
+                same = [j for j in (i - 1, i + 1) if 0 <= j < len(items)
+                        and items[j].kind == "image" and image_href(items[j].attrs) == href
+                        and items[j].marks == item.marks]
+                opens = i - 1 not in same
+                closes = i + 1 not in same
+                out.append(("[" if opens else "") + image_markdown(item.attrs, in_link=True)
+                           + (f"]({link_destination(href)})" if closes else ""))
             line_empty = False
         elif item.kind == "raw":
             out.append(item.text)

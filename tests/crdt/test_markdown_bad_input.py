@@ -40,26 +40,43 @@ def _texts(node: dict) -> str:
     return "".join(out)
 
 
-def test_raw_html_block_stays_literal_text() -> None:
-    src = '<script>alert("x")</script>\n\n<div onclick="evil()">\n*hi*\n</div>\n'
+def test_raw_html_blocks_are_sanitised_into_nodes() -> None:
+    """Raw HTML (issue 18, item 10): nh3 removes scripts, handlers and comments; what is
+    left of a safe subset becomes nodes, the text of other tags stays as text."""
+    src = ('<script>alert("x")</script>\n\n<!-- a note for maintainers -->\n\n'
+           '<div onclick="evil()">\n*hi* <span style="x">there</span>\n</div>\n\n'
+           '<p align="center"><a href="javascript:alert(1)"><img src="logo.png" '
+           'onerror="alert(2)" alt="Logo"></a></p>\n')
     doc = _import(src)
-    assert [block["type"] for block in doc["content"]] == ["paragraph", "paragraph"]
-    assert _texts(doc) == '<script>alert("x")</script><div onclick="evil()">*hi*</div>'
+    assert doc["content"] == [
+        {"type": "paragraph", "content": [{"type": "text", "text": "*hi* there"}]},
+        {"type": "paragraph", "content": [{"type": "image",
+                                            "attrs": {"src": "logo.png", "alt": "Logo"}}]},
+    ]
     exported = export_markdown(_doc_from(src))
-    assert "\\<script>" in exported and "\\<div" in exported
+    assert "script" not in exported and "alert" not in exported and "note" not in exported
     assert _import(exported) == doc
 
 
-def test_inline_html_stays_text_except_whitelisted_marks() -> None:
-    doc = _import('a <img src=x onerror="alert(1)"> <u>under</u> <span>s</span> <em>e</em><br>b')
+def test_inline_html_becomes_marks_images_and_links_or_plain_text() -> None:
+    doc = _import('a <img src=x onerror="alert(1)"> <u>under</u> <span>s</span> <em>e</em><br>b '
+                  '<!-- hidden --><kbd>Ctrl</kbd> H<sub>2</sub>O x<sup>2</sup> '
+                  '<a href="https://ex.com" onclick="y()">site</a> <a href="javascript:z()">no</a>')
     paragraph = doc["content"][0]["content"]
-    assert paragraph[0] == {"type": "text", "text": 'a <img src=x onerror="alert(1)"> '}
+    assert paragraph[0] == {"type": "text", "text": "a "}
+    assert paragraph[1] == {"type": "image", "attrs": {"src": "x"}}
     assert {"type": "text", "text": "under", "marks": [{"type": "underline"}]} in paragraph
-    assert {"type": "text", "text": " <span>s</span> "} in paragraph
+    assert {"type": "text", "text": " s "} in paragraph
     assert {"type": "text", "text": "e", "marks": [{"type": "italic"}]} in paragraph
     assert {"type": "hardBreak"} in paragraph
-    # an unmatched formatting tag is just text
-    assert _texts(_import("<u>open only")) == "<u>open only"
+    assert {"type": "text", "text": "Ctrl", "marks": [{"type": "code"}]} in paragraph
+    assert {"type": "text", "text": "2", "marks": [{"type": "subscript"}]} in paragraph
+    assert {"type": "text", "text": "2", "marks": [{"type": "superscript"}]} in paragraph
+    site = next(n for n in paragraph if n.get("text") == "site")
+    assert site["marks"][0]["attrs"]["href"] == "https://ex.com"
+    assert "hidden" not in str(doc) and "javascript" not in str(doc) and "onclick" not in str(doc)
+    # an unmatched formatting tag is dropped, its text kept
+    assert _texts(_import("<u>open only")) == "open only"
 
 
 def test_dangerous_link_destinations_stay_text() -> None:

@@ -6,6 +6,8 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret'
 import { TaskItem, TaskList } from '@tiptap/extension-list'
 import { TableKit } from '@tiptap/extension-table'
 import { CharacterCount, Placeholder } from '@tiptap/extensions'
+import Subscript from '@tiptap/extension-subscript'
+import Superscript from '@tiptap/extension-superscript'
 import { search } from 'prosemirror-search'
 import { Plugin } from '@tiptap/pm/state'
 import { renderCaret, renderSelection } from './carets.js'
@@ -53,6 +55,26 @@ const CleanPaste = Extension.create({
   },
 })
 
+/**
+ * A list's spacing: "loose" when the Markdown it came from had blank lines between its items
+ * (an export writes them again); new lists are tight.
+ */
+const ListSpacing = Extension.create({
+  name: 'listSpacing',
+  addGlobalAttributes () {
+    return [{
+      types: ['bulletList', 'orderedList', 'taskList'],
+      attributes: {
+        spacing: {
+          default: null,
+          parseHTML: (el) => el.getAttribute('data-spacing') === 'loose' ? 'loose' : null,
+          renderHTML: (attrs) => attrs.spacing === 'loose' ? { 'data-spacing': 'loose' } : {},
+        },
+      },
+    }]
+  },
+})
+
 /** prosemirror-search's plugin: holds the find bar's query and highlights its matches. */
 const Find = Extension.create({
   name: 'find',
@@ -85,6 +107,9 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     }),
     TaskList,
     TaskItem.configure({ nested: true }),
+    ListSpacing,
+    Subscript,
+    Superscript,
     TableKit.configure({ table: { resizable: false } }),
     CommentMark,
     CommentAnchors.configure({ onClick: onCommentClick }),

@@ -2,6 +2,7 @@
 // image's alt text and caption (Mod-Alt-Y, the toolbar, or a double-click on the picture).
 import { h } from '../shared/dom.js'
 import { IMAGE_TYPES, selectedImage } from './figures.js'
+import { normalizeHref } from './link.js'
 
 /**
  * @param {import('@tiptap/core').Editor} editor
@@ -13,9 +14,13 @@ export function createFigureUi (editor, insertFiles) {
   }))
   const altInput = /** @type {HTMLInputElement} */ (h('input', { type: 'text', name: 'alt', maxlength: '500', autocomplete: 'off' }))
   const captionInput = /** @type {HTMLInputElement} */ (h('input', { type: 'text', name: 'caption', maxlength: '500', autocomplete: 'off' }))
+  const hrefInput = /** @type {HTMLInputElement} */ (h('input', { type: 'text', name: 'href', inputmode: 'url', maxlength: '2000', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://example.com' }))
+  const error = h('p', { class: 'field-error', role: 'alert' })
   const form = /** @type {HTMLFormElement} */ (h('form', { class: 'link-form figure-form', novalidate: true },
     h('label', { class: 'field' }, h('span', {}, 'Alt text (read aloud to people who cannot see it)'), altInput),
     h('label', { class: 'field' }, h('span', {}, 'Caption (shown under the picture)'), captionInput),
+    h('label', { class: 'field' }, h('span', {}, 'Link (optional)'), hrefInput),
+    error,
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply'),
       h('button', { type: 'button', class: 'btn btn-quiet', 'data-action': 'cancel' }, 'Cancel')),
@@ -39,6 +44,8 @@ export function createFigureUi (editor, insertFiles) {
     at = editor.state.selection.from
     altInput.value = node.attrs.alt || ''
     captionInput.value = node.attrs.title || ''
+    hrefInput.value = node.attrs.href || ''
+    error.textContent = ''
     dialog.hidden = false
     place()
     altInput.focus()
@@ -54,10 +61,17 @@ export function createFigureUi (editor, insertFiles) {
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     const node = at === null ? null : editor.state.doc.nodeAt(at)
+    const href = hrefInput.value.trim() ? normalizeHref(hrefInput.value) : null
+    if (hrefInput.value.trim() && !href) {
+      error.textContent = 'That link cannot be used. Try a web address like example.com.'
+      hrefInput.focus()
+      return
+    }
     if (at !== null && node?.type.name === 'image') {
       editor.chain().focus().setNodeSelection(at).updateAttributes('image', {
         alt: altInput.value.trim() || null,
         title: captionInput.value.trim() || null,
+        href,
       }).run()
     }
     close(false)

@@ -39,6 +39,12 @@ const Figure = Image.extend({
       // the width a person chose by dragging; the height follows the picture
       width: { default: null, parseHTML: (el) => Number(el.getAttribute('width')) || null },
       height: { default: null, parseHTML: () => null, renderHTML: () => ({}) },
+      // a linked image (a README's badge): where it points, kept for the export
+      href: {
+        default: null,
+        parseHTML: (el) => el.closest('a')?.getAttribute('href') || null,
+        renderHTML: (attrs) => attrs.href ? { 'data-href': attrs.href } : {},
+      },
     }
   },
 

@@ -1,0 +1,388 @@
+"""Raw HTML in imported Markdown (READMEs carry it): a safe subset becomes real nodes.
+
+An HTML block is first sanitised by nh3 (comments, scripts, styles, event handlers and unknown
+tags go; the text of unknown tags stays), then read by Python's HTML parser into the same
+ProseMirror JSON the Markdown importer makes:
+
+* ``<p>`` (any ``align``), ``<div>``, ``<center>`` -> paragraphs; ``<h1>``-``<h6>`` -> headings;
+  ``<pre>`` -> a code block; ``<hr>`` -> a divider; ``<br>`` -> a hard break
+* ``<img src alt title width>`` -> an inline image (inside ``<a href>``: a linked image)
+* ``<a href title>`` -> a link; ``<b>``/``<strong>``, ``<i>``/``<em>``, ``<u>``/``<ins>``,
+  ``<s>``/``<del>``/``<strike>``, ``<code>``/``<kbd>``/``<tt>``/``<samp>``, ``<sub>``, ``<sup>``
+  -> marks
+* ``<blockquote>`` and ``<details>`` -> a quote (a ``<summary>`` is its first, bold paragraph)
+* ``<ul>``/``<ol start>``/``<li>`` -> lists; ``<table>``/``<tr>``/``<th>``/``<td>`` -> a table;
+  ``<dl>``: each ``<dt>`` a bold paragraph, each ``<dd>`` a paragraph
+
+Links and images keep only destinations the Markdown importer accepts (no ``javascript:``).
+Everything is bounded by the block's size (the parser is linear; depth is capped).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import nh3
+
+Node = dict[str, Any]
+
+MAX_DEPTH = 40
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+MARK_TAGS = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "cite": "italic",
+    "u": "underline", "ins": "underline", "s": "strike", "del": "strike", "strike": "strike",
+    "code": "code", "kbd": "code", "tt": "code", "samp": "code",
+    "sub": "subscript", "sup": "superscript",
+}
+_TEXTBLOCK_TAGS = {"p", "center", "summary", "dt", "dd", "figcaption", "caption", *_HEADINGS}
+_SPACE = re.compile(r"[ \t\n\r\f]+")
+ALLOWED_TAGS = {
+    "a", "img", "br", "hr", "p", "div", "center", "span", "small", "big", "font", "abbr",
+    "dfn", "mark", "q", "var", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+    "details", "summary", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody",
+    "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "picture", *MARK_TAGS,
+}
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width"},
+               "ol": {"start"}, "th": {"align", "colspan", "rowspan"},
+               "td": {"align", "colspan", "rowspan"}}
+
+
+def sanitize(html: str) -> str:
+    """nh3 with the tags and attributes above; script/style/template content dropped."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=_ATTRIBUTES, strip_comments=True,
+                     clean_content_tags={"script", "style", "template", "textarea", "select"},
+                     link_rel=None, url_schemes={"http", "https", "mailto", "tel"})
+
+
+def html_blocks(html: str, *, link_ok, link_mark) -> list[Node]:
+    """The block nodes of an HTML fragment (see the module's docstring)."""
+    builder = _HtmlBuilder(link_ok, link_mark)
+    builder.feed(sanitize(html))
+    builder.close()
+    return builder.finish()
+
+
+def img_attrs(tag_html: str, link_ok) -> Node | None:
+    """The image attrs of one ``<img …>`` tag, or None (no acceptable `src`)."""
+    found: list[Node] = []
+
+    class _One(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img" and not found:
+                found.append(_image(dict(attrs), link_ok) or {})
+
+    parser = _One(convert_charrefs=True)
+    parser.feed(sanitize(tag_html))
+    parser.close()
+    return found[0] or None if found else None
+
+
+def tag_attr(tag_html: str, name: str) -> str | None:
+    """One attribute of the first tag in `tag_html` (sanitised), e.g. an ``<a>``'s href."""
+    found: list[str | None] = []
+
+    class _One(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if not found:
+                found.append(dict(attrs).get(name))
+
+    parser = _One(convert_charrefs=True)
+    parser.feed(tag_html[:4000])
+    parser.close()
+    return found[0] if found else None
+
+
+def _image(attrs: dict[str, str | None], link_ok) -> Node | None:
+    src = (attrs.get("src") or "").strip()
+    if not src or not link_ok(src):
+        return None
+    out: Node = {"src": src}
+    if attrs.get("alt"):
+        out["alt"] = attrs["alt"]
+    if attrs.get("title"):
+        out["title"] = attrs["title"]
+    width = (attrs.get("width") or "").strip().removesuffix("px")
+    if width.isdigit() and 0 < int(width) <= 10_000:
+        out["width"] = int(width)
+    return out
+
+
+class _HtmlBuilder(HTMLParser):
+    def __init__(self, link_ok, link_mark) -> None:
+        super().__init__(convert_charrefs=True)
+        self.link_ok = link_ok
+        self.link_mark = link_mark
+        self.root: Node = {"type": "doc", "content": []}
+        self.stack: list[tuple[str, Node | None]] = [("#root", self.root)]
+        self.block: Node | None = None  # the open text block
+        self.block_tag: str | None = None
+        self.marks: list[tuple[str, Node]] = []  # (tag, mark)
+        self.pre = 0
+        self.depth = 0
+
+    # ---- structure
+
+    def _container(self) -> Node:
+        for _tag, node in reversed(self.stack):
+            if node is not None:
+                return node
+        return self.root
+
+    def _flush(self) -> None:
+        block = self.block
+        self.block, self.block_tag = None, None
+        if block is None:
+            return
+        content = block["content"]
+        # white space at a block's edges is not shown
+        while content and content[0]["type"] == "text" and not content[0]["text"].strip(" "):
+            content.pop(0)
+        while content and content[-1]["type"] in ("text", "hardBreak") and (
+                content[-1]["type"] == "hardBreak" or not content[-1]["text"].strip(" ")):
+            content.pop()
+        if content and content[0]["type"] == "text":
+            content[0] = {**content[0], "text": content[0]["text"].lstrip(" ")}
+        if content and content[-1]["type"] == "text":
+            content[-1] = {**content[-1], "text": content[-1]["text"].rstrip(" ")}
+        if content or block["type"] == "codeBlock":
+            self._container()["content"].append(block)
+
+    def _open_block(self, kind: str, tag: str, attrs: Node | None = None) -> Node:
+        self._flush()
+        self.block = {"type": kind, "content": []}
+        if attrs:
+            self.block["attrs"] = attrs
+        self.block_tag = tag
+        return self.block
+
+    def _textblock(self) -> Node:
+        if self.block is None:
+            container = self._container()
+            if container["type"] in ("table", "tableRow", "bulletList", "orderedList"):
+                # text straight inside a table or list (stray): a cell or item of its own
+                return self._open_block("paragraph", "#implicit")
+            self._open_block("paragraph", "#implicit")
+        return self.block  # type: ignore[return-value]
+
+    def _push(self, tag: str, node: Node | None) -> None:
+        self._flush()
+        if node is not None:
+            self._container()["content"].append(node)
+        self.stack.append((tag, node))
+
+    def _pop(self, tag: str) -> None:
+        if not any(t == tag for t, _ in self.stack[1:]):
+            return
+        self._flush()
+        while len(self.stack) > 1:
+            t, node = self.stack.pop()
+            if node is not None:
+                _repair(node)
+            if t == tag:
+                break
+
+    # ---- parser events
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            return
+        if tag in MARK_TAGS:
+            self.marks.append((tag, {"type": MARK_TAGS[tag]}))
+        elif tag == "a":
+            href = (values.get("href") or "").strip()
+            if href and self.link_ok(href):
+                self.marks.append(("a", self.link_mark(href, values.get("title"))))
+            else:
+                self.marks.append(("a", {}))
+        elif tag == "img":
+            image = _image(values, self.link_ok)
+            if image is not None:
+                link = next((m for t, m in reversed(self.marks) if t == "a" and m), None)
+                if link is not None:
+                    image["href"] = link["attrs"]["href"]
+                self._textblock()["content"].append({"type": "image", "attrs": image})
+        elif tag == "br":
+            if self.block is not None:
+                self.block["content"].append({"type": "hardBreak"})
+        elif tag == "hr":
+            self._flush()
+            self._container()["content"].append({"type": "horizontalRule"})
+        elif tag == "pre":
+            self._open_block("codeBlock", "pre")
+            self.pre += 1
+        elif tag in _HEADINGS:
+            self._open_block("heading", tag, {"level": _HEADINGS[tag]})
+        elif tag in ("summary", "dt"):
+            self._open_block("paragraph", tag)
+            self.marks.append(("#" + tag, {"type": "bold"}))
+        elif tag in _TEXTBLOCK_TAGS:
+            self._open_block("paragraph", tag)
+        elif tag in ("blockquote", "details"):
+            self._push(tag, {"type": "blockquote", "content": []})
+        elif tag in ("ul", "ol"):
+            node: Node = {"type": "bulletList" if tag == "ul" else "orderedList", "content": []}
+            if tag == "ol":
+                start = (values.get("start") or "1").strip()
+                node["attrs"] = {"start": int(start) if start.isdigit() and len(start) < 9 else 1}
+            self._push(tag, node)
+        elif tag == "li":
+            self._pop_to_list()
+            self._push(tag, {"type": "listItem", "content": []})
+        elif tag == "table":
+            self._push(tag, {"type": "table", "content": []})
+        elif tag == "tr":
+            if self._in("table"):
+                self._pop_until("table")
+                self._push(tag, {"type": "tableRow", "content": []})
+        elif tag in ("td", "th"):
+            if self._in("tr"):
+                self._pop_until("tr")
+                attrs_: Node = {"colspan": 1, "rowspan": 1}
+                if values.get("align") in ("left", "right", "center"):
+                    attrs_["align"] = values["align"]
+                self._push(tag, {"type": "tableHeader" if tag == "th" else "tableCell",
+                                 "content": [], "attrs": attrs_})
+        else:  # div, dl, span, figure, thead…: structure only, their text stays
+            if tag in ("div", "dl", "figure", "thead", "tbody", "tfoot", "picture"):
+                self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in ("img", "br", "hr"):
+            self.handle_endtag(tag)
+        else:
+            self.depth -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("img", "br", "hr"):
+            self.depth = max(0, self.depth - 1)
+        if tag in MARK_TAGS or tag == "a":
+            for i in range(len(self.marks) - 1, -1, -1):
+                if self.marks[i][0] == tag:
+                    del self.marks[i]
+                    break
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+            self._flush()
+        elif tag in ("summary", "dt"):
+            self.marks = [m for m in self.marks if m[0] != "#" + tag]
+            self._flush()
+        elif tag in _TEXTBLOCK_TAGS:
+            if self.block_tag == tag:
+                self._flush()
+        elif tag in ("blockquote", "details", "ul", "ol", "li", "table", "tr", "td", "th"):
+            self._pop(tag)
+        elif tag in ("div", "dl", "figure"):
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not data:
+            return
+        if self.pre and self.block is not None and self.block["type"] == "codeBlock":
+            self._add_text(data, code_block=True)
+            return
+        text = _SPACE.sub(" ", data)
+        if self.block is None and not text.strip():
+            return
+        self._add_text(text)
+
+    def _add_text(self, text: str, code_block: bool = False) -> None:
+        block = self._textblock()
+        content = block["content"]
+        if code_block:
+            if content:
+                content[0]["text"] += text
+            else:
+                content.append({"type": "text", "text": text.removeprefix("\n")})
+            return
+        marks = _sorted_marks([m for _t, m in self.marks if m])
+        if content and content[-1]["type"] == "text" and content[-1].get("marks", []) == marks:
+            content[-1]["text"] += text
+            return
+        if content and content[-1]["type"] == "text" and content[-1]["text"].endswith(" ") \
+                and text.startswith(" "):
+            text = text[1:]
+        node: Node = {"type": "text", "text": text}
+        if marks:
+            node["marks"] = marks
+        if text:
+            content.append(node)
+
+    # ---- helpers
+
+    def _in(self, tag: str) -> bool:
+        return any(t == tag for t, _ in self.stack)
+
+    def _pop_until(self, tag: str) -> None:
+        self._flush()
+        while len(self.stack) > 1 and self.stack[-1][0] != tag:
+            _t, node = self.stack.pop()
+            if node is not None:
+                _repair(node)
+
+    def _pop_to_list(self) -> None:
+        if self._in("ul") or self._in("ol"):
+            while len(self.stack) > 1 and self.stack[-1][0] not in ("ul", "ol"):
+                _t, node = self.stack.pop()
+                if node is not None:
+                    _repair(node)
+        else:  # a stray <li>: a list of its own
+            self._push("ul", {"type": "bulletList", "content": []})
+
+    def finish(self) -> list[Node]:
+        self._flush()
+        while len(self.stack) > 1:
+            _t, node = self.stack.pop()
+            if node is not None:
+                _repair(node)
+        return [n for n in self.root["content"] if _keep(n)]
+
+
+_MARK_RANK = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript")
+
+
+def _sorted_marks(marks: list[Node]) -> list[Node]:
+    seen: dict[str, Node] = {}
+    for mark in marks:
+        seen.setdefault(mark["type"], mark)  # the innermost link wins below
+    links = [m for m in marks if m["type"] == "link"]
+    if links:
+        seen["link"] = links[-1]
+    if "code" in seen:  # a code span holds no other formatting but its link
+        seen = {k: v for k, v in seen.items() if k in ("code", "link")}
+    return sorted(seen.values(), key=lambda m: _MARK_RANK.index(m["type"])
+                  if m["type"] in _MARK_RANK else 99)
+
+
+def _keep(node: Node) -> bool:
+    return node["type"] in ("horizontalRule", "codeBlock") or bool(node.get("content"))
+
+
+def _repair(node: Node) -> None:
+    """Make a finished container valid for the editor's schema."""
+    kind = node["type"]
+    content = [c for c in node["content"] if _keep(c)]
+    if kind in ("bulletList", "orderedList"):
+        content = [c if c["type"] == "listItem" else {"type": "listItem", "content": [c]}
+                   for c in content]
+    elif kind == "listItem" or kind in ("tableCell", "tableHeader"):
+        if not content or content[0]["type"] != "paragraph":
+            content.insert(0, {"type": "paragraph", "content": []})
+        if kind != "listItem":
+            content = [c for c in content if c["type"] == "paragraph"] or content[:1]
+    elif kind == "tableRow":
+        content = [c for c in content if c["type"] in ("tableCell", "tableHeader")]
+    elif kind == "table":
+        content = [c for c in content if c["type"] == "tableRow" and c["content"]]
+        width = max((len(r["content"]) for r in content), default=0)
+        for row in content:  # a rectangle, as the editor's tables are
+            while len(row["content"]) < width:
+                row["content"].append({"type": "tableCell", "attrs": {"colspan": 1, "rowspan": 1},
+                                       "content": [{"type": "paragraph", "content": []}]})
+    elif kind == "blockquote" and not content:
+        content = []
+    node["content"] = content

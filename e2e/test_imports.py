@@ -1,0 +1,63 @@
+"""A real README imported as a person does it (issue 18, item 10): the dashboard's Import
+Markdown with a file carrying raw HTML; the editor shows its pictures, sub/superscripts, a
+details block as a quote and no HTML comments, and the export keeps a loose list loose."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+README = """<!-- markdownlint-disable MD033 -->
+<p align="center">
+  <a href="https://example.org/"><img src="/static/icons.svg" alt="Logo" width="64"></a>
+</p>
+
+# Water <sub>and</sub> energy
+
+H<sub>2</sub>O and E = mc<sup>2</sup>. Press <kbd>Ctrl</kbd>.
+
+<details>
+<summary>More</summary>
+
+Hidden **details** here.
+
+</details>
+
+- first point
+
+- second point
+
+#### A small heading
+"""
+
+
+def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
+    ada = people("Ada")
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    ada.page.goto("/")
+    with ada.page.expect_file_chooser() as chooser:
+        ada.page.get_by_role("button", name="Import Markdown").first.click()
+    chooser.value.set_files(str(readme))
+    ada.page.wait_for_url("**/d/*")
+    ada.page.locator("#editor .ProseMirror").wait_for()
+    editor = ada.editor
+    expect(editor.locator(".figure img")).to_have_attribute("alt", "Logo")
+    expect(editor.locator("h1 sub")).to_have_text("and")
+    expect(editor.locator("p sub")).to_have_text("2")
+    expect(editor.locator("p sup")).to_have_text("2")
+    expect(editor.locator("p code")).to_have_text("Ctrl")
+    expect(editor.locator("blockquote strong").first).to_have_text("More")
+    expect(editor.locator("blockquote")).to_contain_text("Hidden details here.")
+    expect(editor.locator("h4")).to_have_text("A small heading")
+    expect(editor).not_to_contain_text("markdownlint")
+    expect(editor).not_to_contain_text("<")
+    # the style picker names the small heading's level
+    editor.locator("h4").click()
+    expect(ada.page.get_by_label("Paragraph style")).to_have_value("h4")
+
+    doc_id = ada.page.url.rsplit("/", 1)[1].split("?")[0]
+    exported = ada.api("GET", f"/api/docs/{doc_id}/export.md").text()
+    assert "- first point\n\n- second point\n" in exported
+    assert "H<sub>2</sub>O and E = mc<sup>2</sup>" in exported
+    assert "[![Logo](/static/icons.svg)](https://example.org/)" in exported
+    assert "markdownlint" not in exported

@@ -1,0 +1,135 @@
+"""Real READMEs carry raw HTML (issue 18, item 10): comments are dropped, a safe subset becomes
+nodes, the rest is sanitised to its text; loose lists, linked images (badges) and sub/sup
+survive an import -> export; each shape is what the editor's schema takes."""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from pycrdt import Doc
+
+from crdt.markdown import export_markdown, fragment_to_json, import_markdown
+
+
+def _import(text: str) -> list[dict]:
+    doc = Doc()
+    import_markdown(text, doc)
+    return fragment_to_json(doc)["content"]
+
+
+def _round(text: str) -> str:
+    doc = Doc()
+    import_markdown(text, doc)
+    return export_markdown(doc)
+
+
+def _html(text: str) -> str:
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+
+
+def test_comments_are_dropped_not_shown_as_text():
+    blocks = _import("<!-- markdownlint-disable MD033 -->\n\n# Title <!-- inline note -->\n\n"
+                     "Text.\n")
+    assert blocks == [
+        {"type": "heading", "attrs": {"level": 1}, "content": [{"type": "text", "text": "Title "}]},
+        {"type": "paragraph", "content": [{"type": "text", "text": "Text."}]},
+    ]
+
+
+def test_a_centered_logo_and_badges_become_linked_images():
+    src = ('<p align="center">\n  <a href="https://www.attrs.org/">\n'
+           '    <img src="https://ex.com/logo.svg" width="35%" alt="attrs" />\n  </a>\n</p>\n\n'
+           "[![CI](https://ex.com/ci.svg)](https://ex.com/actions) "
+           "[![PyPI](https://ex.com/v.svg)](https://pypi.org/p)\n")
+    logo, badges = _import(src)
+    assert logo == {"type": "paragraph", "content": [{"type": "image", "attrs": {
+        "src": "https://ex.com/logo.svg", "alt": "attrs", "href": "https://www.attrs.org/"}}]}
+    assert [n["attrs"].get("href") for n in badges["content"] if n["type"] == "image"] == [
+        "https://ex.com/actions", "https://pypi.org/p"]
+    exported = _round(src)
+    assert exported.endswith("[![CI](https://ex.com/ci.svg)](https://ex.com/actions) "
+                             "[![PyPI](https://ex.com/v.svg)](https://pypi.org/p)\n")
+    assert "[![attrs](https://ex.com/logo.svg)](https://www.attrs.org/)" in exported
+
+
+def test_a_row_of_images_in_one_link_stays_one_link():
+    src = '<a href="https://ex.com"><img src="a.svg" alt="A"><img src="b.svg" alt="B"></a>\n'
+    assert _round(src) == "[![A](a.svg)![B](b.svg)](https://ex.com)\n"
+
+
+def test_details_become_a_quote_with_a_bold_summary_even_around_markdown():
+    src = ("<details>\n<summary>Or use <code>async def</code>...</summary>\n\n"
+           "If your code uses `await`:\n\n```python\nawait x()\n```\n\n</details>\n\nAfter.\n")
+    quote, after = _import(src)
+    assert quote["type"] == "blockquote"
+    summary, para, code = quote["content"]
+    assert summary["content"][0] == {"type": "text", "text": "Or use ",
+                                     "marks": [{"type": "bold"}]}
+    assert {"type": "text", "text": "async def", "marks": [{"type": "code"}]} in summary["content"]
+    assert para["content"][1] == {"type": "text", "text": "await", "marks": [{"type": "code"}]}
+    assert code["type"] == "codeBlock"
+    assert after == {"type": "paragraph", "content": [{"type": "text", "text": "After."}]}
+
+
+def test_an_html_table_becomes_a_table():
+    src = ("<table><tr><th>docs</th><td><a href='https://d.io'>latest</a></td></tr>"
+           "<tr><td>tests</td></tr></table>\n")
+    (table,) = _import(src)
+    assert table["type"] == "table"
+    rows = table["content"]
+    assert [c["type"] for c in rows[0]["content"]] == ["tableHeader", "tableCell"]
+    assert len(rows[1]["content"]) == 2  # made rectangular
+    assert rows[0]["content"][1]["content"][0]["content"][0]["marks"][0]["attrs"]["href"] \
+        == "https://d.io"
+
+
+def test_definition_lists_and_unknown_tags_keep_their_text():
+    src = ("<dl>\n<dt><code>clientID</code></dt>\n<dd>A unique <abbr title='identifier'>id"
+           "</abbr>.</dd>\n</dl>\n")
+    term, definition = _import(src)
+    assert term["content"] == [{"type": "text", "text": "clientID",
+                                "marks": [{"type": "code"}]}]
+    assert definition["content"] == [{"type": "text", "text": "A unique id."}]
+
+
+def test_hostile_html_leaves_only_text():
+    src = ('<div><script>alert(1)</script><style>p{}</style><iframe src="x"></iframe>'
+           '<img src="javascript:alert(2)"><a href="javascript:alert(3)">click</a>'
+           '<svg onload="alert(4)"><text>t</text></svg><form action="/x"><input value="v">'
+           "</form>ok</div>\n\n<p><img src=x onerror=alert(5)></p>\n")
+    blocks = _import(src)
+    text = str(blocks)
+    for bad in ("alert", "javascript", "script", "onerror", "iframe", "onload"):
+        assert bad not in text
+    assert blocks[0] == {"type": "paragraph", "content": [{"type": "text", "text": "clickok"}]}
+    assert blocks[1]["content"] == [{"type": "image", "attrs": {"src": "x"}}]
+
+
+def test_deep_or_endless_html_is_bounded():
+    deep = "<div>" * 5000 + "deep" + "</div>" * 5000
+    blocks = _import(deep + "\n")
+    assert blocks == [{"type": "paragraph", "content": [{"type": "text", "text": "deep"}]}]
+    nested = "<blockquote>" * 300 + "q" + "</blockquote>" * 300
+    assert "q" in str(_import(nested + "\n"))
+
+
+def test_loose_lists_stay_loose_and_tight_lists_tight():
+    loose = "- one\n\n- two\n\n  1. a\n  2. b\n"
+    assert _import(loose)[0]["attrs"] == {"spacing": "loose"}
+    assert _html(_round(loose)) == _html(loose)
+    tight = "- one\n- two\n"
+    assert "attrs" not in _import(tight)[0]
+    assert _round(tight) == tight
+
+
+def test_subscript_and_superscript_round_trip():
+    src = "H<sub>2</sub>O and E = mc<sup>2</sup>, keys <kbd>Ctrl</kbd>\n"
+    paragraph = _import(src)[0]["content"]
+    assert {"type": "text", "text": "2", "marks": [{"type": "subscript"}]} in paragraph
+    assert {"type": "text", "text": "2", "marks": [{"type": "superscript"}]} in paragraph
+    assert _round(src) == "H<sub>2</sub>O and E = mc<sup>2</sup>, keys `Ctrl`\n"
+
+
+def test_all_six_heading_levels_survive():
+    src = "".join(f"{'#' * n} Level {n}\n\n" for n in range(1, 7))
+    assert [b["attrs"]["level"] for b in _import(src)] == [1, 2, 3, 4, 5, 6]
+    assert _round(src) == src.rstrip("\n") + "\n"
