@@ -47,6 +47,8 @@ class Checked:
     decision: Decision
     update: bytes = b""  # what to apply (APPLY)
     reason: str = ""  # why (HOLD, REFUSE)
+    suggest: bool = False  # APPLY once it passes the suggestion check (a commenter's text)
+    misattributed: frozenset[str] = frozenset()  # suggestion ids to give their true author
 
 
 class Gate:
@@ -74,7 +76,8 @@ class Gate:
             return Checked(Decision.IGNORE)
         if verdict.drop:
             update = with_deletes(parsed, _subtract(parsed.deletes, verdict.drop))
-        return Checked(Decision.APPLY, update)
+        return Checked(Decision.APPLY, update, suggest=verdict.suggest,
+                       misattributed=frozenset(verdict.misattributed))
 
     def check_trusted(self, update: bytes) -> tuple[bytes | None, str]:
         """An update from another process (or a catch-up from storage): made safe for pycrdt

@@ -8,9 +8,13 @@ Roles:
   redundant format markers after remote edits. Those are dropped without a word.)
 - commenter: comment data, under the rules below, and the highlight marks of their own threads
   (formatting attributes `comment--<hash>` whose hash is y-tiptap's for `{threadId}` of an
-  existing thread they started, set to that mark or to null). Anything else — text, other
-  formatting, node attributes, the title, other roots, deleting anything but their own comment
-  data — is refused. Deleting other format markers (those clean-ups again) is left out of the
+  existing thread they started, set to that mark or to null). Text, formatting and deletions in
+  the text (accounts on) are suggestions: marked `suggest`, they are checked on a copy of the
+  document against crdt/suggestions.py's rules before anything is applied. Anything else —
+  new paragraphs or nodes, node attributes, the title, other roots, deleting anything but their
+  own comment data — is refused.
+- everyone: a suggestion mark (`suggestInsert`/`suggestDelete`) names its author: a commenter's
+  under another account is refused, an editor's is corrected after it is applied. Deleting other format markers (those clean-ups again) is left out of the
   update rather than refused.
 - editor, owner: anything outside comment data; comment data under the rules below.
 
@@ -40,7 +44,8 @@ from typing import Any
 from crdt.comment_ledger import COMMENTS, CommentLedger, Owned, item_value, person_id
 from crdt.comments import mark_key
 from crdt.structs import Place, Placed, Resolution
-from crdt.update_format import DOC, FORMAT, ID, TYPE, Y_ARRAY, Y_MAP
+from crdt.suggestions import KEYS as SUGGESTION_KEYS
+from crdt.update_format import DOC, FORMAT, ID, STRING, TYPE, Y_ARRAY, Y_MAP
 
 WRITE_ROLES = frozenset({"editor", "owner"})
 THREAD_STATE = frozenset({"resolved", "resolvedAt", "resolvedBy"})
@@ -59,10 +64,14 @@ class Refused(Exception):
 @dataclass(slots=True)
 class Verdict:
     """An update that may be applied, less `drop` (deletions to leave out); `silent` when
-    nothing is left of it (then it is ignored without telling anyone)."""
+    nothing is left of it (then it is ignored without telling anyone). `suggest`: a commenter's
+    change to the text, to be checked as suggestions on a copy (crdt/suggestions.py);
+    `misattributed`: ids of suggestions an editor made under another author (corrected)."""
 
     drop: list[tuple[int, int, int]] = field(default_factory=list)
     silent: bool = False
+    suggest: bool = False
+    misattributed: set[str] = field(default_factory=set)
 
 
 def judge(resolution: Resolution, data: bytes, *, role: str, who: str | None,
@@ -94,6 +103,8 @@ class _Judge:
         self.written: set[Place] = set()  # places that get a new value in this update
         self.gone: set[ID] = set()  # threads and messages this update deletes
         self._authored: set[ID] | None = None  # maps given an `author` by this update
+        self.suggest = False  # a commenter changes the text: check it as suggestions
+        self.misattributed: set[str] = set()
 
     def verdict(self) -> Verdict:
         outside: list[Placed] = []
@@ -106,8 +117,11 @@ class _Judge:
             if place.root == COMMENTS:
                 if self.enforce:
                     self._comment_item(item, place)
-            elif not self.writer:
-                outside.append(item)
+            else:
+                if item.struct.kind == FORMAT and item.struct.format_key in SUGGESTION_KEYS:
+                    self._suggestion_author(item)
+                if not self.writer:
+                    outside.append(item)
         for item in self.res.items:  # authors are checked once every new thread is known
             if item.place is not None and item.place.root == COMMENTS and self.enforce:
                 self._author_of_new(item, item.place)
@@ -129,25 +143,54 @@ class _Judge:
                 continue
             elif kind == FORMAT and isinstance(extra, str) and self._own_mark(extra):
                 continue
+            elif kind == FORMAT and extra in SUGGESTION_KEYS and self.enforce:
+                self.suggest = True  # withdrawing a suggestion: checked on a copy
             elif kind == FORMAT:
                 drop.append((client, clock, length))  # someone's clean-up: left out
+            elif place.root == "default" and self.enforce:
+                self.suggest = True  # withdrawing their own suggested text, or refused then
             else:
                 raise Refused("a commenter may only add comments: the update deletes "
                               + _what(place.root))
         silent = bool(drop) and not self.res.items and not self.res.new_deletes and len(
             drop) == len(deletes)
-        return Verdict(drop, silent)
+        return Verdict(drop, silent, self.suggest, self.misattributed)
+
+    def _suggestion_author(self, item: Placed) -> None:
+        """A suggestion is made in its author's name: a commenter's under another is refused,
+        an editor's is corrected after it is applied."""
+        if not self.enforce:
+            return
+        try:
+            value = json.loads(item.struct.value or "null")
+        except ValueError:
+            raise Refused("a suggestion mark that is not JSON") from None
+        if value is None:
+            return
+        if not (isinstance(value, dict) and isinstance(value.get("id"), str)
+                and 0 < len(value["id"]) <= 64):
+            raise Refused("a formatting attribute that is not a well-formed suggestion")
+        if value.get("author") != self.who:
+            if not self.writer:
+                raise Refused("a suggestion is made in its author's own name")
+            self.misattributed.add(value["id"])
 
     # ---- items outside comment data (commenters) ---------------------------------------------
 
     def _commenter_item(self, item: Placed, place: Place) -> None:
         struct = item.struct
+        if place.root == "default" and struct.kind == STRING and self.enforce:
+            self.suggest = True  # suggested text: checked on a copy (crdt/suggestions.py)
+            return
         if struct.kind != FORMAT or place.root != "default":
             raise Refused("a commenter may only add comments: the update changes "
                           + _what(place.root))
         key = struct.format_key or ""
         if not key.startswith(MARK_PREFIX):
-            raise Refused("a commenter may only add comments: the update formats the text")
+            if not self.enforce:
+                raise Refused("a commenter may only add comments: the update formats the text")
+            self.suggest = True  # suggesting (or formatting their suggestion): checked on a copy
+            return
         try:
             value = json.loads(struct.value or "null")
         except ValueError:

@@ -31,6 +31,7 @@ from typing import Any
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from .budget import Deadline
+from .markdown_critic import suggestions_view
 from .markdown_export import render_markdown
 from .markdown_import import MAX_DEPTH as MAX_DEPTH  # nesting bound, for callers/tests
 from .markdown_import import mark_sort_key, parse_markdown
@@ -53,8 +54,12 @@ def export_markdown(
     footnotes: list[tuple[str, list[str]]] | None = None,
     frontmatter: dict[str, Any] | None = None,
     deadline: Deadline | None = None,
+    suggestions: str = "reject",
 ) -> str:
     """Render the document's ``default`` fragment as GitHub-flavoured Markdown.
+
+    ``suggestions``: pending suggestions "reject"ed (the default: the text as it stands),
+    "accept"ed, or written as CriticMarkup ("critic"; crdt/markdown_critic.py).
 
     ``footnotes``: ``[(thread_id, [message, ...]), ...]``. Text carrying a mark whose
     name starts with ``comment`` and whose attrs hold ``{"threadId": thread_id}`` gets a
@@ -68,7 +73,7 @@ def export_markdown(
     An empty document exports to ``""``; otherwise the result ends with one newline.
     Raises ``BudgetExceeded`` once `deadline` has passed.
     """
-    blocks = fragment_to_json(doc, deadline).get("content", [])
+    blocks = suggestions_view(fragment_to_json(doc, deadline).get("content", []), suggestions)
     return render_markdown(blocks, footnotes=footnotes, frontmatter=frontmatter,
                            deadline=deadline)
 

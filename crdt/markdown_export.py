@@ -355,6 +355,8 @@ class _Renderer:
                 items.append(Item("break"))
             elif kind == "image":
                 items.append(Item("image", attrs=node.get("attrs") or {}))
+            elif kind == "criticMarker":  # CriticMarkup around a suggestion: as it is
+                items.append(Item("raw", str(node.get("text") or "")))
             elif kind == "mention":  # @someone in the text: as typed
                 attrs = node.get("attrs") or {}
                 name = attrs.get("username") or attrs.get("label") or attrs.get("id")

@@ -46,6 +46,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from . import markdown_rules
 from .budget import Deadline
+from .markdown_critic import critic_marks
 from .markdown_html import MARK_TAGS, html_blocks, img_attrs, tag_attr
 
 Node = dict[str, Any]
@@ -116,12 +117,30 @@ def _html_block_unless_breaks(
     return html_block(state, start_line, end_line, silent)
 
 
+def _critic_marker(state: Any, silent: bool) -> bool:
+    """CriticMarkup's ``{~~``/``~~}`` (and the others) as plain text, so that strikethrough does
+    not take their tildes; crdt/markdown_critic.py reads the markers afterwards."""
+    src, pos = state.src, state.pos
+    size = 0
+    if src.startswith(("{++", "{--", "{~~", "++}", "--}", "~~}"), pos):
+        size = 3
+    elif src.startswith("~~", pos) and pos > 0 and src[pos - 1] == "{":
+        size = 2
+    if not size:
+        return False
+    if not silent:
+        state.push("text", "", 0).content = src[pos:pos + size]
+    state.pos += size
+    return True
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_DEPTH + 50})
     md.enable(["table", "strikethrough"])
     md.use(tasklists_plugin)
     md.use(footnote_plugin)
     md.block.ruler.before("table", "quire_depth_guard", _depth_guard)
+    md.inline.ruler.before("strikethrough", "critic_marker", _critic_marker)
     # A line of only <br> tags would open an HTML block (CommonMark type 7) and swallow
     # the following lines as literal text; the exporter writes such lines for
     # paragraphs made of hard breaks, so read them as a paragraph instead.
@@ -317,7 +336,7 @@ def inline_nodes(children: list[Token]) -> list[Node]:
     for node, parts in texts:
         if len(parts) > 1:
             node["text"] = "".join(parts)
-    return out
+    return critic_marks(out)
 
 
 # --------------------------------------------------------------------------- blocks

@@ -28,6 +28,8 @@ from crdt.limits import PresenceLimits
 from crdt.ports import ChannelClosed, Relay, RelayKind, UpdateStore
 from crdt.protocol import CloseCode, Kind, ProtocolError
 from crdt.stats import Stats
+from crdt.suggestion_check import SuggestionCheck
+from crdt.suggestions import correct_authors
 from crdt.update_format import UpdateError, sanitize
 
 log = logging.getLogger("quire.room")
@@ -129,7 +131,7 @@ class Room:
         "_applied_seq", "_persisted_seq", "_since_compact", "_flusher", "_builder",
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
-        "_presence_bytes", "gate", "_held", "_stored", "_quarantined", "_screened", "limits",
+        "_presence_bytes", "gate", "suggestions", "_held", "_stored", "_quarantined", "_screened", "limits",
         "_awareness_sent", "__weakref__",
     )
 
@@ -186,6 +188,7 @@ class Room:
         self._step1_waiting: list[Connection] = []  # joined while booting: step 1 once built
         self.ready = Flag()  # the doc is built
         self.gate = Gate()  # judges every update against the document (crdt/gate.py)
+        self.suggestions = SuggestionCheck()  # a commenter's text: suggestions only
         self._held: dict[Connection, list[bytes]] = {}  # updates waiting for what they need
         self._stored: list[bytes] | None = None  # the stored updates, until the doc is built
         self._quarantined: list[tuple[bytes, str]] = []  # stored updates loading left out
@@ -407,6 +410,9 @@ class Room:
                 conn.channel.deliver_to(None)
             self.connections.discard(conn)
             self._held.pop(conn, None)
+            if self.suggestions.active and not any(
+                    other.role == "commenter" for other in self.connections):
+                self.suggestions.drop()
             if conn.awareness_ids:
                 self.awareness.remove_awareness_states(sorted(conn.awareness_ids), conn)
             await conn.finish(timeout=5)
@@ -495,9 +501,29 @@ class Room:
         if self.size + len(update) > self.max_bytes:
             raise ProtocolError("the document reached its size limit",
                                 CloseCode.DOCUMENT_TOO_LARGE)
+        if not self._suggestions_ok(conn, checked):
+            return
         self.apply(update, conn)
+        self._correct_suggestions(conn, checked)
         if self._held:
             self._release_held()
+
+    def _suggestions_ok(self, conn: Connection, checked: Any) -> bool:
+        """A commenter's change to the text passes only as their own suggestions (refused
+        otherwise, the connection staying open)."""
+        if not checked.suggest or conn.account is None:
+            return True
+        reason = self.suggestions.check(self.doc, checked.update, conn.account)
+        if reason is None:
+            return True
+        self._refuse(conn, reason)
+        return False
+
+    def _correct_suggestions(self, conn: Connection, checked: Any) -> None:
+        """An editor's suggestions made under another account get the sender's: a server
+        change everyone receives."""
+        if checked.misattributed and conn.account is not None:
+            correct_authors(self.doc, set(checked.misattributed), conn.account)
 
     def _refuse(self, conn: Connection, reason: str) -> None:
         self.stats.updates_refused += 1
@@ -538,7 +564,10 @@ class Room:
                     if checked.decision is Decision.REFUSE:
                         self._refuse(conn, checked.reason)
                         continue
+                    if not self._suggestions_ok(conn, checked):
+                        continue
                     self.apply(checked.update, conn)
+                    self._correct_suggestions(conn, checked)
                     progress = True
                 if not waiting or conn not in self.connections or conn.closing:
                     self._held.pop(conn, None)
@@ -609,6 +638,7 @@ class Room:
         update = event.update
         origin = self._origin
         self._learn(update)
+        self.suggestions.follow(update)
         self.size += len(update)
         self._pending.append((origin, update))
         self._applied_seq += 1

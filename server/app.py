@@ -38,6 +38,7 @@ from server.routes import (
     pages,
     search,
     shares,
+    suggestions,
     webhooks,
 )
 from server.routes import versions as versions_routes
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(markdown.router)
     app.include_router(images.router)
+    app.include_router(suggestions.router)
     app.include_router(versions_routes.router)
     app.include_router(search.router)
     app.include_router(notifications.router)

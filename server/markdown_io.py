@@ -66,7 +66,8 @@ def authors_of(engine: Engine, doc_id: str) -> list[str]:
 
 
 def render(doc: Doc, record: Document, *, footnotes: bool, frontmatter: bool,
-           authors: list[str], deadline: Deadline | None = None) -> str:
+           authors: list[str], deadline: Deadline | None = None,
+           suggestions: str = "reject") -> str:
     """The document as Markdown (`BudgetExceeded` once `deadline` has passed)."""
     notes = None
     if footnotes:
@@ -82,12 +83,14 @@ def render(doc: Doc, record: Document, *, footnotes: bool, frontmatter: bool,
             updated = updated.replace(tzinfo=UTC)
         matter = {"title": get_title(doc) or record.title, "authors": authors,
                   "date": updated.date().isoformat()}
-    return export_markdown(doc, footnotes=notes, frontmatter=matter, deadline=deadline)
+    return export_markdown(doc, footnotes=notes, frontmatter=matter, deadline=deadline,
+                           suggestions=suggestions)
 
 
 def render_state(state: bytes, record: Document, *, footnotes: bool, frontmatter: bool,
                  authors: list[str], deadline: Deadline | None = None,
-                 image_src: Callable[[str], str | None] | None = None) -> str:
+                 image_src: Callable[[str], str | None] | None = None,
+                 suggestions: str = "reject") -> str:
     """`render` of a document given as its encoded state (a private copy: thread-safe), each
     image's source first replaced by `image_src(src)` where that is not None."""
     doc = Doc()
@@ -95,7 +98,7 @@ def render_state(state: bytes, record: Document, *, footnotes: bool, frontmatter
     if image_src is not None:
         rewrite_sources(doc, image_src)
     return render(doc, record, footnotes=footnotes, frontmatter=frontmatter, authors=authors,
-                  deadline=deadline)
+                  deadline=deadline, suggestions=suggestions)
 
 
 def decode_markdown(raw: bytes, *, limit: int) -> str:

@@ -38,6 +38,8 @@ from storage import images as store_images
 router = APIRouter(prefix="/api/docs", tags=["markdown"])
 
 Comments = Literal["none", "footnotes"]
+# pending suggestions: left out (the text as it stands), accepted, or as CriticMarkup
+Suggestions = Literal["reject", "accept", "critic"]
 
 
 def _stored_shas(state: bytes, doc_id: str) -> set[str]:
@@ -49,7 +51,7 @@ def _stored_shas(state: bytes, doc_id: str) -> set[str]:
 
 
 async def _render(request_doc: str, access, engine, rooms, settings, cpu, *, comments: Comments,
-                  frontmatter: bool, image_src) -> tuple[bytes, str]:
+                  frontmatter: bool, image_src, suggestions: Suggestions) -> tuple[bytes, str]:
     record = access.doc
     room = await rooms.with_room(request_doc)
     # the live Doc is read on the event loop only: the conversion gets a copy of its state
@@ -60,7 +62,7 @@ async def _render(request_doc: str, access, engine, rooms, settings, cpu, *, com
         text = await cpu.run_budgeted(budget, render_state, state, record,
                                       footnotes=comments == "footnotes",
                                       frontmatter=frontmatter, authors=authors,
-                                      image_src=image_src)
+                                      image_src=image_src, suggestions=suggestions)
     return state, text
 
 
@@ -68,7 +70,8 @@ async def _render(request_doc: str, access, engine, rooms, settings, cpu, *, com
             responses={200: {"content": {"text/markdown": {}}}})
 async def export_document(doc_id: str, request: Request, access: CanView, engine: EngineDep,
                           rooms: RoomsDep, settings: SettingsDep, cpu: CpuDep,
-                          comments: Comments = "none", frontmatter: bool = Query(default=False)):
+                          comments: Comments = "none", frontmatter: bool = Query(default=False),
+                          suggestions: Suggestions = "reject"):
     """GitHub-flavoured Markdown of the current state (live if open, else from storage); the
     document's own images linked by absolute URL (they are served to people who can read it)."""
     origin = str(request.base_url).rstrip("/")
@@ -77,7 +80,8 @@ async def export_document(doc_id: str, request: Request, access: CanView, engine
         return origin + src if src.startswith("/api/docs/") and stored_image(src) else None
 
     _state, text = await _render(doc_id, access, engine, rooms, settings, cpu,
-                                 comments=comments, frontmatter=frontmatter, image_src=absolute)
+                                 comments=comments, frontmatter=frontmatter, image_src=absolute,
+                                 suggestions=suggestions)
     filename = slugify(access.doc.title) + ".md"
     return Response(
         text,
@@ -90,7 +94,8 @@ async def export_document(doc_id: str, request: Request, access: CanView, engine
             responses={200: {"content": {"application/zip": {}}}})
 async def export_bundle(doc_id: str, access: CanView, engine: EngineDep, rooms: RoomsDep,
                         settings: SettingsDep, cpu: CpuDep, comments: Comments = "none",
-                        frontmatter: bool = Query(default=False)):
+                        frontmatter: bool = Query(default=False),
+                        suggestions: Suggestions = "reject"):
     """Markdown + images: `<title>.md` linking `images/<file>`, and those image files."""
     room = await rooms.with_room(doc_id)
     state = room.doc.get_update()
@@ -112,7 +117,8 @@ async def export_bundle(doc_id: str, access: CanView, engine: EngineDep, rooms: 
         return files[found[1]][0]
 
     _state, text = await _render(doc_id, access, engine, rooms, settings, cpu,
-                                 comments=comments, frontmatter=frontmatter, image_src=relative)
+                                 comments=comments, frontmatter=frontmatter, image_src=relative,
+                                 suggestions=suggestions)
     name = slugify(access.doc.title)
     with refusals(settings.markdown_budget_seconds):
         data = await cpu.run(write_bundle, text, name,

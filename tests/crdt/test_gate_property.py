@@ -27,6 +27,7 @@ from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 from crdt.comments import mark_key
 from crdt.gate import Decision, Gate
 from crdt.markdown import document_text
+from crdt.suggestion_check import SuggestionCheck
 from crdt.update_format import MAX_TYPE_DEPTH, MAX_VALUE_DEPTH, UpdateError
 from tests.support import forge
 from tests.support.yclient import decode_state_vector
@@ -51,9 +52,14 @@ class Replica:
     def __init__(self, base: Doc) -> None:
         self.doc = Doc(client_id=2)
         self.gate = Gate()
+        self.suggestions = SuggestionCheck()  # as the room: a commenter's text is suggestions
         self.doc.apply_update(base.get_update())
         self.gate.load(self.doc.get_update())
-        self.doc.observe(lambda event: self.gate.learn(event.update))
+        self.doc.observe(self._learn)
+
+    def _learn(self, event) -> None:
+        self.gate.learn(event.update)
+        self.suggestions.follow(event.update)
 
     def offer(self, update: bytes, role: str = "owner", who: str | None = "owner-id") -> str:
         """What happens to `update`: the gate's decision, and pycrdt's when it is let through
@@ -64,6 +70,9 @@ class Replica:
             return "malformed" if exc.malformed else "refused as impossible"
         if checked.decision is not Decision.APPLY:
             return checked.decision.value
+        if checked.suggest and who is not None and self.suggestions.check(
+                self.doc, checked.update, who) is not None:
+            return "refuse"
         before = decode_state_vector(self.doc.get_state())
         text_before = document_text(self.doc)
         try:
