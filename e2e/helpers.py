@@ -64,3 +64,16 @@ def selected_text(page) -> str:
     """The text selected in the editor on `page` (blocks joined by newlines)."""
     return page.evaluate("(() => { const s = window.quire.editor.state.selection;"
                          " return window.quire.editor.state.doc.textBetween(s.from, s.to, '\\n') })()")
+
+
+def comment_on(person, passage: str, body: str) -> None:
+    """Select `passage`, press Ctrl+Alt+M, type `body` and send it with Ctrl+Enter."""
+    from playwright.sync_api import expect
+
+    select_text(person, passage)
+    person.page.keyboard.press("Control+Alt+m")
+    composer = person.page.get_by_role("dialog", name="New comment")
+    expect(composer).to_be_visible()
+    composer.get_by_role("textbox", name="Your comment").fill(body)
+    person.page.keyboard.press("Control+Enter")
+    expect(composer).to_be_hidden()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from e2e.helpers import eventually, select_text
+from e2e.helpers import comment_on, eventually, select_text
 
 TEXT = "The quick brown fox jumps over the lazy dog. A second sentence follows it."
 
@@ -20,17 +20,6 @@ def write(person, text: str = TEXT) -> None:
     person.editor.click()
     person.page.keyboard.type(text)
     person.expect_state("saved")
-
-
-def comment_on(person, passage: str, body: str) -> None:
-    """Select `passage`, press Ctrl+Alt+M, type `body` and send it with Ctrl+Enter."""
-    select_text(person, passage)
-    person.page.keyboard.press("Control+Alt+m")
-    composer = person.page.get_by_role("dialog", name="New comment")
-    expect(composer).to_be_visible()
-    composer.get_by_role("textbox", name="Your comment").fill(body)
-    person.page.keyboard.press("Control+Enter")
-    expect(composer).to_be_hidden()
 
 
 def show_comments(person) -> None:
