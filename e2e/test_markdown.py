@@ -32,7 +32,8 @@ def test_import_then_export_markdown(quire, people, tmp_path: Path):
     ada.expect_state("saved")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export Markdown").click()
+        page.get_by_role("button", name="Export", exact=True).click()
+        page.get_by_role("menuitem", name="Markdown (.md)").click()
     exported = Path(download.value.path()).read_text()
     assert "# Harbour notes" in exported
     assert "**noon**" in exported

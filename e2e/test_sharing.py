@@ -93,7 +93,8 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     expect(history).to_be_visible()
     expect(history.get_by_role("button", name="Name current version")).to_be_hidden()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export Markdown").click()
+        page.get_by_role("button", name="Export", exact=True).click()
+        page.get_by_role("menuitem", name="Markdown (.md)").click()
     assert download.value.failure() is None
     assert "Ada adds a line." in Path(download.value.path()).read_text()
 

@@ -13,6 +13,7 @@ import { createFigureUi } from './figure-dialog.js'
 import { figureExtensions } from './figures.js'
 import { mountComments } from './comments/index.js'
 import { setMentionPeople } from './comments/mention-picker.js'
+import { mountExportMenu } from './export-menu.js'
 import { mountFind } from './find.js'
 import { mountFooter } from './footer.js'
 import { mountHistory } from './history.js'
@@ -21,6 +22,7 @@ import { mountOutline } from './outline.js'
 import { createPanels } from './panels.js'
 import { caretOnBlankClicks, startInTitleIfNew } from './clicks.js'
 import { mountPresence } from './presence.js'
+import { PrintNotes, mountPrint } from './print.js'
 import { revealFromAddress } from './reveal.js'
 import { canCommentAs, canEditAs, cachedRole, rememberRole, roleBanner } from './roles.js'
 import { catchUpSelection } from './selection-sync.js'
@@ -96,7 +98,7 @@ function main () {
     element: byId('editor'),
     editable: canEditAs(remembered),
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
-    extensions: buildExtensions({
+    extensions: [...buildExtensions({
       docId,
       canShare: () => role === 'owner',
       doc: session.doc,
@@ -107,7 +109,7 @@ function main () {
       onCommentClick: (threadId) => commentsUi?.clicked(threadId),
       figures: figures.extensions,
       onDescribeImage: () => figureUi?.describe(),
-    }),
+    }), PrintNotes],
     editorProps: {
       attributes: {
         class: 'prose',
@@ -220,8 +222,8 @@ function main () {
   })
   const share = mountShare({ docId, panels, button: byId('share-button'), panel: byId('share-panel') })
 
-  const exportLink = /** @type {HTMLAnchorElement} */ (byId('export-link'))
-  exportLink.href = withAccessToken(exportLink.getAttribute('href') || '')
+  const printing = mountPrint({ editor, doc: session.doc, titleInput, text: byId('editor') })
+  mountExportMenu({ button: byId('export-button'), menu: byId('export-menu'), withToken: withAccessToken, print: printing.print })
 
   const banner = byId('role-banner')
   let roleChangedBefore = false
