@@ -11,11 +11,11 @@ One id may mark several runs (a word typed in pieces); a replacement is a deleti
 insertion with the same id. Pending suggestions never change the text "as it stands": that is
 the text with every insertion left out and every deletion kept (`rejected`).
 
-What a commenter may change in the text (`check_commenter`): nothing of the text as it stands;
-they add or withdraw suggestions of their own. Concretely, against the text before the update:
-insert text only as their own insertion; delete only text of their own pending insertions; mark
-text as their own deletion, or unmark their own deletion; any other formatting only of their own
-insertions; no paragraphs, no nodes, no attributes. Editors and the owner may do anything; they
+What a commenter may change in the text (`check_commenter`): nothing of the text as it stands
+(its characters and formatting, pending insertions left out) and nobody else's suggestions;
+every suggestion mark they write names them. So they insert text only as their own insertion,
+delete only text of their own pending insertions, mark text as their own deletion or unmark
+their own deletion, and format only their own insertions; no paragraphs, nodes or attributes. Editors and the owner may do anything; they
 accept (insertion: the mark goes; deletion: the text goes) and reject (the reverse).
 
 Indexes are UTF-8 bytes, as pycrdt's XmlText counts them.
@@ -23,6 +23,7 @@ Indexes are UTF-8 bytes, as pycrdt's XmlText counts them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,30 +189,53 @@ class NotASuggestion(Exception):
         self.reason = reason
 
 
-def _pieces(segments: list[tuple[int, dict[str, Any]]], start: int, size: int
-            ) -> Iterator[dict[str, Any]]:
-    """The attributes of the old runs covering bytes [start, start + size)."""
-    offset = 0
-    end = start + size
-    for length, attrs in segments:
-        if offset >= end:
-            break
-        if offset + length > start:
-            yield attrs
-        offset += length
-    if offset < end:
-        raise NotASuggestion("the change does not match the text")
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
-def _own(attrs: dict[str, Any], key: str, who: str) -> bool:
-    value = suggestion(attrs.get(key))
-    return value is not None and value.get("author") == who
+def _standing(text: XmlText) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The text as it stands, with its formatting: runs without a pending insertion, each with
+    its attributes other than suggestions and comment highlights, adjacent alike runs merged."""
+    out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    for piece, attrs in runs(text):
+        if attrs.get(INSERT) is not None:
+            continue
+        key = tuple(sorted((k, _canon(v)) for k, v in attrs.items()
+                           if v is not None and k not in KEYS and not k.startswith("comment--")))
+        if out and out[-1][1] == key:
+            out[-1] = (out[-1][0] + piece, key)
+        elif piece:
+            out.append((piece, key))
+    return out
+
+
+def _others(text: XmlText, who: str) -> list[tuple[str, str, Any, str]]:
+    """Everyone else's suggestions in the text: (kind, id, author, text), runs merged."""
+    out: list[tuple[str, str, Any, str]] = []
+    for piece, attrs in runs(text):
+        for key in KEYS:
+            value = attrs.get(key)
+            if value is None or (isinstance(value, dict) and value.get("author") == who):
+                continue
+            entry = (key, _canon(value.get("id") if isinstance(value, dict) else value),
+                     value.get("author") if isinstance(value, dict) else None)
+            if out and out[-1][:3] == entry:
+                out[-1] = (*entry, out[-1][3] + piece)
+            else:
+                out.append((*entry, piece))
+    return out
 
 
 def check_commenter(events: list[Any], before: Doc[Any], who: str) -> None:
     """Raise NotASuggestion unless the changes `events` describe (a deep observer's events of
-    the text, seen on a copy that took the update) only add or withdraw `who`'s suggestions,
-    judged against `before` (the document without the update)."""
+    the text, seen on a copy that took the update) leave the text as it stands (characters and
+    formatting) and everyone else's suggestions as they are in `before` (the document without
+    the update), and every suggestion mark they write names `who`.
+
+    Which character is which does not matter, only what the text reads: y-tiptap writes an
+    edit as a diff of the paragraph, which may put a new mark on an equal character beside the
+    one typed (typing a space after "Our" in "Our server" marks the old space and inserts a
+    plain one)."""
     fragment = before.get(FRAGMENT, type=XmlFragment)
     for event in events:
         target = event.target
@@ -220,53 +244,21 @@ def check_commenter(events: list[Any], before: Doc[Any], who: str) -> None:
                                  "paragraphs or their settings")
         if event.keys:
             raise NotASuggestion("a commenter may not change the text's settings")
-        old = _at_path(fragment, event.path)
-        segments = [(_nbytes(piece), attrs) for piece, attrs in runs(old)]
-        position = 0
         for op in event.delta:
-            if "retain" in op:
-                size = op["retain"]
-                if op.get("attributes"):
-                    _check_format(list(_pieces(segments, position, size)), op["attributes"], who)
-                position += size
-            elif "delete" in op:
-                size = op["delete"]
-                if not all(_own(attrs, INSERT, who) for attrs in _pieces(segments, position, size)):
-                    raise NotASuggestion("a commenter's deletions are suggestions: the update "
-                                         "deletes text")
-                position += size
-            elif "insert" in op:
-                inserted = op["insert"]
-                attrs = op.get("attributes") or {}
-                if not isinstance(inserted, str):
-                    raise NotASuggestion("a commenter may suggest text, not other content")
-                if not _own(attrs, INSERT, who) or DELETE in attrs:
-                    raise NotASuggestion("a commenter's text is a suggestion: the update "
-                                         "inserts text that is not their suggestion")
-
-
-def _check_format(olds: list[dict[str, Any]], changes: dict[str, Any], who: str) -> None:
-    for key, value in changes.items():
-        if key.startswith("comment--"):
-            continue  # comment highlights: judged with the comment data (crdt/judge.py)
-        # only runs whose attribute really changes count (Yrs also reports a key set to what
-        # the text already has, e.g. `None` after deleting a suggestion next to it)
-        changed = [old for old in olds if old.get(key) != value]
-        if not changed:
-            continue
-        if key == DELETE:
-            if value is not None and (suggestion(value) is None or value.get("author") != who):
-                raise NotASuggestion("a suggestion is made in its author's own name")
-            if any(DELETE in old and not _own(old, DELETE, who) for old in changed):
-                raise NotASuggestion("only its author withdraws or changes a suggestion")
-            continue
-        # anything else (accepting an insertion, formatting) only on their own insertions
-        if not all(_own(old, INSERT, who) for old in changed):
-            raise NotASuggestion("a commenter may only suggest: accepting suggestions and "
-                                 "formatting the text are for editors")
-        if key == INSERT and (value is None or suggestion(value) is None
-                              or value.get("author") != who):
-            raise NotASuggestion("only an editor accepts a suggestion")
+            inserted = op.get("insert")
+            if inserted is not None and not isinstance(inserted, str):
+                raise NotASuggestion("a commenter may suggest text, not other content")
+            for key in KEYS:
+                value = (op.get("attributes") or {}).get(key)
+                if value is not None and (suggestion(value) is None or value.get("author") != who):
+                    raise NotASuggestion("a suggestion is made in its author's own name")
+        old = _at_path(fragment, event.path)
+        if _standing(old) != _standing(target):
+            raise NotASuggestion("a commenter's changes to the text are suggestions: the update "
+                                 "changes the text as it stands")
+        if _others(old, who) != _others(target, who):
+            raise NotASuggestion("only its author withdraws a suggestion, and only an editor "
+                                 "accepts or rejects one")
 
 
 def _at_path(fragment: XmlFragment, path: list[Any]) -> XmlText:

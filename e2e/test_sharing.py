@@ -118,7 +118,7 @@ def test_viewer_watches_live_cannot_change_anything_and_is_dropped_when_revoked(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_commenter_comments_but_cannot_type(quire, people):
+def test_commenter_comments_and_typing_only_suggests(quire, people):
     ada, cora = people("Ada"), people("Cora")
     doc_id = ada.new_doc("Review")
     ada.open(doc_id)
@@ -149,17 +149,24 @@ def test_commenter_comments_but_cannot_type(quire, people):
 
     cora.open(doc_id)
     page = cora.page
-    expect(page.locator("#role-banner")).to_contain_text("You can read and comment")
+    expect(page.locator("#role-banner")).to_contain_text("You can comment on this document, and suggest")
     expect(page.get_by_role("button", name="Share")).to_be_hidden()
-    expect(page.get_by_role("button", name="Bold")).to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_role("combobox", name="Mode")).to_have_value("suggesting")
     comment_button = page.get_by_role("toolbar").get_by_role("button", name=re.compile(r"^Comment"))
     expect(comment_button).to_have_attribute("aria-disabled", "false")
 
-    # Typing does nothing.
+    # Typing suggests (Enter, a new paragraph, is not a suggestion: nothing happens); the text
+    # as it stands stays Ada's. Cora takes her suggestion back with Backspace.
     cora.editor.click()
-    page.keyboard.type("Cora was here")
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Cora was here")
     page.keyboard.press("Enter")
-    assert cora.text() == TEXT
+    expect(ada.editor.locator("ins.suggest-ins")).to_have_text(" Cora was here")
+    assert ada.api("GET", f"/api/docs/{doc_id}/export.md").text().strip() == TEXT
+    for _ in range(len(" Cora was here")):
+        page.keyboard.press("Backspace")
+    expect(ada.editor.locator("ins.suggest-ins")).to_have_count(0)
+    cora.expect_text(TEXT)
 
     # Commenting works: the shortcut on a selection, then the toolbar button.
     select_text(cora, "brown fox")

@@ -23,9 +23,10 @@ import { textMentions } from './text-mentions.js'
  * Shortcuts that Tiptap does not bind by default (PRODUCT.md): Mod-Shift-X strike (Tiptap's
  * Mod-Shift-S stays too), Mod-K for the link dialog and Mod-Alt-M for a comment.
  * Mod-Alt-Y describes the selected image (alt text and caption).
- * @param {{onLink: () => void, onComment: () => void, onDescribeImage: () => void}} handlers
+ * Mod-Alt-Shift-S turns Suggesting on and off.
+ * @param {{onLink: () => void, onComment: () => void, onDescribeImage: () => void, onToggleSuggesting: () => void}} handlers
  */
-function quireKeys ({ onLink, onComment, onDescribeImage }) {
+function quireKeys ({ onLink, onComment, onDescribeImage, onToggleSuggesting }) {
   return Extension.create({
     name: 'quireKeys',
     addKeyboardShortcuts () {
@@ -41,6 +42,10 @@ function quireKeys ({ onLink, onComment, onDescribeImage }) {
         },
         'Mod-Alt-y': () => {
           onDescribeImage()
+          return true
+        },
+        'Mod-Alt-Shift-s': () => {
+          onToggleSuggesting()
           return true
         },
       }
@@ -88,10 +93,11 @@ const Find = Extension.create({
  *   doc: import('yjs').Doc, provider: any, user: {name: string, color: string},
  *   onLink: () => void, onComment: () => void, onCommentClick: (threadId: string | null) => void,
  *   docId: string, canShare: () => boolean, figures: import('@tiptap/core').AnyExtension[],
- *   onDescribeImage: () => void,
+ *   onDescribeImage: () => void, suggestions: import('@tiptap/core').AnyExtension[],
+ *   onToggleSuggesting: () => void,
  * }} options
  */
-export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId, canShare, figures, onDescribeImage }) {
+export function buildExtensions ({ doc, provider, user, onLink, onComment, onCommentClick, docId, canShare, figures, onDescribeImage, suggestions, onToggleSuggesting }) {
   return [
     StarterKit.configure({
       undoRedo: false, // Collaboration brings Yjs undo: it undoes only this person's changes
@@ -117,7 +123,7 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     Placeholder.configure({ placeholder: 'Start writing…' }),
     Collaboration.configure({ document: doc }),
     CollaborationCaret.configure({ provider, user, render: renderCaret, selectionRender: renderSelection }),
-    quireKeys({ onLink, onComment, onDescribeImage }),
+    quireKeys({ onLink, onComment, onDescribeImage, onToggleSuggesting }),
     Find,
     LineKeys,
     ReaderKeys,
@@ -125,5 +131,6 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     selectionFromPage(doc),
     textMentions(docId, canShare),
     ...figures,
+    ...suggestions,
   ]
 }

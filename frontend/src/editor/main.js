@@ -9,6 +9,8 @@ import { mountNotifications } from '../shared/notifications.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
+import { mountSuggestions } from './suggestions/panel.js'
+import { suggestionExtensions } from './suggestions/track.js'
 import { createFigureUi } from './figure-dialog.js'
 import { figureExtensions } from './figures.js'
 import { mountComments } from './comments/index.js'
@@ -68,6 +70,14 @@ function main () {
   const remembered = cachedRole(docId)
   let closed = false
   const mayEdit = () => !closed && canEditAs(role ?? remembered)
+  /** @type {ReturnType<typeof mountSuggestions> | null} */
+  let suggestUi = null
+  const mode = () => suggestUi?.mode ?? (canEditAs(remembered) ? 'editing' : 'viewing')
+  // the text takes input: editors unless Viewing; commenters while Suggesting (suggestions only)
+  const textEditable = () => !closed && (
+    (canEditAs(role ?? remembered) && mode() !== 'viewing') ||
+    (canCommentAs(role ?? remembered) && mode() === 'suggesting'))
+  let unsupportedTold = 0
   const mayComment = () => !closed && canCommentAs(role ?? remembered)
 
   /** @type {{open: () => void} | null} */
@@ -96,7 +106,7 @@ function main () {
   let commentsUi = null
   const editor = new Editor({
     element: byId('editor'),
-    editable: canEditAs(remembered),
+    editable: textEditable(),
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
     extensions: [...buildExtensions({
       docId,
@@ -108,6 +118,19 @@ function main () {
       onComment: () => commentsUi?.startComment(),
       onCommentClick: (threadId) => commentsUi?.clicked(threadId),
       figures: figures.extensions,
+      suggestions: suggestionExtensions({
+        mode,
+        author: () => identity.id ?? null,
+        unsupported: () => {
+          if (Date.now() - unsupportedTold < 8000) return
+          unsupportedTold = Date.now()
+          uploadStatus.classList.remove('is-error')
+          uploadStatus.textContent = 'In Suggesting mode you can add, delete and replace text; new paragraphs and block changes are not suggestions yet.'
+          uploadStatus.hidden = false
+          setTimeout(() => { uploadStatus.hidden = true }, 6000)
+        },
+      }),
+      onToggleSuggesting: () => suggestUi?.toggle(),
       onDescribeImage: () => figureUi?.describe(),
     }), PrintNotes],
     editorProps: {
@@ -210,6 +233,20 @@ function main () {
     },
   })
   mountOutline({ editor, panel: byId('outline-panel'), button: byId('outline-button'), panels })
+  suggestUi = mountSuggestions({
+    editor,
+    docId,
+    bar: /** @type {HTMLElement} */ (document.querySelector('.editor-bar')),
+    before: byId('share-button'),
+    main: byId('main'),
+    panels,
+    me: () => identity.id ?? null,
+    people: () => { people ??= listPeople(docId).catch(() => { people = null; return [] }); return people },
+    onMode: () => {
+      if (!closed && editor.isEditable !== textEditable()) editor.setEditable(textEditable())
+      toolbar.refresh()
+    },
+  })
   mountHistory({
     docId,
     doc: session.doc,
@@ -240,7 +277,8 @@ function main () {
     document.body.dataset.role = next
     session.setRole(next)
     if (closed) return
-    if (editor.isEditable !== mayEdit()) editor.setEditable(mayEdit())
+    suggestUi?.setRole(next)
+    if (editor.isEditable !== textEditable()) editor.setEditable(textEditable())
     lockTitle()
     share.setAvailable(next === 'owner' && accountsRequired()) // nobody to share with otherwise
     let text = roleBanner(next)

@@ -3,7 +3,7 @@
 // on a narrow one (< 900 px) everything there is a drawer over the text, closed by default.
 // The state is published as <body data-panel="comments|history|none"> for the stylesheet.
 
-/** @typedef {'comments' | 'history' | 'outline' | 'share'} PanelName */
+/** @typedef {'comments' | 'history' | 'outline' | 'share' | 'suggestions'} PanelName */
 
 export const NARROW_QUERY = '(max-width: 899px)'
 

@@ -25,7 +25,7 @@ export function canCommentAs (role) {
 /** The quiet line above the page, or '' when there is nothing to say. @param {string | null | undefined} role */
 export function roleBanner (role) {
   if (role === 'viewer') return 'You can read this document; you cannot edit it.'
-  if (role === 'commenter') return 'You can read and comment on this document; you cannot edit its text.'
+  if (role === 'commenter') return 'You can comment on this document, and suggest changes to its text (Suggesting).'
   return ''
 }
 

@@ -118,4 +118,5 @@ export const EXTRA_SHORTCUTS = [
   { label: 'Search all documents (Mod-K outside the text)', keys: 'Mod-Shift-k' },
   { label: 'Find in this document', keys: 'Mod-f' },
   { label: 'Find and replace', keys: 'Mod-h' },
+  { label: 'Suggesting mode on/off', keys: 'Mod-Alt-Shift-s' },
 ]

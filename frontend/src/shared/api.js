@@ -236,3 +236,12 @@ export function uploadImage (docId, file) {
   form.append('file', file, /** @type {File} */ (file).name || 'picture')
   return request(`/api/docs/${encodeURIComponent(docId)}/images`, { method: 'POST', body: form })
 }
+
+/**
+ * A document's pending suggestions, with their authors' names (readers too).
+ * @param {string} docId
+ * @returns {Promise<Array<{id: string, kind: string, author: string | null, author_name: string | null}>>}
+ */
+export function listSuggestions (docId) {
+  return request(`/api/docs/${encodeURIComponent(docId)}/suggestions`)
+}
