@@ -31,7 +31,7 @@ from server.markdown_io import (
 )
 from server.routes.documents import DocumentPublic, public
 from server.routes.images import image_url
-from server.uploads import read_upload, too_large
+from server.uploads import PEEK, read_upload, too_large
 from storage import documents as store_docs
 from storage import images as store_images
 
@@ -134,8 +134,21 @@ async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
     """Create a document from Markdown, or from a .zip of Markdown + images: a multipart upload
     (field `file`) or the raw body."""
     limit = settings.max_import_bytes
-    raw, filename, form = await read_upload(
-        request, max(limit, settings.max_import_zip_bytes), "Markdown imports")
+
+    declared_type = request.headers.get("content-type", "")
+
+    def zip_limit(start: bytes) -> int | None:
+        """A .zip (its magic at the start, or a part naming one) may be larger."""
+        if not start:  # before reading: what the headers say (a form may hold either)
+            return settings.max_import_zip_bytes if (
+                "zip" in declared_type or declared_type.startswith("multipart/")
+                or "octet-stream" in declared_type) else None
+        head = start[:PEEK]
+        if is_zip(head) or b"PK\x03\x04" in head or b".zip\"" in head or b"application/zip" in head:
+            return settings.max_import_zip_bytes
+        return None
+
+    raw, filename, form = await read_upload(request, limit, "Markdown imports", wider=zip_limit)
     fallback = (filename or "Imported document").rsplit("/", 1)[-1]
     fallback = fallback.removesuffix(".md").removesuffix(".zip") or "Imported document"
     form_title = form.get("title") if form is not None else None
