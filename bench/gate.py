@@ -5,6 +5,8 @@ several people, with comment threads), measures per update:
 
 - an editor's keystroke: the gate's check before applying, and learning the integrated update;
 - a commenter's comment as the browser sends it (thread data, then y-tiptap's mark): check;
+- a commenter's keystroke in Suggesting mode: the gate's check and the suggestion check on the
+  room's copy of the document (issue 15);
 - for scale: what a whole-document copy costs (how commenters were checked before the gate);
 
 and, once: placing the stored state when the document opens (``Gate.load``) and the memory
@@ -25,6 +27,8 @@ from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 
 from crdt.comments import mark_key
 from crdt.gate import Decision, Gate
+from crdt.suggestion_check import SuggestionCheck
+from crdt.suggestions import INSERT
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven clever editors write "
          "tiered caching notes for edge nodes").split()
@@ -146,6 +150,36 @@ def main(argv: list[str] | None = None) -> dict:
             assert checked.decision is Decision.APPLY, checked.reason
             doc.apply_update(update)  # integrated, so the next one is judged against it
 
+    # a commenter suggesting: each keystroke extends their pending insertion (issue 15); the
+    # gate's check, then the suggestion check on the room's copy (crdt/suggestion_check.py),
+    # then applying it, as the room does
+    room_doc = Doc()
+    room_doc.apply_update(doc.get_update())
+    room_gate = Gate()
+    room_gate.load(room_doc.get_update())
+    check = SuggestionCheck()
+    room_doc.observe(lambda event: (room_gate.learn(event.update), check.follow(event.update)))
+    suggester = Doc(client_id=9)
+    suggester.apply_update(room_doc.get_update())
+    sfrag = suggester.get("default", type=XmlFragment)
+    stext = sfrag.children[len(sfrag.children) // 3].children[0]
+    mark = {INSERT: {"id": "s-bench", "author": PERSON["id"], "at": 1}}
+    check.check(room_doc, b"\x00\x00", PERSON["id"])  # the copy is made once, at the first
+    suggest_gate_us, suggest_check_us = [], []
+    for i in range(min(args.repeat, 300)):
+        before = suggester.get_state()
+        stext.insert(12 + i, "abcdefghij"[i % 10], mark)
+        update = suggester.get_update(before)
+        started = time.perf_counter()
+        checked = room_gate.check(update, role="commenter", who=PERSON["id"])
+        suggest_gate_us.append((time.perf_counter() - started) * 1e6)
+        assert checked.decision is Decision.APPLY and checked.suggest, checked.reason
+        started = time.perf_counter()
+        reason = check.check(room_doc, checked.update, PERSON["id"])
+        suggest_check_us.append((time.perf_counter() - started) * 1e6)
+        assert reason is None, reason
+        room_doc.apply_update(checked.update)
+
     copy_us = timed(lambda: Doc().apply_update(doc.get_update()), 20)
     result = {
         "chars": args.chars,
@@ -156,6 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
         "editor_keystroke_check": summary(check_us),
         "editor_keystroke_learn": summary(learn_us),
         "commenter_update_check": summary(comment_us),
+        "suggestion_keystroke_gate": summary(suggest_gate_us),
+        "suggestion_keystroke_check": summary(suggest_check_us),
         "whole_document_copy": summary(copy_us),
     }
     print(f"gate on a {args.chars:,}-character document ({len(state):,} bytes stored, "
@@ -163,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  placing the stored state on open: {result['load_ms']} ms; "
           f"memory held by the gate: {result['gate_kib']} KiB")
     for name in ("editor_keystroke_check", "editor_keystroke_learn", "commenter_update_check",
-                 "whole_document_copy"):
+                 "suggestion_keystroke_gate", "suggestion_keystroke_check", "whole_document_copy"):
         figures = result[name]
         print(f"  {name:<26} p50 {figures['p50_us']:>9} µs   p99 {figures['p99_us']:>9} µs")
     args.out.mkdir(parents=True, exist_ok=True)
