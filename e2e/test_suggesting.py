@@ -78,6 +78,17 @@ def test_a_commenter_suggests_and_the_owner_decides(quire, people):
     cards = ada.page.locator(".suggestion-card")
     expect(cards).to_have_count(3)
     expect(cards.nth(1)).to_contain_text("Cam: Replace “fast” with “quick”")
+    # a reply on a suggestion is a comment thread on its text, which the commenter sees
+    ada.page.get_by_role("button", name="Reply: Add “edge”").click()
+    composer = ada.page.get_by_role("dialog", name="New comment")
+    expect(composer).to_be_visible()
+    composer.get_by_role("textbox", name="Your comment").fill("Why edge?")
+    ada.page.keyboard.press("Control+Enter")
+    expect(composer).to_be_hidden()
+    threads = eventually(lambda: ada.api("GET", f"/api/docs/{doc_id}/comments").json()["items"] or None)
+    assert threads[0]["anchor_text"].strip() == "edge"
+    expect(cam.page.locator("#comments .thread .message-body")).to_have_text("Why edge?")
+    ada.page.get_by_role("button", name="Suggestions").click()
     # accept the replacement, reject the deletion
     ada.page.get_by_role("button", name="Accept: Replace “fast” with “quick”").click()
     ada.page.get_by_role("button", name="Reject: Delete “today”").click()

@@ -10,7 +10,7 @@ import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
 import { mountSuggestions } from './suggestions/panel.js'
-import { suggestionExtensions } from './suggestions/track.js'
+import { newUndoStep, suggestionExtensions } from './suggestions/track.js'
 import { createFigureUi } from './figure-dialog.js'
 import { figureExtensions } from './figures.js'
 import { mountComments } from './comments/index.js'
@@ -243,9 +243,11 @@ function main () {
     me: () => identity.id ?? null,
     people: () => { people ??= listPeople(docId).catch(() => { people = null; return [] }); return people },
     onMode: () => {
+      newUndoStep(editor) // a suggestion is never one undo step with direct edits before it
       if (!closed && editor.isEditable !== textEditable()) editor.setEditable(textEditable())
       toolbar.refresh()
     },
+    onReply: () => commentsUi?.startComment(),
   })
   mountHistory({
     docId,

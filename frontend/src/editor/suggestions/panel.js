@@ -34,15 +34,16 @@ export function describe (s) {
  *   editor: import('@tiptap/core').Editor, docId: string, bar: HTMLElement, before: HTMLElement,
  *   main: HTMLElement, panels: ReturnType<typeof import('../panels.js').createPanels>,
  *   me: () => string | null, people: () => Promise<Array<{id: string, display_name: string}>>,
- *   onMode: (mode: Mode) => void,
+ *   onMode: (mode: Mode) => void, onReply: () => void,
  * }} parts
  */
-export function mountSuggestions ({ editor, docId, bar, before, main, panels, me, people, onMode }) {
+export function mountSuggestions ({ editor, docId, bar, before, main, panels, me, people, onMode, onReply }) {
   /** @type {Mode} */
   let mode = 'editing'
   /** @type {Mode[]} */
   let offered = ['editing', 'suggesting', 'viewing']
   let mayDecide = false
+  let mayReply = false // commenters and up: a reply is a comment thread on the suggested text
   /** @type {Map<string, string>} */
   const names = new Map()
 
@@ -98,7 +99,7 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
     frame = 0
     const found = suggestionsIn(editor.state.doc)
     const self = me()
-    const key = JSON.stringify([found.map((s) => [s.id, s.author, s.inserted, s.deleted]), mayDecide, self, [...names]])
+    const key = JSON.stringify([found.map((s) => [s.id, s.author, s.inserted, s.deleted]), mayDecide, mayReply, self, [...names]])
     badge.hidden = !found.length
     badge.textContent = String(found.length)
     if (key === shown) return
@@ -119,7 +120,8 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
         h('div', { class: 'row' },
           mayDecide ? h('button', { type: 'button', class: 'btn btn-small btn-primary', 'data-action': 'accept', 'aria-label': `Accept: ${describe(s)}` }, 'Accept') : null,
           mayDecide ? h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'reject', 'aria-label': `Reject: ${describe(s)}` }, 'Reject') : null,
-          !mayDecide && mine ? h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'reject', 'aria-label': `Withdraw: ${describe(s)}` }, 'Withdraw') : null))
+          !mayDecide && mine ? h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'reject', 'aria-label': `Withdraw: ${describe(s)}` }, 'Withdraw') : null,
+          mayReply ? h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'reply', 'aria-label': `Reply: ${describe(s)}` }, 'Reply') : null))
       return card
     }))
   }
@@ -136,11 +138,12 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
     if (action === 'reject' && id) decide(editor, { accept: false, ids: new Set([id]) })
     if (action === 'accept-all') decide(editor, { accept: true, author: who.value || null })
     if (action === 'reject-all') decide(editor, { accept: false, author: who.value || null })
-    if (action === 'show' && id) {
+    if ((action === 'show' || action === 'reply') && id) {
       const s = suggestionsIn(editor.state.doc).find((x) => x.id === id)
       if (s) {
         editor.view.dispatch(editor.state.tr.setSelection(TextSelection.create(editor.state.doc, s.from, s.to)).scrollIntoView())
         editor.view.focus()
+        if (action === 'reply') onReply() // the comment composer, on the suggested text
       }
     }
   })
@@ -149,6 +152,7 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
     /** What this person's role allows. @param {string | null} role */
     setRole (role) {
       mayDecide = role === 'owner' || role === 'editor'
+      mayReply = mayDecide || role === 'commenter'
       offered = mayDecide ? ['editing', 'suggesting', 'viewing'] : role === 'commenter' ? ['suggesting', 'viewing'] : ['viewing']
       let saved = null
       try { saved = /** @type {Mode | null} */ (sessionStorage.getItem(`quire.mode:${docId}`)) } catch { /* private mode */ }

@@ -243,11 +243,19 @@ export function decide (editor, { accept, ids = null, author = null }) {
   if (!tr.docChanged) return false
   tr.setMeta(DECISION, true)
   // one decision, one undo step (Yjs would merge changes made within half a second)
-  const undo = yUndoPluginKey.getState(state)?.undoManager
-  undo?.stopCapturing()
+  newUndoStep(editor)
   editor.view.dispatch(tr)
-  undo?.stopCapturing()
+  newUndoStep(editor)
   return true
+}
+
+/**
+ * What comes next is a new undo step, never merged with what came just before (Yjs merges
+ * changes made within half a second): after a decision, and when the mode changes.
+ * @param {import('@tiptap/core').Editor} editor
+ */
+export function newUndoStep (editor) {
+  yUndoPluginKey.getState(editor.state)?.undoManager?.stopCapturing()
 }
 
 /** A comment highlight added or removed (comments are not suggestions). @param {any} step */
