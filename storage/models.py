@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +39,11 @@ class Document(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+    # the owner lets editors invite people and make or revoke links (never with a role above
+    # editor); only the owner changes it
+    editors_can_share: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, default=False,
+                                        server_default=false()))
 
 
 class Update(SQLModel, table=True):
