@@ -128,6 +128,18 @@ def test_a_viewer_sees_suggestions_and_no_buttons_and_a_commenters_edit_is_never
     expect(vic.page.locator(".suggestion-card button", has_text="Accept")).to_have_count(0)
     expect(vic.page.locator(".suggestion-card button", has_text="Reject")).to_have_count(0)
 
+    # a named version holds the suggestion, and its preview shows it
+    ada.page.get_by_role("button", name="History", exact=True).click()
+    history = ada.page.get_by_role("complementary", name="Version history")
+    history.get_by_role("button", name="Name current version").click()
+    history.get_by_role("textbox", name="Version name").fill("With Cam's idea")
+    ada.page.keyboard.press("Enter")
+    named = history.locator(".version-item.kind-named")
+    expect(named).to_have_count(1)
+    named.click()
+    preview = ada.page.get_by_role("region", name="Version preview")
+    expect(preview.locator(".version-prose ins.suggest-ins")).to_have_text(" new")
+
     # the commenter switches to Viewing: typing changes nothing
     cam.page.get_by_role("combobox", name="Mode").select_option("viewing")
     caret_after(cam, "words")
