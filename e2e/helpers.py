@@ -77,3 +77,15 @@ def comment_on(person, passage: str, body: str) -> None:
     composer.get_by_role("textbox", name="Your comment").fill(body)
     person.page.keyboard.press("Control+Enter")
     expect(composer).to_be_hidden()
+
+
+def import_from_dashboard(person, path) -> str:
+    """Import a file with the dashboard's Import Markdown button, as a person does; wait for
+    the editor it opens and return the new document's id."""
+    person.page.goto("/")
+    with person.page.expect_file_chooser() as chooser:
+        person.page.get_by_role("button", name="Import Markdown").first.click()
+    chooser.value.set_files(str(path))
+    person.page.wait_for_url("**/d/*")
+    person.page.locator("#editor .ProseMirror").wait_for()
+    return person.page.url.rsplit("/", 1)[1].split("?")[0]

@@ -13,7 +13,7 @@ import zipfile
 from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.helpers import eventually
+from e2e.helpers import eventually, import_from_dashboard
 
 
 def png_bytes(width: int = 320, height: int = 200, color=(30, 110, 200)) -> bytes:
@@ -208,12 +208,7 @@ def test_a_markdown_and_images_zip_imports_from_the_dashboard(quire, people, tmp
         archive.writestr("paper/images/map.png", png_bytes(90, 60, (240, 160, 0)))
     bundle = tmp_path / "edge-paper.zip"
     bundle.write_bytes(out.getvalue())
-    ada.page.goto("/")
-    with ada.page.expect_file_chooser() as chooser:
-        ada.page.get_by_role("button", name="Import Markdown").first.click()
-    chooser.value.set_files(str(bundle))
-    ada.page.wait_for_url("**/d/*")
-    ada.page.locator("#editor .ProseMirror").wait_for()
+    import_from_dashboard(ada, bundle)
     figure = ada.editor.locator("h1 + p .figure img")
     expect(figure).to_have_attribute("alt", "Map")
     eventually(lambda: loaded(ada.page))

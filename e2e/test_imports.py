@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from e2e.helpers import import_from_dashboard
+
 README = """<!-- markdownlint-disable MD033 -->
 <p align="center">
   <a href="https://example.org/"><img src="/static/icons.svg" alt="Logo" width="64"></a>
@@ -34,12 +36,7 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
     ada = people("Ada")
     readme = tmp_path / "README.md"
     readme.write_text(README)
-    ada.page.goto("/")
-    with ada.page.expect_file_chooser() as chooser:
-        ada.page.get_by_role("button", name="Import Markdown").first.click()
-    chooser.value.set_files(str(readme))
-    ada.page.wait_for_url("**/d/*")
-    ada.page.locator("#editor .ProseMirror").wait_for()
+    doc_id = import_from_dashboard(ada, readme)
     editor = ada.editor
     expect(editor.locator(".figure img")).to_have_attribute("alt", "Logo")
     expect(editor.locator("h1 sub")).to_have_text("and")
@@ -55,7 +52,6 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
     editor.locator("h4").click()
     expect(ada.page.get_by_label("Paragraph style")).to_have_value("h4")
 
-    doc_id = ada.page.url.rsplit("/", 1)[1].split("?")[0]
     exported = ada.api("GET", f"/api/docs/{doc_id}/export.md").text()
     assert "- first point\n\n- second point\n" in exported
     assert "H<sub>2</sub>O and E = mc<sup>2</sup>" in exported

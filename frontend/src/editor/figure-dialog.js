@@ -2,7 +2,7 @@
 // image's alt text and caption (Mod-Alt-Y, the toolbar, or a double-click on the picture).
 import { h } from '../shared/dom.js'
 import { IMAGE_TYPES, selectedImage } from './figures.js'
-import { normalizeHref } from './link.js'
+import { normalizeHref, placeUnderSelection } from './link.js'
 
 /**
  * @param {import('@tiptap/core').Editor} editor
@@ -30,13 +30,6 @@ export function createFigureUi (editor, insertFiles) {
   /** @type {number | null} */
   let at = null
 
-  function place () {
-    const coords = editor.view.coordsAtPos(editor.state.selection.from)
-    dialog.style.top = `${coords.bottom + window.scrollY + 8}px`
-    const width = dialog.offsetWidth || 360
-    dialog.style.left = `${Math.min(Math.max(8, coords.left - 16), document.documentElement.clientWidth - width - 8) + window.scrollX}px`
-  }
-
   /** Open the dialog for the selected image. */
   function describe () {
     const node = selectedImage(editor)
@@ -47,7 +40,7 @@ export function createFigureUi (editor, insertFiles) {
     hrefInput.value = node.attrs.href || ''
     error.textContent = ''
     dialog.hidden = false
-    place()
+    placeUnderSelection(editor, dialog)
     altInput.focus()
     altInput.select()
   }

@@ -20,6 +20,18 @@ export function normalizeHref (raw) {
   return `https://${value}`
 }
 
+/**
+ * Put a floating element (a dialog, a bubble) under the current selection, inside the viewport.
+ * @param {import('@tiptap/core').Editor} editor @param {HTMLElement} el
+ */
+export function placeUnderSelection (editor, el) {
+  const at = editor.view.coordsAtPos(editor.state.selection.from)
+  el.style.top = `${at.bottom + window.scrollY + 8}px`
+  const width = el.offsetWidth || 320
+  const left = Math.min(Math.max(8, at.left - 16), document.documentElement.clientWidth - width - 8)
+  el.style.left = `${left + window.scrollX}px`
+}
+
 /** @param {import('@tiptap/core').Editor} editor */
 export function createLinkUi (editor) {
   const hrefInput = /** @type {HTMLInputElement} */ (h('input', {
@@ -49,15 +61,7 @@ export function createLinkUi (editor) {
   )
   document.body.append(dialog, bubble)
 
-  /** Put a floating element under the current selection, inside the viewport. @param {HTMLElement} el */
-  function place (el) {
-    const { from } = editor.state.selection
-    const at = editor.view.coordsAtPos(from)
-    el.style.top = `${at.bottom + window.scrollY + 8}px`
-    const width = el.offsetWidth || 320
-    const left = Math.min(Math.max(8, at.left - 16), document.documentElement.clientWidth - width - 8)
-    el.style.left = `${left + window.scrollX}px`
-  }
+  const place = (/** @type {HTMLElement} */ el) => placeUnderSelection(editor, el)
 
   function open () {
     if (!editor.isEditable) return
