@@ -5,7 +5,8 @@ A principal comes from the signed session cookie (a random session id whose row 
 (`Authorization: Bearer qp_...` or `?token=qp_...`) or a share-link token (`qs_...`). Roles
 rank viewer < commenter < editor < owner; a document's owner is its creator; invitations and
 links grant the others. Every REST route and the WebSocket go through `role_on`, so the same
-rules hold everywhere.
+rules hold everywhere. Sharing is the owner's, and editors' too when the owner allows it
+(`CanShare`): they grant at most editor, and never change that setting.
 """
 
 from __future__ import annotations
@@ -168,3 +169,25 @@ CanView = Annotated[Access, need("viewer")]
 CanComment = Annotated[Access, need("commenter")]
 CanEdit = Annotated[Access, need("editor")]
 IsOwner = Annotated[Access, need("owner")]
+
+
+def may_share(access: Access) -> bool:
+    """Whether the caller may invite people and make or revoke links: the owner, and editors
+    with an account when the owner lets editors share (`Document.editors_can_share`)."""
+    if access.role == "owner":
+        return True
+    return (access.role == "editor" and access.doc.editors_can_share
+            and access.principal.user is not None)
+
+
+async def sharing_access(request: Request, doc_id: str, principal: PrincipalDep) -> Access:
+    access = await document_access(request, doc_id, principal, "editor")
+    if not may_share(access):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "Only the owner can share this document" if not
+                            access.doc.editors_can_share else
+                            "Sign in to share this document")
+    return access
+
+
+CanShare = Annotated[Access, Depends(sharing_access)]

@@ -1,8 +1,9 @@
-"""REST: documents (create, list, get, rename, delete) and their live content."""
+"""REST: documents (create, list, get, rename, settings, copy, delete) and their live content."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -11,10 +12,11 @@ from pycrdt import Doc
 from pydantic import BaseModel, Field
 
 from crdt.budget import Deadline
+from crdt.copies import copy_state
 from crdt.markdown import fragment_to_json, json_text
 from crdt.meta import initial_update, set_title
 from crdt.protocol import CloseCode
-from server.access import RANK, CanEdit, CanView, IsOwner, UserDep
+from server.access import RANK, CanEdit, CanView, IsOwner, UserDep, may_share
 from server.cpu import refusals
 from server.deps import AccessWatchDep, CpuDep, EngineDep, RoomsDep, SearchDep, SettingsDep
 from storage import documents as store_docs
@@ -29,8 +31,16 @@ class DocumentCreate(BaseModel):
     title: str = Field(default="Untitled", min_length=1, max_length=500)
 
 
-class DocumentRename(BaseModel):
-    title: str = Field(min_length=1, max_length=500)
+class DocumentUpdate(BaseModel):
+    """A new title (editors), whether editors may share (the owner only), or both."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    editors_can_share: bool | None = None
+
+
+class DocumentCopy(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=500)  # "Copy of <title>"
+    comments: bool = False  # keep the comment threads (and their highlights)
 
 
 class DocumentPublic(BaseModel):
@@ -41,6 +51,9 @@ class DocumentPublic(BaseModel):
     online: int = 0
     # the caller's role: viewer, commenter, editor or owner (what the page may let them do)
     role: str = "owner"
+    owner_name: str | None = None  # the owner's display name (None: no owner, e.g. the CLI's)
+    editors_can_share: bool = False  # the owner lets editors invite people and make links
+    can_share: bool = True  # the caller may invite people and make links
 
 
 class DocumentPage(BaseModel):
@@ -58,10 +71,13 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def public(doc: Document, rooms, role: str = "owner") -> DocumentPublic:
+def public(doc: Document, rooms, role: str = "owner", *, owner_name: str | None = None,
+           can_share: bool | None = None) -> DocumentPublic:
     return DocumentPublic(id=doc.id, title=doc.title, created_at=_utc(doc.created_at),
                           updated_at=_utc(doc.updated_at), online=rooms.online(doc.id),
-                          role=role)
+                          role=role, owner_name=owner_name,
+                          editors_can_share=doc.editors_can_share,
+                          can_share=role == "owner" if can_share is None else can_share)
 
 
 def create_with_content(engine, *, title: str, update: bytes,
@@ -79,7 +95,7 @@ async def create_document(body: DocumentCreate, engine: EngineDep, rooms: RoomsD
                                   update=initial_update(body.title),
                                   owner_id=user.id if user else None)
     indexer.mark(doc.id)
-    return public(doc, rooms)
+    return public(doc, rooms, owner_name=user.display_name if user else None)
 
 
 @router.get("", response_model=DocumentPage)
@@ -93,40 +109,94 @@ async def list_documents(
     sort: Literal["edited", "title", "created"] = "edited",
     whose: Literal["all", "mine", "shared"] = "all",
 ):
-    """The documents you own or were invited to: newest edited first, by title or newest
-    created first (`sort`); all, yours only, or only those shared with you (`whose`)."""
-    docs, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
+    """The documents you own or were invited to, each with its owner's name: newest edited
+    first, by title or newest created first (`sort`); all, yours only, or only those shared
+    with you (`whose`)."""
+    rows, total = await asyncio.to_thread(store_docs.list_documents, engine, q=q, limit=limit,
                                           offset=offset, visible_to=user.id if user else None,
                                           sort=sort, whose=whose)
-    items = [public(d, rooms, "owner" if user is None or d.owner_id == user.id else "invited")
-             for d in docs]
+    docs = [doc for doc, _ in rows]
+    items = [public(d, rooms, "owner" if user is None or d.owner_id == user.id else "invited",
+                    owner_name=name)
+             for d, name in rows]
     invited = [doc.id for item, doc in zip(items, docs, strict=True) if item.role == "invited"]
     if user is not None and invited:
         # invited documents: look their roles up, all at once (owners are known from the row)
         roles = await asyncio.to_thread(user_roles_on, engine, doc_ids=invited, user_id=user.id)
-        for item in items:
+        for item, doc in zip(items, docs, strict=True):
             if item.role == "invited":
                 item.role = max(roles[item.id], key=RANK.__getitem__, default="viewer")
+                item.can_share = item.role == "editor" and doc.editors_can_share
     return DocumentPage(items=items, total=total)
 
 
+async def _described(access, engine, rooms, doc: Document | None = None) -> DocumentPublic:
+    """The document as `access`'s caller sees it, with its owner's name."""
+    doc = doc or access.doc
+    name = await asyncio.to_thread(store_docs.owner_name, engine, doc=doc)
+    return public(doc, rooms, access.role, owner_name=name,
+                  can_share=may_share(replace(access, doc=doc)))
+
+
 @router.get("/{doc_id}", response_model=DocumentPublic)
-async def get_document(doc_id: str, access: CanView, rooms: RoomsDep):
-    return public(access.doc, rooms, access.role)
+async def get_document(doc_id: str, access: CanView, engine: EngineDep, rooms: RoomsDep):
+    return await _described(access, engine, rooms)
 
 
 @router.patch("/{doc_id}", response_model=DocumentPublic)
-async def rename_document(doc_id: str, body: DocumentRename, access: CanEdit, engine: EngineDep,
+async def update_document(doc_id: str, body: DocumentUpdate, access: CanEdit, engine: EngineDep,
                           rooms: RoomsDep):
-    room = await rooms.with_room(doc_id)
-    with room.doc.transaction():
-        set_title(room.doc, body.title)
-    await room.drain()
-    doc = await asyncio.to_thread(store_docs.rename_document, engine, doc_id=doc_id,
-                                  title=body.title)
+    """Rename (editors), and let editors share or not (`editors_can_share`: the owner only)."""
+    if body.title is None and body.editors_can_share is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "Give a title, editors_can_share, or both")
+    if body.editors_can_share is not None and access.role != "owner":
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            "Only the owner decides whether editors can share")
+    doc: Document | None = access.doc
+    if body.title is not None:
+        room = await rooms.with_room(doc_id)
+        with room.doc.transaction():
+            set_title(room.doc, body.title)
+        await room.drain()
+        doc = await asyncio.to_thread(store_docs.rename_document, engine, doc_id=doc_id,
+                                      title=body.title)
+    if body.editors_can_share is not None and doc is not None:
+        doc = await asyncio.to_thread(store_docs.set_editors_can_share, engine, doc_id=doc_id,
+                                      allowed=body.editors_can_share)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
-    return public(doc, rooms, access.role)
+    return await _described(access, engine, rooms, doc)
+
+
+@router.post("/{doc_id}/copy", status_code=status.HTTP_201_CREATED,
+             response_model=DocumentPublic)
+async def copy_document(doc_id: str, access: CanView, user: UserDep, engine: EngineDep,
+                        rooms: RoomsDep, cpu: CpuDep, settings: SettingsDep, indexer: SearchDep,
+                        body: DocumentCopy | None = None):
+    """A copy you own of a document you can read: its text and formatting as they stand now
+    (live if open), titled "Copy of <title>" unless `title` says otherwise, with its comments
+    only if `comments`, and its images. Nobody else is invited to it."""
+    body = body or DocumentCopy()
+    title = body.title or f"Copy of {access.doc.title}"[:500]
+    room = await rooms.with_room(doc_id)
+    state = room.doc.get_update()  # read on the event loop; the copy is made on a thread
+    new_id = store_docs.new_id()
+    budget = settings.markdown_budget_seconds
+    with refusals(budget):
+        update = await cpu.run_budgeted(budget, copy_state, state, source_id=doc_id,
+                                        doc_id=new_id, title=title, comments=body.comments)
+    if len(update) > settings.max_document_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"The copy would take {len(update)} bytes; the limit is "
+                            f"{settings.max_document_bytes} bytes")
+    doc = await asyncio.to_thread(store_docs.copy_document, engine, source_id=doc_id,
+                                  doc_id=new_id, title=title,
+                                  owner_id=user.id if user else None, update=update)
+    if doc is None:  # deleted meanwhile
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Document not found")
+    indexer.mark(doc.id)
+    return public(doc, rooms, owner_name=user.display_name if user else None)
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,8 @@
 """Sharing a document: invitations to accounts and share links, each with a role.
 
-Only the owner manages sharing. Revoking closes, at once and on every server process, the live
+The owner manages sharing, and so do editors signed in with an account when the owner lets
+them (`editors_can_share`, set with PATCH /api/docs/{id}): a role is at most editor, so nobody
+can make another owner, and the owner is never a share to change or revoke. Revoking closes, at once and on every server process, the live
 connections of everyone who lost access (terminal close code 4403 with a message for their
 page); a changed role makes them reconnect (3001). See server/liveaccess.py.
 """
@@ -14,7 +16,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from server.access import CanComment, IsOwner
+from server.access import CanComment, CanShare
 from server.deps import AccessWatchDep, EngineDep, NotifierDep, SettingsDep
 from server.security import LINK_PREFIX, new_token, token_hash
 from storage import accounts
@@ -22,6 +24,7 @@ from storage import shares as store_shares
 from storage.models import utcnow
 
 router = APIRouter(prefix="/api/docs/{doc_id}", tags=["sharing"])
+# what a share may grant: never "owner" (a document has one owner, its creator)
 Role = Literal["viewer", "commenter", "editor"]
 
 
@@ -65,7 +68,7 @@ def _expiry(days: float | None) -> datetime | None:
 
 
 @router.get("/shares", response_model=list[SharePublic])
-async def list_shares(access: IsOwner, engine: EngineDep):
+async def list_shares(access: CanShare, engine: EngineDep):
     rows = await asyncio.to_thread(store_shares.list_shares, engine, doc_id=access.doc.id)
     return [_public(s, u) for s, u in rows]
 
@@ -98,7 +101,7 @@ async def list_people(access: CanComment, engine: EngineDep):
 
 
 @router.post("/shares", status_code=status.HTTP_201_CREATED, response_model=SharePublic)
-async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: AccessWatchDep,
+async def invite(body: InviteCreate, access: CanShare, engine: EngineDep, watch: AccessWatchDep,
                  notifier: NotifierDep):
     user = await asyncio.to_thread(accounts.get_user_by_username, engine, username=body.username)
     if user is None:
@@ -116,7 +119,7 @@ async def invite(body: InviteCreate, access: IsOwner, engine: EngineDep, watch: 
 
 
 @router.post("/links", status_code=status.HTTP_201_CREATED, response_model=LinkCreated)
-async def create_link(body: LinkCreate, request: Request, access: IsOwner, engine: EngineDep,
+async def create_link(body: LinkCreate, request: Request, access: CanShare, engine: EngineDep,
                       settings: SettingsDep):
     """A share link: whoever holds the token gets `role` (`/d/{id}?token=...`, or
     `Authorization: Bearer <token>` / `?token=` for scripts and bots)."""
@@ -131,7 +134,7 @@ async def create_link(body: LinkCreate, request: Request, access: IsOwner, engin
 
 
 @router.delete("/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke(share_id: str, access: IsOwner, engine: EngineDep, watch: AccessWatchDep):
+async def revoke(share_id: str, access: CanShare, engine: EngineDep, watch: AccessWatchDep):
     if not await asyncio.to_thread(store_shares.revoke_share, engine, doc_id=access.doc.id,
                                    share_id=share_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such share")

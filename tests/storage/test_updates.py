@@ -106,7 +106,7 @@ def test_documents_crud_and_search(db_url):
     a = documents.create_document(engine, title=f"Alpha 100% {tag}")
     b = documents.create_document(engine, title=f"beta_{tag}")
     found, total = documents.list_documents(engine, q=f"alpha 100% {tag}")
-    assert [d.id for d in found] == [a.id] and total == 1
+    assert [d.id for d, _owner in found] == [a.id] and total == 1
     # LIKE wildcards in the query are literal
     assert documents.list_documents(engine, q=f"b_ta_{tag}")[1] == 0
     assert documents.rename_document(engine, doc_id=b.id, title="Gamma")
