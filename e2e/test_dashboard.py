@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.helpers import eventually
+from e2e.helpers import comment_on, eventually
 
 
 def test_create_rename_search_and_delete(quire, people):
@@ -102,3 +102,101 @@ def test_sort_and_shared_with_me(quire, people):
     expect(rows).to_have_text(["Bea's draft"])
     page.get_by_label("Show").select_option(label="Mine")
     expect(rows).to_have_text(["Alpha plan", "beta notes"])
+
+
+def test_owners_are_named_and_a_reader_makes_a_copy_without_the_comments(quire, people):
+    """Issue 18, item 12: each row says whose the document is ("You" for your own); "Make a
+    copy" in a row's menu opens a copy of your own with the text as it stands, without the
+    comments, and Ada's document is left as it was."""
+    ada, bea = people("Ada Lovelace"), people("Bea")
+    doc_id = ada.new_doc("Tide tables")
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("High water at noon.")
+    ada.page.keyboard.press("Enter")
+    ada.page.keyboard.press("Control+b")
+    ada.page.keyboard.type("Low water at six.")
+    comment_on(ada, "noon", "Check the almanac")
+    expect(ada.editor.locator(".comment-hl")).to_have_text("noon")
+    ada.expect_state("saved")
+    ada.invite(doc_id, bea, "viewer")
+    bea.new_doc("Bea's list")
+
+    page = bea.page
+    page.goto("/")
+    row = page.locator(f'.doc-row[data-id="{doc_id}"]')
+    expect(row.locator(".doc-owner")).to_have_text("Owner: Ada Lovelace")
+    own = page.locator(".doc-row", has_text="Bea's list")
+    expect(own.locator(".doc-owner")).to_have_text("Owner: You")
+
+    # a viewer's menu offers a copy (and nothing she may not do)
+    row.get_by_role("button", name="More actions for Tide tables").click()
+    expect(row.get_by_role("menuitem")).to_have_text(["Make a copy…"])
+    page.get_by_role("menuitem", name="Make a copy…").click()
+    dialog = page.get_by_role("dialog", name="Make a copy")
+    expect(dialog.get_by_label("Title")).to_have_value("Copy of Tide tables")
+    expect(dialog.get_by_label("Keep the comments")).not_to_be_checked()
+    dialog.get_by_role("button", name="Make a copy").click()
+    page.wait_for_url(re.compile(r"/d/[\w-]+$"))
+    copy_id = page.url.rsplit("/", 1)[1]
+    assert copy_id != doc_id
+    bea.page.locator("body[data-role]").wait_for(state="attached")
+    expect(page.locator("#doc-title")).to_have_value("Copy of Tide tables")
+    bea.expect_text("High water at noon.\nLow water at six.")
+    expect(bea.editor.locator("strong")).to_have_text("Low water at six.")
+    expect(bea.editor.locator(".comment-hl")).to_have_count(0)
+    expect(page.locator("body")).to_have_attribute("data-role", "owner")  # it is hers
+    assert bea.api("GET", f"/api/docs/{copy_id}/comments").json()["items"] == []
+    # she writes in her copy; Ada's document does not change, its comment is still there
+    bea.editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Bea's note.")
+    bea.expect_state("saved")
+    assert ada.content(doc_id)["text"].strip() == "High water at noon.\nLow water at six."
+    assert len(ada.api("GET", f"/api/docs/{doc_id}/comments").json()["items"]) == 1
+    assert ada.api("GET", f"/api/docs/{copy_id}", ok=False).status == 404  # not shared with Ada
+
+    page.goto("/")
+    copy_row = page.locator(f'.doc-row[data-id="{copy_id}"]')
+    expect(copy_row.locator(".doc-title")).to_have_text("Copy of Tide tables")
+    expect(copy_row.locator(".doc-owner")).to_have_text("Owner: You")
+
+
+def test_make_a_copy_from_the_editor_keeping_the_comments(quire, people):
+    """The editor's header has "Make a copy" too (for anyone with an account; a share link
+    alone has no one to own the copy): here a commenter keeps the comments and names the copy."""
+    ada, cora = people("Ada"), people("Cora")
+    doc_id = ada.new_doc("Budget")
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Travel costs rise in May.")
+    comment_on(ada, "rise", "By how much?")
+    ada.expect_state("saved")
+    ada.invite(doc_id, cora, "commenter")
+    link = ada.share_link(doc_id, "viewer")
+
+    cora.open(doc_id)
+    page = cora.page
+    page.get_by_role("button", name="Make a copy").click()
+    dialog = page.get_by_role("dialog", name="Make a copy")
+    dialog.get_by_label("Title").fill("   ")
+    dialog.get_by_role("button", name="Make a copy").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Give the copy a title.")
+    dialog.get_by_label("Title").fill("Budget, my notes")
+    dialog.get_by_label("Keep the comments").check()
+    dialog.get_by_role("button", name="Make a copy").click()
+    page.wait_for_url(lambda url: "/d/" in url and doc_id not in url)
+    copy_id = page.url.rsplit("/", 1)[1]
+    page.locator("#editor .ProseMirror").wait_for()
+    expect(page.locator("#doc-title")).to_have_value("Budget, my notes")
+    cora.expect_text("Travel costs rise in May.")
+    expect(cora.editor.locator(".comment-hl")).to_have_text("rise")
+    expect(page.locator("#comments .thread")).to_have_count(1)
+    (thread,) = cora.api("GET", f"/api/docs/{copy_id}/comments").json()["items"]
+    assert (thread["anchor_text"], thread["messages"][0]["body"]) == ("rise", "By how much?")
+    expect(page.locator("body")).to_have_attribute("data-role", "owner")
+    expect(page.get_by_role("button", name="Share")).to_be_visible()  # hers to share
+
+    visitor = people("Vic", account=False)
+    visitor.open_link(link["url"], state="readonly")
+    expect(visitor.page.get_by_role("button", name="Make a copy")).to_be_hidden()

@@ -256,3 +256,52 @@ def test_a_readers_toolbar_offers_no_paragraph_style(quire, people):
     picker = vic.page.get_by_label("Paragraph style")
     expect(picker).to_be_disabled()
     assert picker.evaluate("el => el.selectedOptions[0]?.textContent") == "—"
+
+
+def test_the_owner_lets_editors_share_and_an_editor_invites_someone(quire, people):
+    """Issue 18, item 12: "Editors can share" (the owner's, in the Share panel). Off, an editor
+    has no Share button; on, the editor invites someone from the panel (at most as an editor, and
+    without the setting); off again, the server refuses the editor's next invitation."""
+    ada, bea, cid, dan = people("Ada"), people("Bea"), people("Cid"), people("Dan")
+    doc_id = ada.new_doc("Team notes", editors=(bea,))
+    ada.invite(doc_id, cid, "commenter")
+    bea.open(doc_id)
+    expect(bea.page.get_by_role("button", name="Share")).to_be_hidden()
+
+    ada.open(doc_id)
+    panel = share_panel(ada)
+    setting = panel.get_by_role("checkbox", name="Editors can share")
+    expect(setting).not_to_be_checked()
+    setting.check()
+    expect(panel.get_by_role("status")).to_have_text("Editors can share now.")
+    assert ada.doc(doc_id)["editors_can_share"] is True
+
+    # Bea (another browser) sees Share once her page asks again, and invites Dan as an editor
+    bea.page.reload()
+    bea.page.locator("body[data-role]").wait_for(state="attached")
+    bea_panel = share_panel(bea)
+    expect(bea_panel.get_by_role("checkbox", name="Editors can share")).to_be_hidden()
+    roles = bea_panel.get_by_role("form", name="Invite someone with an account").get_by_label("Role")
+    expect(roles.locator("option")).to_have_text(["Can view", "Can comment", "Can edit"])
+    invite = bea_panel.get_by_role("form", name="Invite someone with an account")
+    invite.get_by_label("Username").fill(dan.username)
+    invite.get_by_label("Role").select_option("editor")
+    invite.get_by_role("button", name="Invite").click()
+    expect(bea_panel.locator(".share-item", has_text="Dan")).to_contain_text("Can edit")
+    assert dan.doc(doc_id)["role"] == "editor"
+    dan.page.goto("/")
+    expect(dan.page.locator(f'.doc-row[data-id="{doc_id}"] .doc-owner')).to_have_text("Owner: Ada")
+
+    # a commenter never shares, whatever the setting
+    cid.open(doc_id)
+    expect(cid.page.get_by_role("button", name="Share")).to_be_hidden()
+    assert cid.api("GET", f"/api/docs/{doc_id}/shares", ok=False).status == 403
+
+    # Ada takes it back: Bea's open panel is refused by the server
+    panel.get_by_role("checkbox", name="Editors can share").uncheck()
+    expect(panel.get_by_role("status")).to_have_text("Only you can share now.")
+    bea.allowed.append(re.compile(r"Failed to load resource: .*status of 403"))
+    invite.get_by_label("Username").fill(cid.username)
+    invite.get_by_role("button", name="Invite").click()
+    expect(invite.get_by_role("alert")).to_contain_text("Only the owner can share this document")
+    assert cid.doc(doc_id)["role"] == "commenter"

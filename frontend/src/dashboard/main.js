@@ -1,6 +1,7 @@
-// Entry point of the dashboard (/): list, search, create, rename, delete, import.
+// Entry point of the dashboard (/): list, search, create, rename, copy, delete, import.
 import { createDoc, deleteDoc, importMarkdown, listDocs, renameDoc } from '../shared/api.js'
 import { loginUrl, wireSignOut } from '../shared/auth.js'
+import { askCopy } from '../shared/copy-dialog.js'
 import { h, icon } from '../shared/dom.js'
 import { mountNotifications } from '../shared/notifications.js'
 import { keepPageForOffline } from '../shared/offline.js'
@@ -104,23 +105,27 @@ function row (doc) {
   const canRename = role === 'owner' || role === 'editor'
   const canDelete = role === 'owner'
   const sharedAs = SHARED_AS[/** @type {keyof typeof SHARED_AS} */ (role)]
+  const owner = role === 'owner' ? 'You' : doc.owner_name || 'No owner'
   return h('li', { class: 'doc-row', 'data-id': doc.id, 'data-role': role },
     h('a', { class: 'doc-link', href: `/d/${encodeURIComponent(doc.id)}` },
       icon('file-text'), h('span', { class: 'doc-title' }, title),
       sharedAs ? h('span', { class: 'doc-shared' }, sharedAs) : null),
+    h('span', { class: 'doc-owner', title: `Owner: ${owner}` }, icon('user'),
+      h('span', { class: 'visually-hidden' }, 'Owner: '), h('span', { class: 'doc-owner-name' }, owner)),
     doc.online > 0
       ? h('span', { class: 'doc-online', title: `${doc.online} ${doc.online === 1 ? 'person is' : 'people are'} editing now` },
         h('span', { class: 'dot', 'aria-hidden': 'true' }), `${doc.online} here now`)
       : h('span', { class: 'doc-online doc-online-empty' }),
     h('time', { class: 'doc-time', datetime: updated.toISOString(), title: `Last edited ${fullTime(updated)}` },
       `Edited ${relativeTime(updated)}`),
-    !canRename && !canDelete ? h('div', { class: 'row-menu' }) : h('div', { class: 'row-menu' },
+    h('div', { class: 'row-menu' },
       h('button', {
         type: 'button', class: 'btn btn-icon', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
         'aria-controls': menuId, 'aria-label': `More actions for ${title}`, 'data-action': 'menu',
       }, icon('ellipsis')),
       h('ul', { class: 'menu', role: 'menu', id: menuId, hidden: true },
         canRename ? h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', 'data-action': 'rename', tabindex: '-1' }, icon('pencil'), 'Rename')) : null,
+        h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', 'data-action': 'copy', tabindex: '-1' }, icon('copy'), 'Make a copy…')),
         canDelete ? h('li', { role: 'none' }, h('button', { type: 'button', role: 'menuitem', class: 'danger', 'data-action': 'delete', tabindex: '-1' }, icon('trash-2'), 'Delete')) : null)))
 }
 
@@ -168,6 +173,9 @@ list.addEventListener('click', (event) => {
   } else if (action === 'rename') {
     closeMenu()
     startRename(li, doc)
+  } else if (action === 'copy') {
+    closeMenu()
+    askCopy(doc, /** @type {HTMLElement | null} */ (li.querySelector('[data-action=menu]')))
   } else if (action === 'delete') {
     closeMenu()
     askDelete(doc)

@@ -6,6 +6,7 @@ import { accountsRequired, captureLinkToken, forgetLinkToken, linkPerson, loginU
 import { h, icon } from '../shared/dom.js'
 import { loadIdentity } from '../shared/identity.js'
 import { mountNotifications } from '../shared/notifications.js'
+import { askCopy } from '../shared/copy-dialog.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
@@ -69,6 +70,9 @@ function main () {
   let role = null
   const remembered = cachedRole(docId)
   let closed = false
+  // the owner shares; an editor with an account too when the owner lets editors share
+  const sharing = { editors: false, mine: false }
+  const mayShare = () => !closed && (role === 'owner' || (role === 'editor' && sharing.mine && Boolean(account)))
   const mayEdit = () => !closed && canEditAs(role ?? remembered)
   /** @type {ReturnType<typeof mountSuggestions> | null} */
   let suggestUi = null
@@ -110,7 +114,7 @@ function main () {
     injectCSS: false, // its <style> tag would need 'unsafe-inline'; quire.css carries the rules
     extensions: [...buildExtensions({
       docId,
-      canShare: () => role === 'owner',
+      canShare: mayShare,
       doc: session.doc,
       provider: session.provider,
       user: { name: identity.name, color: identity.color, username: identity.username ?? null },
@@ -260,6 +264,10 @@ function main () {
     canEdit: mayEdit,
   })
   const share = mountShare({ docId, panels, button: byId('share-button'), panel: byId('share-panel') })
+  // Make a copy: anyone with an account who can read it (a link alone gives no one to own it)
+  const copyButton = byId('copy-button')
+  copyButton.hidden = accountsRequired() && !account
+  copyButton.addEventListener('click', () => askCopy({ id: docId, title: titleInput.value }, copyButton))
 
   const printing = mountPrint({ editor, doc: session.doc, titleInput, text: byId('editor') })
   mountExportMenu({ button: byId('export-button'), menu: byId('export-menu'), withToken: withAccessToken, print: printing.print })
@@ -282,7 +290,8 @@ function main () {
     suggestUi?.setRole(next)
     if (editor.isEditable !== textEditable()) editor.setEditable(textEditable())
     lockTitle()
-    share.setAvailable(next === 'owner' && accountsRequired()) // nobody to share with otherwise
+    share.setAvailable(mayShare() && accountsRequired(), // nobody to share with otherwise
+      { owner: next === 'owner', editorsCanShare: sharing.editors })
     let text = roleBanner(next)
     if (roleChangedBefore && text) text = `The owner changed your access while you were writing, so your latest changes were not saved. ${text}`
     banner.replaceChildren(icon(next === 'viewer' ? 'eye' : 'message-square'), text)
@@ -296,6 +305,8 @@ function main () {
     return getDoc(docId)
       .then((doc) => {
         title.setFallback(doc.title)
+        sharing.editors = Boolean(doc.editors_can_share)
+        sharing.mine = Boolean(doc.can_share)
         applyRole(doc.role || 'owner')
       })
       .catch((err) => {
@@ -325,6 +336,7 @@ function main () {
     byId('name-card-slot').replaceChildren()
     banner.hidden = true
     share.setAvailable(false)
+    copyButton.hidden = true
     toolbar.refresh()
     notice.replaceChildren(message, ' ', h('a', { href: link.href }, link.text))
     notice.hidden = false

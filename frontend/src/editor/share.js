@@ -1,8 +1,9 @@
-// The Share panel (owner only), on the right like History: invite an account with a role, make
-// a share link with a role and an optional expiry (shown once, with a copy button), see who has
-// access, and take access back (after a confirmation). The server closes the live connections
-// of whoever loses access at once.
-import { createShareLink, inviteToDoc, listShares, revokeShare } from '../shared/api.js'
+// The Share panel (the owner's, and editors' when the owner lets them), on the right like
+// History: invite an account with a role, make a share link with a role and an optional expiry
+// (shown once, with a copy button), see who has access, and take access back (after a
+// confirmation). The owner also decides whether editors can share. The server closes the live
+// connections of whoever loses access at once.
+import { createShareLink, inviteToDoc, listShares, revokeShare, setEditorsCanShare } from '../shared/api.js'
 import { h, icon } from '../shared/dom.js'
 import { fullTime, parseServerTime } from '../shared/time.js'
 
@@ -56,7 +57,7 @@ function selectField (label, name, options, value) {
  *   button: HTMLElement,
  *   panel: HTMLElement,
  * }} options
- * @returns {{setAvailable: (owner: boolean) => void}}
+ * @returns {{setAvailable: (allowed: boolean, settings?: {owner?: boolean, editorsCanShare?: boolean}) => void}}
  */
 export function mountShare ({ docId, panels, button, panel }) {
   /** @type {Share[]} */
@@ -107,12 +108,35 @@ export function mountShare ({ docId, panels, button, panel }) {
   const status = h('p', { class: 'share-status', role: 'status', 'aria-live': 'polite' })
   const closeButton = h('button', { type: 'button', class: 'btn-icon btn-small', 'aria-label': 'Close sharing', 'data-tip': 'Close' }, icon('x'))
 
+  // ---- the owner's setting: may editors share too? ----
+  const editorsShare = /** @type {HTMLInputElement} */ (h('input', { id: 'share-editors', type: 'checkbox', 'aria-describedby': 'share-editors-note' }))
+  const settings = h('section', { class: 'share-settings', 'aria-labelledby': 'share-settings-title', hidden: true },
+    h('h3', { id: 'share-settings-title' }, 'Settings'),
+    h('label', { class: 'check', for: 'share-editors' }, editorsShare, 'Editors can share'),
+    h('p', { class: 'share-note', id: 'share-editors-note' }, 'People who can edit may then invite others and make links, as editors at most. Only you change this.'))
+
   panel.replaceChildren(
     h('div', { class: 'side-head' }, h('h2', { id: 'share-title' }, 'Share'), closeButton),
     status,
     inviteForm,
     h('section', { class: 'share-access' }, h('h3', { id: 'share-access-title' }, 'Who has access'), empty, list),
+    settings,
     linkForm)
+
+  editorsShare.addEventListener('change', async () => {
+    const allowed = editorsShare.checked
+    editorsShare.disabled = true
+    try {
+      const doc = await setEditorsCanShare(docId, allowed)
+      editorsShare.checked = Boolean(doc.editors_can_share)
+      say(editorsShare.checked ? 'Editors can share now.' : 'Only you can share now.')
+    } catch (err) {
+      editorsShare.checked = !allowed
+      say(`Could not change who can share: ${/** @type {Error} */ (err).message}`, 'error')
+    } finally {
+      editorsShare.disabled = false
+    }
+  })
 
   /** @param {string} text @param {'ok' | 'error'} [kind] */
   function say (text, kind = 'ok') {
@@ -295,12 +319,17 @@ export function mountShare ({ docId, panels, button, panel }) {
   })
 
   return {
-    /** Only the owner shares; for anyone else the button and the panel go away. */
-    setAvailable (owner) {
-      if (owner === available) return
-      available = owner
-      button.hidden = !owner
-      if (!owner && panels.isOpen('share')) panels.close('share')
+    /**
+     * Whether this person may share (the owner; an editor when the owner lets editors share):
+     * for anyone else the button and the panel go away. The owner also sees the setting.
+     */
+    setAvailable (allowed, { owner = false, editorsCanShare = false } = {}) {
+      settings.hidden = !owner
+      if (!editorsShare.disabled) editorsShare.checked = editorsCanShare
+      if (allowed === available) return
+      available = allowed
+      button.hidden = !allowed
+      if (!allowed && panels.isOpen('share')) panels.close('share')
     },
   }
 }

@@ -71,7 +71,8 @@ function json (data) {
 
 /**
  * @typedef {'viewer' | 'commenter' | 'editor' | 'owner'} Role
- * @typedef {{id: string, title: string, created_at: string, updated_at: string, online: number, role?: Role}} Doc
+ * @typedef {{id: string, title: string, created_at: string, updated_at: string, online: number, role?: Role,
+ *   owner_name?: string | null, editors_can_share?: boolean, can_share?: boolean}} Doc
  */
 
 /**
@@ -108,6 +109,19 @@ export function getDoc (id) {
 /** @param {string} id @param {string} title @returns {Promise<Doc>} */
 export function renameDoc (id, title) {
   return request(`/api/docs/${encodeURIComponent(id)}`, { method: 'PATCH', ...json({ title }) })
+}
+
+/**
+ * A copy you own of a document you can read (its text as it stands; comments only if asked).
+ * @param {string} id @param {{title?: string, comments?: boolean}} [options] @returns {Promise<Doc>}
+ */
+export function copyDoc (id, options = {}) {
+  return request(`/api/docs/${encodeURIComponent(id)}/copy`, { method: 'POST', ...json(options) })
+}
+
+/** Let the document's editors share it, or not (the owner only). @param {string} id @param {boolean} allowed @returns {Promise<Doc>} */
+export function setEditorsCanShare (id, allowed) {
+  return request(`/api/docs/${encodeURIComponent(id)}`, { method: 'PATCH', ...json({ editors_can_share: allowed }) })
 }
 
 /** @param {string} id */
@@ -158,7 +172,7 @@ export function restoreVersion (id, versionId) {
  * @typedef {Share & {token: string, url: string}} CreatedLink
  */
 
-/** Everyone the document is shared with: invited accounts and share links (owner only). @param {string} id @returns {Promise<Share[]>} */
+/** Everyone the document is shared with: invited accounts and share links (whoever may share). @param {string} id @returns {Promise<Share[]>} */
 export function listShares (id) {
   return request(`/api/docs/${encodeURIComponent(id)}/shares`)
 }
