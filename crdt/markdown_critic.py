@@ -30,17 +30,41 @@ def _suggestion_of(node: Node) -> tuple[str, str] | None:
 
 def critic_blocks(blocks: list[Node]) -> list[Node]:
     """A copy of `blocks` whose suggested runs are wrapped in CriticMarkup markers."""
-    out: list[Node] = []
-    for block in blocks:
-        node = dict(block)
-        content = block.get("content")
-        if isinstance(content, list):
-            if any(child.get("type") == "text" for child in content):
-                node["content"] = _wrap_inline(content)
-            else:
-                node["content"] = critic_blocks(content)
-        out.append(node)
-    return out
+    return _map_inline(blocks, _wrap_inline)
+
+
+def _map_inline(blocks: list[Node], change) -> list[Node]:
+    """A copy of `blocks` with `change` applied to every inline content list (iterative: a
+    document may nest a thousand levels deep)."""
+    root: Node = {"content": blocks}
+    out_root: Node = {}
+    stack: list[tuple[Node, Node]] = [(root, out_root)]
+    while stack:
+        node, copy = stack.pop()
+        content = node.get("content")
+        if not isinstance(content, list):
+            continue
+        if any(child.get("type") == "text" for child in content):
+            copy["content"] = change(content)
+            continue
+        children: list[Node] = []
+        for child in content:
+            twin = {k: v for k, v in child.items() if k != "content"}
+            if "content" in child:
+                stack.append((child, twin))
+            children.append(twin)
+        copy["content"] = children
+    return out_root.get("content", [])
+
+
+def _has_suggestions(blocks: list[Node]) -> bool:
+    stack = list(blocks)
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "text" and _suggestion_of(node) is not None:
+            return True
+        stack.extend(node.get("content") or [])
+    return False
 
 
 def _raw(text: str) -> Node:
@@ -173,15 +197,13 @@ def _piece(node: Node, text: str, label: Any, author: str | None, at: int) -> No
 def suggestions_view(blocks: list[Node], mode: str) -> list[Node]:
     """The blocks with pending suggestions rejected ("reject": the text as it stands),
     accepted ("accept"), or marked up ("critic")."""
+    if not _has_suggestions(blocks):
+        return blocks
     if mode == "critic":
         return critic_blocks(blocks)
     gone, kept = (INSERT, DELETE) if mode == "reject" else (DELETE, INSERT)
-    out: list[Node] = []
-    for block in blocks:
-        content = block.get("content")
-        if not isinstance(content, list):
-            out.append(block)
-            continue
+
+    def decide(content: list[Node]) -> list[Node]:
         nodes: list[Node] = []
         for node in content:
             if node.get("type") == "text":
@@ -190,10 +212,7 @@ def suggestions_view(blocks: list[Node], mode: str) -> list[Node]:
                     continue
                 if any(m.get("type") == kept for m in marks):
                     node = _strip(node)
-                nodes.append(node)
-            else:
-                nodes.append(node)
-        if any(child.get("content") is not None for child in nodes if child.get("type") != "text"):
-            nodes = suggestions_view(nodes, mode)
-        out.append({**block, "content": nodes})
-    return out
+            nodes.append(node)
+        return nodes
+
+    return _map_inline(blocks, decide)

@@ -133,3 +133,12 @@ def test_all_six_heading_levels_survive():
     src = "".join(f"{'#' * n} Level {n}\n\n" for n in range(1, 7))
     assert [b["attrs"]["level"] for b in _import(src)] == [1, 2, 3, 4, 5, 6]
     assert _round(src) == src.rstrip("\n") + "\n"
+
+
+def test_suggestions_deep_in_quotes_export_in_all_three_forms():
+    src = "> " * 45 + "keep {++new ++}{--old --}end\n"
+    assert _round(src) == "> " * 45 + "keep old end\n"
+    doc = Doc()
+    import_markdown(src, doc)
+    assert export_markdown(doc, suggestions="accept").endswith("keep new end\n")
+    assert export_markdown(doc, suggestions="critic").endswith("keep {++new ++}{--old --}end\n")
