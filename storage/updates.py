@@ -88,23 +88,37 @@ def _write_rows(cursor, rows: Sequence[tuple[str, bytes]], *, sqlite: bool) -> N
 
 
 def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
-    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot)."""
-    with Session(engine) as session:
-        updates: list[bytes] = []
-        start = after_id
-        if after_id == 0:
-            snap = session.get(Snapshot, doc_id)
-            if snap is not None:
-                updates.append(snap.data)
-                start = snap.upto_id
-        rows = session.exec(
-            select(Update.id, Update.data)
-            .where(Update.doc_id == doc_id, col(Update.id) > start)
-            .order_by(col(Update.id))
-        ).all()
-        updates.extend(r[1] for r in rows)
-        last_id = rows[-1][0] if rows else start
-        return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
+    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot).
+
+    The snapshot and the rows are two reads, and each may see a different moment (SQLite
+    without an explicit read transaction, PostgreSQL's read committed): a compaction committed
+    between them would fold rows into a snapshot this read did not see and delete them from the
+    log it reads next, and they would be missing. So the snapshot is read again after the rows;
+    if it moved on, the whole read is made again."""
+    for _ in range(20):
+        with Session(engine) as session:
+            updates: list[bytes] = []
+            start = after_id
+            upto = None
+            if after_id == 0:
+                snap = session.get(Snapshot, doc_id)
+                if snap is not None:
+                    updates.append(snap.data)
+                    start = upto = snap.upto_id
+            rows = session.exec(
+                select(Update.id, Update.data)
+                .where(Update.doc_id == doc_id, col(Update.id) > start)
+                .order_by(col(Update.id))
+            ).all()
+            if after_id == 0:
+                now = session.exec(select(Snapshot.upto_id)
+                                   .where(Snapshot.doc_id == doc_id)).first()
+                if now != upto:
+                    continue  # compacted in between: read again
+            updates.extend(r[1] for r in rows)
+            last_id = rows[-1][0] if rows else start
+            return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
+    raise RuntimeError(f"document {doc_id}: the log kept being compacted while it was read")
 
 
 def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:

@@ -126,3 +126,33 @@ def test_document_ids_never_look_like_command_line_options():
     assert len(ids) == 3000
     assert not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
+    """A compaction committed between the load's two reads (snapshot, then the log after it)
+    folded rows into a snapshot the load had not seen and deleted them from the log it read
+    next: the document opened without them. The load now reads again."""
+    engine = make_engine(db_url)
+    doc_id = documents.create_document(engine, title="overtaken").id
+    _, ups = edits(30)
+    updates.append_updates(engine, [(doc_id, u) for u in ups[:10]])
+    updates.compact(engine, doc_id=doc_id, merge=merge_to_state)  # a first snapshot
+    updates.append_updates(engine, [(doc_id, u) for u in ups[10:]])
+
+    real_session = updates.Session
+    overtaken = []
+
+    class Overtaken(real_session):
+        def get(self, *args, **kwargs):
+            found = super().get(*args, **kwargs)
+            if not overtaken:  # right after the load read the snapshot: another compaction
+                overtaken.append(True)
+                updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
+            return found
+
+    monkeypatch.setattr(updates, "Session", Overtaken)
+    loaded = updates.load_updates(engine, doc_id=doc_id)
+    monkeypatch.setattr(updates, "Session", real_session)
+    assert overtaken
+    assert content(rebuilt(loaded.updates)) == content(rebuilt(ups))
+    engine.dispose()
