@@ -89,9 +89,11 @@ def test_parse_stops_at_its_deadline():
 
 
 def test_many_blocks_are_written_in_linear_time():
-    # appending each block made yrs walk all blocks before it: 100,000 paragraphs took 74 s
+    # appending each block made yrs walk all blocks before it: 100,000 paragraphs took 74 s;
+    # linear, 40,000 take 2-3 s here (4.1 s once with the other core busy): 10 s still tells
+    # linear from quadratic (minutes) without failing on a busy machine
     doc = Doc()
-    assert timed(import_markdown, "a\n\n" * 40_000, doc) < 4
+    assert timed(import_markdown, "a\n\n" * 40_000, doc) < 10
     fragment = doc.get("default", type=XmlFragment)
     assert len(fragment.children) == 40_000
 
