@@ -79,6 +79,23 @@ def img_attrs(tag_html: str, link_ok) -> Node | None:
     return found[0] or None if found else None
 
 
+def img_sources(html: str, limit: int = 100) -> list[str]:
+    """The `src` of the first `limit` `<img>` tags in raw HTML (as written, not sanitised: the
+    caller decides what a source may be)."""
+    sources: list[str] = []
+
+    class _Images(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            src = dict(attrs).get("src") if tag == "img" else None
+            if src and len(sources) < limit:
+                sources.append(src)
+
+    parser = _Images(convert_charrefs=True)
+    parser.feed(html[:100_000])
+    parser.close()
+    return sources
+
+
 def tag_attr(tag_html: str, name: str) -> str | None:
     """One attribute of the first tag in `tag_html` (sanitised), e.g. an ``<a>``'s href."""
     found: list[str | None] = []

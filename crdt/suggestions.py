@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, XmlFragment, XmlText
 
 from crdt.plain_text import FRAGMENT
 
@@ -58,17 +58,15 @@ def _nbytes(text: str) -> int:
 # ---- walking the text -----------------------------------------------------------------------
 
 
-def _texts(doc: Doc[Any]) -> Iterator[tuple[XmlText, XmlElement | None]]:
-    """Every XmlText of the document with the block holding it, in document order."""
-    stack: list[tuple[Any, XmlElement | None]] = [(doc.get(FRAGMENT, type=XmlFragment), None)]
+def _texts(doc: Doc[Any]) -> Iterator[XmlText]:
+    """Every XmlText of the document, in document order (iterative)."""
+    stack: list[Any] = [doc.get(FRAGMENT, type=XmlFragment)]
     while stack:
-        node, block = stack.pop()
+        node = stack.pop()
         if isinstance(node, XmlText):
-            yield node, block
+            yield node
             continue
-        children = list(node.children)
-        stack.extend((child, node if isinstance(node, XmlElement) else block)
-                     for child in reversed(children))
+        stack.extend(reversed(list(node.children)))
 
 
 def runs(text: XmlText) -> list[tuple[str, dict[str, Any]]]:
@@ -79,7 +77,7 @@ def runs(text: XmlText) -> list[tuple[str, dict[str, Any]]]:
 def rejected(doc: Doc[Any]) -> str:
     """The text as it stands: every pending insertion left out (one line per text block)."""
     return "\n".join("".join(piece for piece, attrs in runs(text) if INSERT not in attrs)
-                     for text, _block in _texts(doc))
+                     for text in _texts(doc))
 
 
 # ---- listing ---------------------------------------------------------------------------------
@@ -110,7 +108,7 @@ def list_suggestions(doc: Doc[Any]) -> list[Suggestion]:
     """Pending suggestions in document order, each with the passage (its block as it would
     read with the suggestion) around it."""
     found: dict[str, Suggestion] = {}
-    for text, _block in _texts(doc):
+    for text in _texts(doc):
         pieces = runs(text)
         passage = None
         for piece, attrs in pieces:
@@ -139,7 +137,7 @@ def resolve(doc: Doc[Any], *, accept: bool, ids: set[str] | None = None,
     transaction; how many runs changed."""
     changed = 0
     with doc.transaction():
-        for text, _block in list(_texts(doc)):
+        for text in list(_texts(doc)):
             edits: list[tuple[int, int, str]] = []  # (start, end, "delete" | key to unmark)
             offset = 0
             for piece, attrs in runs(text):
@@ -165,7 +163,7 @@ def correct_authors(doc: Doc[Any], ids: set[str], author: str) -> int:
     """Give the suggestions `ids` their true author (the account that sent them)."""
     changed = 0
     with doc.transaction():
-        for text, _block in list(_texts(doc)):
+        for text in list(_texts(doc)):
             offset = 0
             for piece, attrs in runs(text):
                 size = _nbytes(piece)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from crdt.budget import Deadline
+from crdt.markdown_html import img_sources
 from server.images import CleanImage, ImageRefused, clean_image
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -122,27 +123,9 @@ def _image_links(text: str) -> list[str]:
             if isinstance(src, str) and src not in found:
                 found.append(src)
         if token.type == "html_inline" or token.type == "html_block":
-            found.extend(_html_img_sources(token.content))
+            found.extend(img_sources(token.content))
         stack.extend(token.children or [])
     return found
-
-
-def _html_img_sources(html: str) -> list[str]:
-    """`src` of `<img>` tags in raw HTML (Python's own HTML parser)."""
-    from html.parser import HTMLParser
-
-    sources: list[str] = []
-
-    class Parser(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            if tag == "img" and len(sources) < 100:
-                src = dict(attrs).get("src")
-                if src:
-                    sources.append(src)
-
-    parser = Parser()
-    parser.feed(html[:100_000])
-    return sources
 
 
 def write_bundle(markdown: str, name: str, images: dict[str, tuple[str, bytes]]) -> bytes:
