@@ -7,16 +7,35 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 NODE_DIRS := frontend tests/interop bench
 
-.PHONY: install venv node frontend chromium services run test test-fast lint check bench clean
+.PHONY: install venv node frontend chromium services run test test-fast lint check lock bench clean
 
 install: venv node frontend
 
+# Python packages come from requirements.lock (exact versions, every file's hash), never from
+# pyproject.toml's ranges directly: two fresh clones install the same code. The project itself
+# goes in editable with --no-deps; `pip check` then fails if pyproject names a package the lock
+# lacks (run `make lock`).
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip >/dev/null 2>&1 || true
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet --require-hashes -r requirements.lock
+	$(PIP) install --quiet --no-deps -e .
+	$(PIP) check
 	touch $@
+
+# Refresh requirements.lock from pyproject.toml's ranges (main and dev dependencies): every pin
+# that still fits is kept, new packages are added. `make lock LOCK_ARGS=--upgrade` moves all to
+# their newest allowed release, `LOCK_ARGS='--upgrade-package NAME'` one. pip-tools lives in its
+# own venv so it never enters the project's.
+LOCK_VENV := .venv-lock
+PIP_TOOLS := pip-tools==7.7.0
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { python3 -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet '$(PIP_TOOLS)'; }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --extra dev \
+	  --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
 
 # npm ci in every folder that has a lock file (frontend, Node interop tests, benchmarks).
 node:
@@ -64,4 +83,4 @@ bench: install services
 	$(PY) -m bench.search
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
+	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
