@@ -5,7 +5,11 @@ inside `frontend/node_modules` (npm), and the Markdown long descriptions in the 
 packages' METADATA. For each file, the top-level blocks of the original and of the export are
 rendered by markdown-it (CommonMark + GFM tables and strikethrough, as GitHub shows them) and
 aligned in order; a block counts as identical when its HTML is the same as a browser lays it
-out (a run of white space is one space outside `<pre>`; a soft line break is a space). The figure is identical blocks / original blocks, per file and overall.
+out (a run of white space is one space outside `<pre>`; a soft line break is a space; inline
+formatting tags that wrap exactly the same text in a chain, such as `<strong><a href=…>x</a>
+</strong>` and `<a href=…><strong>x</strong></a>`, are compared in one order, since the nesting
+order of such tags changes nothing a reader sees and a document keeps marks as a set). The
+figure is identical blocks / original blocks, per file and overall.
 
     python -m bench.markdown_corpus            # the table and the total
     python -m bench.markdown_corpus --show 5   # also the first 5 blocks that differ, per file
@@ -77,6 +81,30 @@ _BLOCK_TAG = re.compile(r"\s*(</?(?:p|li|ul|ol|h[1-6]|blockquote|table|thead|tbo
                         r"pre|div|br)\b[^>]*>)\s*")
 
 
+# Inline tags whose nesting order around the same text renders the same: `<strong><a>x</a>
+# </strong>` and `<a><strong>x</strong></a>` are one bold link. Only chains of such tags with
+# nothing but text inside the innermost are reordered; attributes are kept as written.
+_INLINE = "a|strong|em|del|s|u|code|sub|sup|abbr|dfn"
+_CHAIN = re.compile(rf"((?:<(?:{_INLINE})(?:\s[^<>]*)?>){{2,}})([^<]*)((?:</(?:{_INLINE})>){{2,}})")
+_OPENER = re.compile(rf"<({_INLINE})(?:\s[^<>]*)?>")
+
+
+def _canonical_chain(match: re.Match[str]) -> str:
+    openers = _OPENER.findall(match.group(1))
+    tags = [m.group(0) for m in _OPENER.finditer(match.group(1))]
+    closers = re.findall(r"</([a-z]+)>", match.group(3))
+    n = 0  # how many innermost openers the closers right after the text close, in order
+    while n < min(len(tags), len(closers)) and closers[n] == openers[len(openers) - 1 - n]:
+        n += 1
+    if n < 2:
+        return match.group(0)
+    outer, inner = tags[:-n], sorted(tags[-n:])
+    names = [_OPENER.match(t).group(1) for t in inner]  # type: ignore[union-attr]
+    return ("".join(outer) + "".join(inner) + match.group(2)
+            + "".join(f"</{name}>" for name in reversed(names))
+            + "".join(f"</{c}>" for c in closers[n:]))
+
+
 _VISIBLE = re.compile(r"<(?:img|hr|input)\b|>[^<]*[^<\s>][^<]*<|^[^<]*[^<\s]")
 
 
@@ -86,7 +114,7 @@ def normalize(html: str) -> str:
     parts = _PRE.split(re.sub(r"<!--.*?-->", "", html, flags=re.S))
     for i in range(0, len(parts), 2):
         text = re.sub(r"<br\s*/?>", "<br>", re.sub(r"\s+", " ", parts[i]))
-        parts[i] = _BLOCK_TAG.sub(r"\1", text)
+        parts[i] = _CHAIN.sub(_canonical_chain, _BLOCK_TAG.sub(r"\1", text))
     return "".join(parts).strip()
 
 
