@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 NODE_DIRS := frontend tests/interop bench
 
-.PHONY: install venv node frontend chromium services run test test-fast lint check lock bench clean
+.PHONY: install venv node frontend chromium services run test test-fast lint lint-js check lock bench clean
 
 install: venv node frontend
 
@@ -74,8 +74,12 @@ test-fast: install
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# ESLint over the browser code (frontend/eslint.config.js: the recommended rules)
+lint-js: node
+	cd frontend && npm run --silent lint
+
 # what CI checks besides the tests (make test runs it first)
-check: lint
+check: lint lint-js
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,37 +1,9 @@
 // Bundles the browser code with esbuild: `npm run build` (once) or `npm run watch`.
 // Output goes to static/dist/ (gitignored); pages reference it as /static/dist/<name>.js.
+// Lint is ESLint's (eslint.config.js, `npm run lint`, part of `make check`).
 import * as esbuild from 'esbuild'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 
 const watch = process.argv.includes('--watch')
-
-// The sources omit semicolons, so a line that starts with ( [ or ` (a JSDoc cast included)
-// would continue the previous statement: `a = true\n(x).focus()` calls `true(x)`. Refuse it.
-function checkLineStarts (dir) {
-  const problems = []
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) problems.push(...checkLineStarts(path))
-    else if (entry.name.endsWith('.js')) {
-      let previous = ''
-      readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-        const code = line.trimStart().replace(/^\/\*\*.*?\*\/\s*/, '')
-        if (/^[([`]/.test(code) && /[\w)\]'"`]$/.test(previous)) {
-          problems.push(`${path}:${i + 1}: line starts with "${code[0]}" and would continue the line before; begin it with ";"`)
-        }
-        const trimmed = line.replace(/\/\/.*$/, '').trim()
-        if (trimmed && !trimmed.startsWith('*') && !trimmed.startsWith('/*')) previous = trimmed
-      })
-    }
-  }
-  return problems
-}
-const problems = checkLineStarts('src')
-if (problems.length) {
-  console.error(problems.join('\n'))
-  process.exit(1)
-}
 
 /** @type {import('esbuild').BuildOptions} */
 const options = {

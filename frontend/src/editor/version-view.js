@@ -86,7 +86,7 @@ function deletedBlocks (blocks, schema, inList) {
  * @returns {{destroy: () => void}}
  */
 export function renderVersion (container, schema, detail, current = null) {
-  let doc = null
+  let doc
   let marks = null
   try {
     doc = toDoc(detail.json, schema)

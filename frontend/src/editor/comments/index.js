@@ -384,7 +384,7 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
         loose.push(card)
         continue
       }
-      let desired = 0
+      let desired
       try {
         desired = view.coordsAtPos(first.from).top - base
       } catch {

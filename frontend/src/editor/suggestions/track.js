@@ -137,7 +137,7 @@ export function trackTransaction (state, tr, author) {
   }
 
   // 2. what comes: after the text it replaces, marked as one's own insertion
-  let caret = null
+  let caret
   if (content.size) {
     const insertAt = out.mapping.map(to)
     const $at = out.doc.resolve(insertAt)
