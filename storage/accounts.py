@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import ApiToken, User, utcnow
 
@@ -52,8 +52,8 @@ def add_api_token(engine: Engine, *, user_id: str, token_hash: str, name: str) -
 def user_for_token(engine: Engine, *, token_hash: str) -> User | None:
     with Session(engine) as session:
         row = session.exec(
-            select(User).join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+            select(User).join(ApiToken, col(ApiToken.user_id) == col(User.id))
+            .where(ApiToken.token_hash == token_hash, col(ApiToken.revoked_at).is_(None))
         ).first()
         return row
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import LargeBinary, insert, select, text
+from sqlalchemy import LargeBinary, Table, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -34,7 +34,7 @@ FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _tables() -> list:
+def _tables() -> list[Table]:
     """Quire's tables, parents before children (foreign keys)."""
     return list(SQLModel.metadata.sorted_tables)
 

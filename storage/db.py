@@ -7,10 +7,13 @@ update log's single writer thread is in `store.py`; other reads and writes use w
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine, select
 
 from storage import migrations, models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -24,8 +27,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):
-    def on_connect(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         # the timeout first: switching a new file to WAL takes a lock that others may hold
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+from sqlalchemy import ColumnElement, func, insert, or_
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, insert, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -62,11 +63,12 @@ def list_documents(
     owner's display name or None), read in one query."""
     from storage.shares import visible_document_ids_clause
 
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "edited": [col(Document.updated_at).desc()],
         "title": [func.lower(col(Document.title))],
         "created": [col(Document.created_at).desc()],
-    }[sort]
+    }
+    order = orders[sort]
     with Session(engine) as session:
         where = []
         if visible_to is not None:
@@ -156,6 +158,6 @@ def delete_document(engine: Engine, *, doc_id: str) -> bool:
         session.execute(sa_delete(Snapshot).where(col(Snapshot.doc_id) == doc_id))
         session.execute(sa_delete(Share).where(col(Share.doc_id) == doc_id))
         search.remove_in(session.connection(), doc_id=doc_id)  # (an FTS5 table has no cascade)
-        result = session.execute(sa_delete(Document).where(col(Document.id) == doc_id))
+        result = session.exec(sa_delete(Document).where(col(Document.id) == doc_id))
         session.commit()
         return result.rowcount > 0

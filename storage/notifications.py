@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,7 +47,7 @@ def clip(text: str, limit: int = QUOTE_CHARS) -> str:
 def add(engine: Engine, events: Iterable[Event]) -> list[str]:
     """Write `events`, skipping any already written (the same event seen by another process).
     Returns the ids of the people who got a new notification."""
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "user_id": e.user_id, "doc_id": e.doc_id, "kind": e.kind, "event_key": e.event_key[:200],
         "actor_id": e.actor_id, "actor_name": e.actor_name[:100], "thread_id": e.thread_id,
         "quote": clip(e.quote), "excerpt": clip(e.excerpt), "created_at": utcnow(),

@@ -123,8 +123,9 @@ def replace_entries(engine: Engine, *, doc_id: str, entries: Sequence[Entry]) ->
     """Make `entries` the document's whole index, in one transaction."""
     with engine.begin() as conn:
         remove_in(conn, doc_id=doc_id)
-        rows = [{"doc_id": doc_id, "kind": e.kind, "thread_id": e.thread_id,
-                 "body": _clean(e.body)} for e in entries if e.body.strip()]
+        rows: list[dict[str, Any]] = [
+            {"doc_id": doc_id, "kind": e.kind, "thread_id": e.thread_id, "body": _clean(e.body)}
+            for e in entries if e.body.strip()]
         if not rows:
             return
         if _sqlite(conn):
@@ -238,9 +239,11 @@ def search(engine: Engine, query: Query, *, user_id: str | None = None,
             stems = re.findall(r"'([^']+)'", conn.execute(
                 text("SELECT to_tsquery('english', :q)::text"), {"q": params["q"]}).scalar_one())
             ids = [row[4] for row in rows]
-            bodies = dict(conn.execute(text("SELECT id, body FROM search_entry WHERE id = ANY(:ids)"),
-                                       {"ids": ids}).all())
-            rows = [(*row[:4], _snippet(bodies.get(row[4], ""), stems), row[5]) for row in rows]
+            bodies: dict[int, str] = dict(conn.execute(
+                text("SELECT id, body FROM search_entry WHERE id = ANY(:ids)"), {"ids": ids}
+            ).tuples().all())
+            hits = [(*row[:4], _snippet(bodies.get(row[4], ""), stems), row[5]) for row in rows]
+            return [_hit(*row) for row in hits], int(total)
     return [_hit(*row) for row in rows], int(total)
 
 

@@ -50,7 +50,7 @@ def revoke_user_sessions(engine: Engine, *, user_id: str) -> int:
 def _revoke(engine: Engine, which: Any) -> int:
     """Mark the live sessions matching `which` revoked; how many there were."""
     with Session(engine) as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             update(LoginSession)
             .where(which, col(LoginSession.revoked_at).is_(None))
             .values(revoked_at=utcnow()))
@@ -68,7 +68,7 @@ def replace_password(engine: Engine, *, user_id: str, password_hash: str,
             return 0
         user.password_hash = password_hash
         session.add(user)
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             update(LoginSession)
             .where(col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None),
                    col(LoginSession.id) != (keep or ""))
@@ -81,7 +81,7 @@ def purge_sessions(engine: Engine, *, older_than: timedelta = timedelta(days=1))
     """Delete sessions that expired or were revoked more than `older_than` ago."""
     cutoff = utcnow() - older_than
     with Session(engine) as session:
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             delete(LoginSession).where(or_(col(LoginSession.expires_at) < cutoff,
                                            col(LoginSession.revoked_at) < cutoff)))
         session.commit()

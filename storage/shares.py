@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -104,7 +104,7 @@ def user_roles_on(engine: Engine, *, doc_ids: list[str], user_id: str) -> dict[s
     return found
 
 
-def visible_document_ids_clause(user_id: str):
+def visible_document_ids_clause(user_id: str) -> ColumnElement[bool]:
     """A WHERE clause: documents the user owns or was invited to (for the dashboard)."""
     invited = select(Share.doc_id).where(
         Share.user_id == user_id, col(Share.revoked_at).is_(None),

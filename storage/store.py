@@ -22,6 +22,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -30,6 +31,10 @@ from storage.db import checkpoint, sqlite_nowait_connection
 from storage.pg_append import PgAppender
 
 log = logging.getLogger("quire.store")
+
+T = TypeVar("T")
+# an append waiting for the writer: (document id, its updates, what its caller awaits)
+Pending = tuple[str, list[bytes], asyncio.Future[None]]
 
 # commits on the loop never checkpoint the WAL themselves: the writer thread does, this often
 CHECKPOINT_EVERY = 1000
@@ -40,7 +45,7 @@ class SqlStore:
         self.engine = engine
         self.max_batch_rows = max_batch_rows
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-db-writer")
-        self._queue: list[tuple[str, list[bytes], asyncio.Future[None]]] = []
+        self._queue: list[Pending] = []
         self._committing = False  # the writer thread is committing a batch
         self._nowait: sqlite3.Connection | None = None
         self._pg = PgAppender(engine) if engine.dialect.name == "postgresql" else None
@@ -70,7 +75,7 @@ class SqlStore:
             await self._pg.close()
         self._writer.shutdown(wait=True)
 
-    async def _in_writer(self, fn: Callable, *args, **kwargs):
+    async def _in_writer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
@@ -146,7 +151,7 @@ class SqlStore:
                 finally:
                     self._committing = False
 
-    def _take(self):
+    def _take(self) -> tuple[list[Pending], list[Pending]]:
         count = 0
         for i, (_, items, _) in enumerate(self._queue):
             count += len(items)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlmodel import Session, col, select
 
 from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
@@ -70,7 +71,7 @@ def append_updates_now(conn: sqlite3.Connection, rows: Sequence[tuple[str, bytes
     return True
 
 
-def _write_rows(cursor, rows: Sequence[tuple[str, bytes]], *, sqlite: bool) -> None:
+def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, bytes]], *, sqlite: bool) -> None:
     mark = "?" if sqlite else "%s"
     now = utcnow()
     # stored as SQLAlchemy stores DateTime on each backend (naive UTC)
@@ -117,6 +118,7 @@ def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
                     continue  # compacted in between: read again
             updates.extend(r[1] for r in rows)
             last_id = rows[-1][0] if rows else start
+            assert last_id is not None  # a stored row has its id
             return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
     raise RuntimeError(f"document {doc_id}: the log kept being compacted while it was read")
 
@@ -144,6 +146,7 @@ def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
             return 0
         parts = ([snap.data] if snap else []) + [r[1] for r in rows]
         upto = rows[-1][0]
+        assert upto is not None  # a stored row has its id
         merged = merge(parts)
         if snap is None:
             session.add(Snapshot(doc_id=doc_id, upto_id=upto, data=merged))

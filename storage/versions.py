@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
@@ -33,6 +33,15 @@ KINDS = ("auto", "named", "restore")
 Author = str | Mapping[str, Any]  # a name (older rows), or {"id", "name", "username"}
 
 
+class Person(TypedDict):
+    """One author of a version, told apart; id and username are None for rows written before
+    they were recorded and for people without an account."""
+
+    id: str | None
+    name: str
+    username: str | None
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """A version without its data (what lists show)."""
@@ -45,25 +54,28 @@ class VersionInfo:
     authors: list[str]  # display names (not unique: see `people`)
     size: int
     checkpoint: bool  # stored as a full state (True) or as a delta (False)
-    # who, told apart: {"id", "name", "username"}; id and username are None for rows written
-    # before they were recorded and for people without an account
-    people: list[dict[str, str | None]] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)  # who, told apart
 
 
-def people_of(authors: Sequence[Any] | None) -> list[dict[str, str | None]]:
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def people_of(authors: Sequence[Any] | None) -> list[Person]:
     """The stored authors (names, or {"id", "name", "username"}) as person dicts."""
-    people = []
+    people: list[Person] = []
     for entry in authors or []:
         if isinstance(entry, str):
-            people.append({"id": None, "name": entry, "username": None})
-        elif isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
-            people.append({key: entry.get(key) if isinstance(entry.get(key), str) else None
-                           for key in ("id", "name", "username")})
+            people.append(Person(id=None, name=entry, username=None))
+        elif isinstance(entry, Mapping) and isinstance(name := entry.get("name"), str):
+            people.append(Person(id=_str_or_none(entry.get("id")), name=name,
+                                 username=_str_or_none(entry.get("username"))))
     return people
 
 
-_INFO_COLUMNS = (Version.id, Version.doc_id, Version.created_at, Version.kind, Version.name,
-                 Version.authors, Version.size, Version.chain_id)
+# more columns than sqlmodel's typed select() overloads take: rows are read by _info()
+_INFO_COLUMNS: tuple[Any, ...] = (Version.id, Version.doc_id, Version.created_at, Version.kind,
+                                  Version.name, Version.authors, Version.size, Version.chain_id)
 
 
 def _utc(when: datetime) -> datetime:
@@ -82,7 +94,7 @@ def _info(row: Sequence[Any]) -> VersionInfo:
 def _lock_document(session: Session, doc_id: str) -> bool:
     """Take the document's write lock (a row lock on PostgreSQL, the write lock on SQLite) so
     that chains of one document are never extended or folded by two writers at once."""
-    result = session.execute(
+    result = session.exec(
         update(Document).where(col(Document.id) == doc_id).values(updated_at=Document.updated_at)
     )
     return result.rowcount > 0
@@ -129,11 +141,12 @@ def add_version(
                     chain_id = latest[1]
         when = created_at or utcnow()
         vid = session.execute(
-            insert(Version).returning(Version.id),
+            insert(Version).returning(col(Version.id)),
             [{"doc_id": doc_id, "created_at": when, "kind": kind, "name": name,
               "authors": [a if isinstance(a, str) else dict(a) for a in authors],
               "size": len(state), "chain_id": chain_id or 0,
-              "data": zlib.compress(delta if chain_id is not None else state)}],
+              # a chain is only extended when there is a delta
+              "data": zlib.compress(state if chain_id is None or delta is None else delta)}],
         ).scalar_one()
         if chain_id is None:  # a checkpoint heads its own chain
             session.execute(update(Version).where(col(Version.id) == vid).values(chain_id=vid))
@@ -263,7 +276,8 @@ def prune_versions(
         ).all()
     if not candidates:
         return 0
-    old = [c for c in candidates if (now - _utc(c[1])).total_seconds() >= youngest]
+    old = [(vid, created_at, kind, name) for vid, created_at, kind, name in candidates
+           if vid is not None and (now - _utc(created_at)).total_seconds() >= youngest]
     newest = candidates[-1][0]
     expired = [v for v in select_expired(old, tiers, now) if v != newest]
     return delete_versions(engine, doc_id=doc_id, version_ids=expired, merge=merge,
@@ -286,6 +300,7 @@ def delete_versions(
         ).all()
     by_chain: dict[int, list[int]] = {}
     for chain_id, vid in rows:
+        assert vid is not None  # a stored row has its id
         by_chain.setdefault(chain_id, []).append(vid)
     removed = 0
     for chain_id, ids in sorted(by_chain.items()):
@@ -330,8 +345,10 @@ def _delete_in_chain(session: Session, chain_id: int, doomed: set[int], *, merge
         session.delete(r)
     removed += len(run)
     if kept and kept[0] is not rows[0]:
+        head = kept[0].id
+        assert head is not None  # a stored row has its id
         for row in kept:  # the first kept row now holds the full state
-            row.chain_id = kept[0].id
+            row.chain_id = head
             session.add(row)
     session.flush()
     return removed

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
@@ -28,7 +28,7 @@ def run() -> None:
         _migrate(conn)
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target,
                       render_as_batch=True,  # SQLite alters tables by copying them
                       compare_type=True)

@@ -7,7 +7,7 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes its column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate writes its column types)
 from alembic import op
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
