@@ -49,6 +49,7 @@ class Checked:
     reason: str = ""  # why (HOLD, REFUSE)
     suggest: bool = False  # APPLY once it passes the suggestion check (a commenter's text)
     misattributed: frozenset[str] = frozenset()  # suggestion ids to give their true author
+    clients: frozenset[int] = frozenset()  # Yjs client ids of its new items (crdt/authors.py)
 
 
 class Gate:
@@ -77,7 +78,9 @@ class Gate:
         if verdict.drop:
             update = with_deletes(parsed, _subtract(parsed.deletes, verdict.drop))
         return Checked(Decision.APPLY, update, suggest=verdict.suggest,
-                       misattributed=frozenset(verdict.misattributed))
+                       misattributed=frozenset(verdict.misattributed),
+                       clients=frozenset(item.struct.client for item in resolution.items
+                                         if item.place is not None))
 
     def check_trusted(self, update: bytes) -> tuple[bytes | None, str]:
         """An update from another process (or a catch-up from storage): made safe for pycrdt

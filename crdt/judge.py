@@ -1,7 +1,8 @@
 """What a person may change in a document, judged on an update's integrated effect before it is
 applied (the update is placed by `crdt.structs.StructIndex`; nothing is applied to a copy).
 
-No role may add sub-documents (Quire uses none).
+No role may add sub-documents (Quire uses none), or write the "authors" map (which account each
+Yjs client id is: only the server records it, crdt/authors.py).
 
 Roles:
 - viewer: nothing. (A viewer's browser still sends Yjs's formatting clean-ups: deleting
@@ -41,6 +42,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from crdt.authors import AUTHORS
 from crdt.comment_ledger import COMMENTS, CommentLedger, Owned, item_value, person_id
 from crdt.comments import mark_key
 from crdt.structs import Place, Placed, Resolution
@@ -114,6 +116,8 @@ class _Judge:
                 raise Refused("sub-documents are not supported")
             if place is None:
                 continue  # collected on arrival: changes nothing
+            if place.root == AUTHORS:
+                raise Refused("only the server records who wrote what")
             if place.root == COMMENTS:
                 if self.enforce:
                     self._comment_item(item, place)
@@ -136,6 +140,8 @@ class _Judge:
             client, clock, length, kind, place, extra = entry
             if place is None:
                 continue
+            if place.root == AUTHORS:
+                raise Refused("only the server records who wrote what")
             if place.root == COMMENTS:
                 if self.enforce:
                     self._delete_part(entry)

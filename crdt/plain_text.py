@@ -26,33 +26,36 @@ class Run:
     node: XmlText | None  # None for a hard break (not markable)
     index: int  # offset inside `node` in pycrdt units (UTF-8 bytes)
     attrs: dict[str, Any]
+    path: tuple[int, ...] = ()  # child indexes from the fragment down to `node` (as events say)
 
 
 def walk(doc: Doc[Any]) -> tuple[str, list[Run]]:
     """The document's plain text, and where each chunk of it lives."""
     fragment = doc.get(FRAGMENT, type=XmlFragment)
-    lines: list[list[tuple[XmlText | None, int, str, dict[str, Any]]]] = []
-    stack: list[XmlFragment | XmlElement] = [fragment]
+    Chunk = tuple[XmlText | None, int, str, dict[str, Any], tuple[int, ...]]
+    lines: list[list[Chunk]] = []
+    stack: list[tuple[XmlFragment | XmlElement, tuple[int, ...]]] = [(fragment, ())]
     while stack:
-        node = stack.pop()
+        node, path = stack.pop()
         children = list(node.children)
-        line: list[tuple[XmlText | None, int, str, dict[str, Any]]] = []
-        for child in children:
+        line: list[Chunk] = []
+        for number, child in enumerate(children):
             if isinstance(child, XmlText):
                 index = 0
                 for chunk, attrs in child.diff():
                     if isinstance(chunk, str):
                         if chunk:
-                            line.append((child, index, chunk, dict(attrs or {})))
+                            line.append((child, index, chunk, dict(attrs or {}), (*path, number)))
                         index += len(chunk.encode("utf-8"))
                     else:
                         index += 1  # an embed
             elif isinstance(child, XmlElement) and child.tag == "hardBreak":
-                line.append((None, 0, "\n", {}))
+                line.append((None, 0, "\n", {}, ()))
         if line or (isinstance(node, XmlElement) and node.tag in TEXTBLOCKS):
             lines.append(line)
         else:
-            stack.extend(reversed([c for c in children if isinstance(c, XmlElement)]))
+            stack.extend(reversed([(c, (*path, number)) for number, c in enumerate(children)
+                                   if isinstance(c, XmlElement)]))
     runs: list[Run] = []
     parts: list[str] = []
     offset = 0
@@ -60,8 +63,8 @@ def walk(doc: Doc[Any]) -> tuple[str, list[Run]]:
         if number:
             parts.append("\n")
             offset += 1
-        for node, index, chunk, attrs in line:
-            runs.append(Run(offset, chunk, node, index, attrs))
+        for node, index, chunk, attrs, where in line:
+            runs.append(Run(offset, chunk, node, index, attrs, where))
             parts.append(chunk)
             offset += len(chunk)
     return "".join(parts), runs

@@ -22,6 +22,7 @@ from typing import Any
 from pycrdt import Awareness, Doc, Map, merge_updates
 
 from crdt import comments, protocol
+from crdt.authors import authors_map, claimed_by_other, record
 from crdt.connection import Connection
 from crdt.gate import Decision, Gate
 from crdt.limits import PresenceLimits
@@ -501,10 +502,11 @@ class Room:
         if self.size + len(update) > self.max_bytes:
             raise ProtocolError("the document reached its size limit",
                                 CloseCode.DOCUMENT_TOO_LARGE)
-        if not self._suggestions_ok(conn, checked):
+        if not self._suggestions_ok(conn, checked) or not self._authorship_ok(conn, checked):
             return
         self.apply(update, conn)
         self._correct_suggestions(conn, checked)
+        self._record_authors(conn, checked)
         if self._held:
             self._release_held()
 
@@ -524,6 +526,22 @@ class Room:
         change everyone receives."""
         if checked.misattributed and conn.account is not None:
             correct_authors(self.doc, set(checked.misattributed), conn.account)
+
+    def _authorship_ok(self, conn: Connection, checked: Any) -> bool:
+        """Nobody writes under a Yjs client id recorded as another account's (refused, the
+        connection staying open): what the text says of its authors stays true."""
+        if not checked.clients or conn.account is None:
+            return True
+        if claimed_by_other(authors_map(self.doc), checked.clients, conn.account) is None:
+            return True
+        self._refuse(conn, "the update writes under another person's Yjs client id")
+        return False
+
+    def _record_authors(self, conn: Connection, checked: Any) -> None:
+        """The first update of a client id makes it the sender's (crdt/authors.py): a server
+        change everyone receives."""
+        if checked.clients and conn.account is not None:
+            record(authors_map(self.doc), checked.clients, conn.account, conn.verified_name)
 
     def _refuse(self, conn: Connection, reason: str) -> None:
         self.stats.updates_refused += 1
@@ -564,10 +582,12 @@ class Room:
                     if checked.decision is Decision.REFUSE:
                         self._refuse(conn, checked.reason)
                         continue
-                    if not self._suggestions_ok(conn, checked):
+                    if (not self._suggestions_ok(conn, checked)
+                            or not self._authorship_ok(conn, checked)):
                         continue
                     self.apply(checked.update, conn)
                     self._correct_suggestions(conn, checked)
+                    self._record_authors(conn, checked)
                     progress = True
                 if not waiting or conn not in self.connections or conn.closing:
                     self._held.pop(conn, None)

@@ -28,6 +28,7 @@ from server.proxies import TrustedProxies
 from server.relay import RedisRelay
 from server.routes import (
     auth,
+    authors,
     comments,
     documents,
     email,
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(markdown.router)
     app.include_router(images.router)
     app.include_router(suggestions.router)
+    app.include_router(authors.router)
     app.include_router(versions_routes.router)
     app.include_router(search.router)
     app.include_router(notifications.router)

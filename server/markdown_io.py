@@ -17,6 +17,7 @@ from pycrdt import Doc
 from sqlalchemy.engine import Engine
 
 from crdt import comments
+from crdt.authors import Recorded, authors_map, record
 from crdt.budget import Deadline
 from crdt.gate import stored_state
 from crdt.images import rewrite_sources
@@ -167,8 +168,10 @@ class TooComplex(ValueError):
 
 def convert_markdown(text: str, *, title: str, deadline: Deadline | None = None,
                      max_nodes: int | None = None,
-                     image_src: Callable[[str], str | None] | None = None) -> bytes:
-    """The first update of a new document holding the parse of `text` (no storage).
+                     image_src: Callable[[str], str | None] | None = None,
+                     author: Recorded | None = None) -> bytes:
+    """The first update of a new document holding the parse of `text` (no storage), its text
+    written by `author` (crdt/authors.py) when given.
 
     Raises `BudgetExceeded` once `deadline` has passed and `TooManyNodes` past `max_nodes`."""
     doc = Doc()
@@ -177,17 +180,20 @@ def convert_markdown(text: str, *, title: str, deadline: Deadline | None = None,
         import_markdown(text, doc, deadline=deadline, max_nodes=max_nodes)
         if image_src is not None:
             rewrite_sources(doc, image_src)
+        if author is not None:
+            record(authors_map(doc), frozenset({doc.client_id}), author.account, author.name)
     return doc.get_update()
 
 
 def convert_import(text: str, *, title: str | None, fallback: str,
                    deadline: Deadline | None = None, max_nodes: int | None = None,
-                   image_src: Callable[[str], str | None] | None = None) -> tuple[str, bytes]:
+                   image_src: Callable[[str], str | None] | None = None,
+                   author: Recorded | None = None) -> tuple[str, bytes]:
     """(title, first update) for an upload: `title`, else one found in `text` (see
     `title_from`), and the parse (see `convert_markdown`)."""
     name = title or title_from(text, fallback)
     return name, convert_markdown(text, title=name, deadline=deadline, max_nodes=max_nodes,
-                                  image_src=image_src)
+                                  image_src=image_src, author=author)
 
 
 def store_import(engine: Engine, update: bytes, *, title: str, owner_id: str | None = None,

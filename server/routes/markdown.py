@@ -14,6 +14,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pycrdt import Doc
 
+from crdt.authors import Recorded
 from crdt.images import image_sources, stored_image
 from server.access import CanView, UserDep
 from server.cpu import refusals
@@ -183,7 +184,9 @@ async def import_document(request: Request, engine: EngineDep, rooms: RoomsDep,
         name, update = await cpu.run_budgeted(budget, convert_import, text, title=title,
                                               fallback=fallback,
                                               max_nodes=settings.max_import_nodes,
-                                              image_src=stored if images else None)
+                                              image_src=stored if images else None,
+                                              author=Recorded(user.id, user.display_name)
+                                              if user else None)
     if len(update) > settings.max_document_bytes:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"The document would take {len(update)} bytes; the limit is "

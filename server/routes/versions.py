@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pycrdt import Doc
 from pydantic import BaseModel, Field, StringConstraints
 
+from crdt.authors import AuthorRun
 from crdt.budget import Deadline
 from crdt.markdown import export_markdown, fragment_to_json, json_text
 from crdt.meta import get_title
@@ -18,6 +19,8 @@ from crdt.text_diff import text_diff
 from server.access import CanEdit, CanView
 from server.cpu import refusals
 from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
+from server.routes.authors import Authorship, runs_of
+from server.routes.authors import public as authorship
 from server.versions import VersionKeeper, VersionUnavailable
 from storage import versions as store
 from storage.versions import VersionInfo
@@ -68,6 +71,7 @@ class VersionDetail(VersionPublic):
     # word diff turning the current document's text into this version's:
     # "=" unchanged, "-" only in the current document, "+" only in this version
     diff: list[tuple[Literal["=", "+", "-"], str]]
+    attribution: Authorship | None = None  # who wrote what in this version (issue 15)
 
 
 class RestoreResult(BaseModel):
@@ -117,7 +121,7 @@ async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper
 
 
 def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: float,
-            deadline: Deadline) -> VersionDetail:
+            deadline: Deadline) -> tuple[VersionDetail, tuple[list[AuthorRun], dict]]:
     """The version view (on the CPU pool: `doc` is private, the live document a copy)."""
     current = Doc()
     current.apply_update(current_state)
@@ -133,12 +137,13 @@ def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: 
         markdown=export_markdown(doc, deadline=deadline),
         text=text,
         diff=diff,
-    )
+    ), runs_of(doc, deadline=deadline)
 
 
 @router.get("/{version_id}", response_model=VersionDetail, response_model_by_alias=True)
 async def get_version(doc_id: str, version_id: int, access: CanView, rooms: RoomsDep,
-                      keeper: KeeperDep, cpu: CpuDep, settings: SettingsDep):
+                      keeper: KeeperDep, cpu: CpuDep, settings: SettingsDep,
+                      engine: EngineDep):
     """One version's content (editor JSON, Markdown, text) and its diff from the current text."""
     loaded = await keeper.load(doc_id, version_id)
     if loaded is None:
@@ -152,8 +157,10 @@ async def get_version(doc_id: str, version_id: int, access: CanView, rooms: Room
     info, doc = loaded
     budget = settings.markdown_budget_seconds
     with refusals(budget):
-        return await cpu.run_budgeted(budget, _render, info, doc, current_state,
-                                      diff_seconds=settings.diff_budget_seconds)
+        detail, (runs, names) = await cpu.run_budgeted(
+            budget, _render, info, doc, current_state, diff_seconds=settings.diff_budget_seconds)
+    detail.attribution = await authorship(engine, runs, names)
+    return detail
 
 
 @router.post("/{version_id}/restore", response_model=RestoreResult)
