@@ -46,11 +46,12 @@ function versionMeta (version, shared) {
  *   panel: HTMLElement,
  *   preview: HTMLElement,
  *   canEdit?: () => boolean,
+ *   authors?: {colourClass: (account: string) => string} | null,
  * }} options
  * canEdit: whether this person may name and restore versions (editors and owners); others
  * only look.
  */
-export function mountHistory ({ docId, doc, editor, panels, button, panel, preview, canEdit = () => true }) {
+export function mountHistory ({ docId, doc, editor, panels, button, panel, preview, canEdit = () => true, authors = null }) {
   /** @type {Version[]} */
   let versions = []
   let total = 0
@@ -217,7 +218,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
       const detail = await getVersion(docId, versionId)
       if (mine !== request || selected !== versionId) return // another choice came since
       rendered?.destroy()
-      rendered = renderVersion(body, editor.schema, detail, editor.state.doc)
+      rendered = renderVersion(body, editor.schema, detail, editor.state.doc, authors)
       renderBanner(detail)
       preview.hidden = false
       document.body.classList.add('is-previewing')

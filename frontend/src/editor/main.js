@@ -10,6 +10,7 @@ import { askCopy } from '../shared/copy-dialog.js'
 import { keepPageForOffline } from '../shared/offline.js'
 import { mountPalette } from '../shared/search.js'
 import { buildExtensions } from './extensions.js'
+import { createAuthors } from './authors.js'
 import { mountSuggestions } from './suggestions/panel.js'
 import { newUndoStep, suggestionExtensions } from './suggestions/track.js'
 import { createFigureUi } from './figure-dialog.js'
@@ -108,6 +109,7 @@ function main () {
   })
   /** @type {ReturnType<typeof mountComments> | null} */
   let commentsUi = null
+  const authors = createAuthors({ doc: session.doc })
   const editor = new Editor({
     element: byId('editor'),
     editable: textEditable(),
@@ -136,7 +138,7 @@ function main () {
       }),
       onToggleSuggesting: () => suggestUi?.toggle(),
       onDescribeImage: () => figureUi?.describe(),
-    }), PrintNotes],
+    }), PrintNotes, authors.extension],
     editorProps: {
       attributes: {
         class: 'prose',
@@ -262,7 +264,9 @@ function main () {
     panel: byId('history-panel'),
     preview: byId('version-preview'),
     canEdit: mayEdit,
+    authors,
   })
+  authors.mount({ button: /** @type {HTMLButtonElement} */ (byId('authors-button')), legend: byId('authors-legend') })
   const share = mountShare({ docId, panels, button: byId('share-button'), panel: byId('share-panel') })
   // Make a copy: anyone with an account who can read it (a link alone gives no one to own it)
   const copyButton = byId('copy-button')

@@ -83,15 +83,20 @@ function deletedBlocks (blocks, schema, inList) {
  * @param {import('../shared/api.js').VersionDetail} detail
  * @param {import('@tiptap/pm/model').Node | null} [current] the current document, for drawing
  *   blocks that only it has as blocks of their own type
+ * @param {{colourClass: (account: string) => string} | null} [authors] who wrote what, when the
+ *   detail says (editor/authors.js)
  * @returns {{destroy: () => void}}
  */
-export function renderVersion (container, schema, detail, current = null) {
+export function renderVersion (container, schema, detail, current = null, authors = null) {
   let doc
   let marks = null
+  /** @type {Decoration[]} */
+  let written = []
   try {
     doc = toDoc(detail.json, schema)
     const map = textMap(doc)
     if (map.text === detail.text) marks = diffMarks(map, detail.diff, doc, current)
+    if (marks && authors && detail.attribution) written = authorDecorations(map, detail.attribution.runs, authors)
   } catch (err) {
     console.warn('Quire: version shown as plain text', err)
     doc = null
@@ -112,9 +117,15 @@ export function renderVersion (container, schema, detail, current = null) {
       return Decoration.widget(mark.pos, () => h('ins', { class: 'diff-ins diff-break', title: 'Paragraph break only in this version' }, '¶'), { side: 1, marks: [] })
     }
     return Decoration.widget(mark.pos, () => deletedText(mark.text), { side: -1, marks: [] })
-  }))
+  }).concat(written))
   const mount = h('div', { class: 'prose version-prose' })
   container.replaceChildren(mount)
+  if (written.length && authors && detail.attribution) {
+    container.prepend(h('ul', { class: 'authors-legend version-authors', 'aria-label': 'Who wrote this version' },
+      ...detail.attribution.authors.map((person) => h('li', { class: 'authors-legend-item' },
+        h('span', { class: `author-swatch ${authors.colourClass(person.id)}`, 'aria-hidden': 'true' }),
+        h('span', { class: 'authors-legend-name' }, person.name)))))
+  }
   const view = new EditorView({ mount }, {
     state: EditorState.create({ doc }),
     editable: () => false,
@@ -127,6 +138,41 @@ export function renderVersion (container, schema, detail, current = null) {
       container.replaceChildren()
     },
   }
+}
+
+/**
+ * Who wrote what in the version (the server's runs over its plain text), as inline decorations
+ * coloured only while "Show authors" is on (the page's show-authors class: editor/authors.js).
+ * @param {ReturnType<typeof textMap>} map
+ * @param {Array<{text: string, author: string | null}>} runs
+ * @param {{colourClass: (account: string) => string}} authors
+ */
+function authorDecorations (map, runs, authors) {
+  if (runs.map((run) => run.text).join('') !== map.text) return []
+  /** @type {Decoration[]} */
+  const out = []
+  let offset = 0
+  for (const run of runs) {
+    const end = offset + run.text.length
+    if (run.author) {
+      const attrs = { class: `author ${authors.colourClass(run.author)}` }
+      let from = -1
+      let last = -1
+      for (let i = offset; i <= end; i++) {
+        const pos = i < end ? map.at[i] : -1
+        if (from >= 0 && (pos < 0 || pos !== last + 1)) {
+          out.push(Decoration.inline(from, last + 1, attrs))
+          from = -1
+        }
+        if (pos >= 0) {
+          if (from < 0) from = pos
+          last = pos
+        }
+      }
+    }
+    offset = end
+  }
+  return out
 }
 
 /** The diff as lines of text, when the version cannot be shown with its formatting. @param {Array<[string, string]>} segments */

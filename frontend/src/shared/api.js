@@ -141,8 +141,10 @@ export function importMarkdown (file) {
  * @typedef {{id: number, created_at: string, name: string | null, authors: string[],
  *   people?: VersionAuthor[], size: number, kind: 'auto' | 'named' | 'restore'}} Version
  * `authors`: display names (two people may share one); `people`: who, told apart.
+ * @typedef {{authors: Array<{id: string, name: string, username: string | null, characters: number}>,
+ *   runs: Array<{text: string, author: string | null}>}} Attribution
  * @typedef {Version & {title: string | null, json: any, markdown: string, text: string,
- *   diff: Array<['=' | '+' | '-', string]>}} VersionDetail
+ *   diff: Array<['=' | '+' | '-', string]>, attribution?: Attribution | null}} VersionDetail
  */
 
 /** Newest first. @param {string} id @param {{limit?: number, offset?: number}} [page] @returns {Promise<{items: Version[], total: number}>} */
