@@ -11,7 +11,7 @@ same structure and GFM renders what the editor shows:
 * Marks: ``**bold**``, ``*italic*``, ``~~strike~~``, code spans (padded and delimited
   by a backtick run absent from the content), ``[text](href "title")``; underline has no
   Markdown syntax and is written ``<u>…</u>`` (GFM renders it; the importer reads it
-  back). Whitespace at the edges of bold/italic/strike moves outside the delimiters.
+  back), as are ``<sub>``, ``<sup>``, ``<abbr title="…">`` and ``<dfn title="…">``. Whitespace at the edges of bold/italic/strike moves outside the delimiters.
   Each text block is parsed back with the importer; if delimiters would be misread
   (e.g. ``**Note:**text`` breaks CommonMark's flanking rules) that block is written
   with ``<strong>``, ``<em>``, ``<del>`` instead, which the importer also reads.
@@ -42,6 +42,7 @@ from typing import Any
 from .budget import Deadline
 from .markdown_import import MAX_DEPTH, validate_link
 from .markdown_inline import (
+    TITLED,
     Item,
     code_span,
     image_markdown,
@@ -390,6 +391,8 @@ class _Renderer:
                 href = str(attrs.get("href") or "")
                 if href == "" or validate_link(href):
                     keys.add(("link", href, str(attrs.get("title") or "")))
+            elif name in TITLED:
+                keys.add((name, str(attrs.get("title") or "")))
             elif name.startswith("comment") and attrs.get("threadId") is not None:
                 thread = str(attrs["threadId"])
                 if thread in self.notes:

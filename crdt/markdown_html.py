@@ -9,7 +9,7 @@ ProseMirror JSON the Markdown importer makes:
 * ``<img src alt title width>`` -> an inline image (inside ``<a href>``: a linked image)
 * ``<a href title>`` -> a link; ``<b>``/``<strong>``, ``<i>``/``<em>``, ``<u>``/``<ins>``,
   ``<s>``/``<del>``/``<strike>``, ``<code>``/``<kbd>``/``<tt>``/``<samp>``, ``<sub>``, ``<sup>``
-  -> marks
+  -> marks; ``<abbr title>``, ``<dfn title>`` -> marks that keep their title (the tooltip)
 * ``<blockquote>`` and ``<details>`` -> a quote (a ``<summary>`` is its first, bold paragraph)
 * ``<ul>``/``<ol start>``/``<li>`` -> lists; ``<table>``/``<tr>``/``<th>``/``<td>`` -> a table;
   ``<dl>``: each ``<dt>`` a bold paragraph, each ``<dd>`` a paragraph
@@ -36,6 +36,10 @@ MARK_TAGS = {
     "code": "code", "kbd": "code", "tt": "code", "samp": "code",
     "sub": "subscript", "sup": "superscript",
 }
+#: Inline tags kept as marks with their ``title`` (what an abbreviation stands for).
+TITLED_MARK_TAGS = {"abbr": "abbr", "dfn": "dfn"}
+#: A title longer than this is cut: it is a tooltip, not a place for a document.
+MAX_TITLE = 2000
 _TEXTBLOCK_TAGS = {"p", "center", "summary", "dt", "dd", "figcaption", "caption", *_HEADINGS}
 _SPACE = re.compile(r"[ \t\n\r\f]+")
 ALLOWED_TAGS = {
@@ -45,6 +49,7 @@ ALLOWED_TAGS = {
     "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "picture", *MARK_TAGS,
 }
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width"},
+               "abbr": {"title"}, "dfn": {"title"},
                "ol": {"start"}, "th": {"align", "colspan", "rowspan"},
                "td": {"align", "colspan", "rowspan"}}
 
@@ -109,6 +114,11 @@ def tag_attr(tag_html: str, name: str) -> str | None:
     parser.feed(tag_html[:4000])
     parser.close()
     return found[0] if found else None
+
+
+def titled_mark(name: str, title: str | None) -> Node:
+    """An ``abbr``/``dfn`` mark; its title (a tooltip) bounded by :data:`MAX_TITLE`."""
+    return {"type": name, "attrs": {"title": title[:MAX_TITLE] if title else None}}
 
 
 def _image(attrs: dict[str, str | None], link_ok) -> Node | None:
@@ -209,6 +219,8 @@ class _HtmlBuilder(HTMLParser):
             return
         if tag in MARK_TAGS:
             self.marks.append((tag, {"type": MARK_TAGS[tag]}))
+        elif tag in TITLED_MARK_TAGS:
+            self.marks.append((tag, titled_mark(TITLED_MARK_TAGS[tag], values.get("title"))))
         elif tag == "a":
             href = (values.get("href") or "").strip()
             if href and self.link_ok(href):
@@ -277,7 +289,7 @@ class _HtmlBuilder(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag not in ("img", "br", "hr"):
             self.depth = max(0, self.depth - 1)
-        if tag in MARK_TAGS or tag == "a":
+        if tag in MARK_TAGS or tag in TITLED_MARK_TAGS or tag == "a":
             for i in range(len(self.marks) - 1, -1, -1):
                 if self.marks[i][0] == tag:
                     del self.marks[i]
@@ -359,7 +371,8 @@ class _HtmlBuilder(HTMLParser):
         return [n for n in self.root["content"] if _keep(n)]
 
 
-_MARK_RANK = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript")
+_MARK_RANK = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript",
+              "abbr", "dfn")
 
 
 def _sorted_marks(marks: list[Node]) -> list[Node]:

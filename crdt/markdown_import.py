@@ -17,12 +17,13 @@ included; null attrs omitted):
   Markdown has it, in a paragraph, heading or table cell; a picture on its own line is a
   paragraph holding only the image
 * marks ``bold``, ``italic``, ``strike``, ``code``, ``underline``, ``link{href, target,
-  rel, class, title}`` (Tiptap's link defaults)
+  rel, class, title}`` (Tiptap's link defaults), ``abbr{title}`` and ``dfn{title}``
 
 Raw HTML never becomes markup: an HTML block becomes a paragraph of literal text, inline
 HTML stays literal text, except these attribute-less tags, which the exporter itself
 emits: ``<u>``/``<ins>`` (underline), ``<strong>``/``<b>``, ``<em>``/``<i>``,
-``<del>``/``<s>`` (only as matched open/close pairs) and ``<br>`` (hard break).
+``<del>``/``<s>``, ``<sub>``, ``<sup>``, ``<abbr title>``, ``<dfn title>`` (only as matched
+open/close pairs) and ``<br>`` (hard break).
 Links whose destination markdown-it rejects (``javascript:`` and friends) stay text.
 
 Depth is bounded: from :data:`MAX_DEPTH` nested containers on, the rest of that
@@ -47,7 +48,14 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from . import markdown_rules
 from .budget import Deadline
 from .markdown_critic import critic_marks
-from .markdown_html import MARK_TAGS, html_blocks, img_attrs, tag_attr
+from .markdown_html import (
+    MARK_TAGS,
+    TITLED_MARK_TAGS,
+    html_blocks,
+    img_attrs,
+    tag_attr,
+    titled_mark,
+)
 
 Node = dict[str, Any]
 
@@ -62,10 +70,11 @@ LINK_DEFAULTS: dict[str, Any] = {
 }
 
 #: Stable order of marks in JSON output (link first, as ProseMirror ranks it).
-MARK_ORDER = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript")
+MARK_ORDER = ("link", "bold", "italic", "strike", "code", "underline", "subscript", "superscript",
+              "abbr", "dfn")
 
 #: Inline HTML tags read as marks when they come in matched pairs (crdt/markdown_html.py).
-_HTML_MARK_TAGS = MARK_TAGS
+_HTML_MARK_TAGS = {**MARK_TAGS, **TITLED_MARK_TAGS}
 _HTML_TAG_RE = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^>]*)?/?>$", re.S)
 _HTML_BR_RE = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _HTML_BRS_RE = re.compile(r"^(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
@@ -242,6 +251,7 @@ def inline_nodes(children: list[Token]) -> list[Node]:
     links: list[Node] = []
     html_links: list[bool] = []  # <a> tags open in this paragraph: did each open a link?
     html_pairs = _html_mark_pairs(children)
+    titled: dict[str, list[Node]] = {}  # open <abbr title>/<dfn title> marks, innermost last
     out: list[Node] = []
     # text of each text node in `out`, joined at the end (`+=` on a dict value copies the
     # whole string each time: a long paragraph of short lines took quadratic time)
@@ -253,6 +263,7 @@ def inline_nodes(children: list[Token]) -> list[Node]:
             result.append({"type": extra})
         if links:
             result.append(links[-1])
+        result.extend(stack[-1] for stack in titled.values() if stack)
         return sorted(result, key=mark_sort_key)
 
     def add_text(text: str, extra: str | None = None) -> None:
@@ -306,7 +317,14 @@ def inline_nodes(children: list[Token]) -> list[Node]:
             name = tag.group(2).lower() if tag else ""
             if i in html_pairs:
                 mark, delta = html_pairs[i]
-                counts[mark] = counts.get(mark, 0) + delta
+                if mark in TITLED_MARK_TAGS.values():
+                    stack = titled.setdefault(mark, [])
+                    if delta > 0:
+                        stack.append(titled_mark(mark, tag_attr(content, "title")))
+                    elif stack:
+                        stack.pop()
+                else:
+                    counts[mark] = counts.get(mark, 0) + delta
             elif _HTML_BR_RE.match(content):
                 out.append({"type": "hardBreak"})
             elif name == "img" and not tag.group(1):  # type: ignore[union-attr]

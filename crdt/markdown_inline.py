@@ -21,12 +21,14 @@ DELIMITED = frozenset({"bold", "italic", "strike"})
 # which of two marks covering the same run opens first: formatting outside a link, as people
 # write it (``**[Live demo](…)**``)
 _MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4, "subscript": 5,
-              "superscript": 6}
+              "superscript": 6, "abbr": 7, "dfn": 8}
 _MARKDOWN_DELIMS = {"bold": "**", "italic": "*", "strike": "~~"}
 _HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u",
               "subscript": "sub", "superscript": "sup"}
 #: marks with no Markdown syntax: written as HTML tags (the importer reads them back)
-HTML_ONLY = frozenset({"underline", "subscript", "superscript"})
+HTML_ONLY = frozenset({"underline", "subscript", "superscript", "abbr", "dfn"})
+#: marks written as an HTML tag with a title attribute: key ``(name, title)``
+TITLED = frozenset({"abbr", "dfn"})
 _ENTITY_RE = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 _ORDERED_START_RE = re.compile(r"^(\d{1,9})([.)])")
 _BACKTICKS_RE = re.compile(r"`+")
@@ -73,6 +75,17 @@ def _encode_edges(line: str, start: bool = True, end: bool = True) -> str:
         stripped = line.rstrip()
         line = stripped + "".join(f"&#{ord(c)};" for c in line[len(stripped) :])
     return line
+
+
+def html_attribute(value: str) -> str:
+    """A quoted HTML attribute value that markdown-it keeps inside one inline tag: ``'…'``
+    when the value holds ``"`` but no ``'``; ``&`` before an entity, ``<``, ``>`` and line
+    breaks as character references."""
+    value = _ENTITY_RE.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+    value = value.replace("\r", "&#13;").replace("\n", "&#10;")
+    if '"' in value and "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace('"', "&quot;") + '"'
 
 
 def code_span(text: str, in_table: bool = False) -> str:
@@ -177,6 +190,8 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     def opener(key: MarkKey) -> str:
         if key[0] == "link":
             return "["
+        if key[0] in TITLED:
+            return f"<{key[0]} title={html_attribute(key[1])}>" if key[1] else f"<{key[0]}>"
         if html or key[0] in HTML_ONLY:
             return f"<{_HTML_TAGS[key[0]]}>"
         return _MARKDOWN_DELIMS[key[0]]
@@ -184,6 +199,8 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     def closer(key: MarkKey) -> str:
         if key[0] == "link":
             return f"]({link_destination(key[1])}{link_title(key[2])})"
+        if key[0] in TITLED:
+            return f"</{key[0]}>"
         if html or key[0] in HTML_ONLY:
             return f"</{_HTML_TAGS[key[0]]}>"
         return _MARKDOWN_DELIMS[key[0]]
@@ -294,6 +311,8 @@ def misread(text: str, items: list[Item], mode: str, deadline: Deadline | None =
                 attrs = mark.get("attrs") or {}
                 if mark["type"] == "link":
                     keys.add(("link", str(attrs.get("href") or ""), str(attrs.get("title") or "")))
+                elif mark["type"] in TITLED:
+                    keys.add((mark["type"], str(attrs.get("title") or "")))
                 else:
                     keys.add((mark["type"],))
             got.append(("text", node["text"], frozenset(keys)))

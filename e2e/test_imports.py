@@ -1,6 +1,7 @@
 """A real README imported as a person does it (issue 18, item 10): the dashboard's Import
-Markdown with a file carrying raw HTML; the editor shows its pictures, sub/superscripts, a
-details block as a quote and no HTML comments, and the export keeps a loose list loose."""
+Markdown with a file carrying raw HTML; the editor shows its pictures, sub/superscripts,
+abbreviations with their tooltip, a details block as a quote and no HTML comments, and the
+export keeps a loose list loose."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ README = """<!-- markdownlint-disable MD033 -->
 # Water <sub>and</sub> energy
 
 H<sub>2</sub>O and E = mc<sup>2</sup>. Press <kbd>Ctrl</kbd>.
+
+A <abbr title="Command Line Interface">CLI</abbr> with <dfn title='also "DI"'>injection</dfn>.
 
 <details>
 <summary>More</summary>
@@ -43,6 +46,9 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
     expect(editor.locator("p sub")).to_have_text("2")
     expect(editor.locator("p sup")).to_have_text("2")
     expect(editor.locator("p code")).to_have_text("Ctrl")
+    expect(editor.locator("p abbr")).to_have_text("CLI")
+    expect(editor.locator("p abbr")).to_have_attribute("title", "Command Line Interface")
+    expect(editor.locator("p dfn")).to_have_attribute("title", 'also "DI"')
     expect(editor.locator("blockquote strong").first).to_have_text("More")
     expect(editor.locator("blockquote")).to_contain_text("Hidden details here.")
     expect(editor.locator("h4")).to_have_text("A small heading")
@@ -55,5 +61,7 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
     exported = ada.api("GET", f"/api/docs/{doc_id}/export.md").text()
     assert "- first point\n\n- second point\n" in exported
     assert "H<sub>2</sub>O and E = mc<sup>2</sup>" in exported
+    assert ("A <abbr title=\"Command Line Interface\">CLI</abbr> with "
+            "<dfn title='also \"DI\"'>injection</dfn>.") in exported
     assert "[![Logo](/static/icons.svg)](https://example.org/)" in exported
     assert "markdownlint" not in exported

@@ -4,6 +4,7 @@ survive an import -> export; each shape is what the editor's schema takes."""
 
 from __future__ import annotations
 
+import pytest
 from markdown_it import MarkdownIt
 from pycrdt import Doc
 
@@ -83,12 +84,42 @@ def test_an_html_table_becomes_a_table():
 
 
 def test_definition_lists_and_unknown_tags_keep_their_text():
-    src = ("<dl>\n<dt><code>clientID</code></dt>\n<dd>A unique <abbr title='identifier'>id"
-           "</abbr>.</dd>\n</dl>\n")
+    src = ("<dl>\n<dt><code>clientID</code></dt>\n<dd>A <small>unique</small> <abbr "
+           "title='identifier'>id</abbr>.</dd>\n</dl>\n")
     term, definition = _import(src)
     assert term["content"] == [{"type": "text", "text": "clientID",
                                 "marks": [{"type": "code"}]}]
-    assert definition["content"] == [{"type": "text", "text": "A unique id."}]
+    assert definition["content"] == [
+        {"type": "text", "text": "A unique "},
+        {"type": "text", "text": "id", "marks": [{"type": "abbr", "attrs": {"title": "identifier"}}]},
+        {"type": "text", "text": "."}]
+
+
+@pytest.mark.parametrize("markdown", [
+    'A <abbr title="Command Line Interface">CLI</abbr> app.',
+    "Talks to <abbr title='Also called \"Relational databases\"'>SQL databases</abbr>.",
+    'A **<dfn title="also known as components">Dependency Injection</dfn>** system.',
+    'Form <dfn title="converting the string">&quot;parsing&quot;</dfn>, and <dfn>terms</dfn>.',
+])
+def test_abbreviations_and_definitions_keep_their_title_both_ways(markdown):
+    """<abbr title>/<dfn title> (FastAPI's and SQLModel's READMEs): the title is the tooltip a
+    reader sees; the document keeps it as a mark and the export writes the same tag back."""
+    doc = Doc()
+    import_markdown(markdown + "\n", doc)
+    assert _html(export_markdown(doc)) == _html(markdown + "\n")
+
+
+def test_a_title_is_bounded_and_cannot_escape_its_tag():
+    doc = Doc()
+    title = '"><script>x</script>' + "t" * 5000
+    import_markdown(f"<p>An <abbr title='{title}'>x</abbr></p>\n", doc)
+    (text,) = [n for n in fragment_to_json(doc)["content"][0]["content"] if n.get("marks")]
+    assert len(text["marks"][0]["attrs"]["title"]) == 2000
+    exported = export_markdown(doc)
+    assert "<script>" not in exported and exported.count("<abbr") == 1
+    again = Doc()
+    import_markdown(exported, again)
+    assert fragment_to_json(again) == fragment_to_json(doc)
 
 
 def test_hostile_html_leaves_only_text():

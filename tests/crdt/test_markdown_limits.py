@@ -38,6 +38,9 @@ LINEAR_NOW = {
     "inline footnote openers": "^[" * 30_000,
     # one paragraph of many lines was re-joined line by line (quadratic copying)
     "one long paragraph": "a\n" * 60_000,
+    # <abbr title>/<dfn title> are read with their title: one small parse per tag, not per text
+    "nested abbreviations": "<abbr title='t'>" * 20_000 + "x" + "</abbr>" * 20_000,
+    "unclosed definitions": "<dfn title='a'>x " * 20_000,
 }
 
 

@@ -10,6 +10,7 @@ import Subscript from '@tiptap/extension-subscript'
 import Superscript from '@tiptap/extension-superscript'
 import { search } from 'prosemirror-search'
 import { Plugin } from '@tiptap/pm/state'
+import { Abbreviation, Definition } from './abbreviations.js'
 import { renderCaret, renderSelection } from './carets.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
@@ -116,6 +117,8 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     ListSpacing,
     Subscript,
     Superscript,
+    Abbreviation,
+    Definition,
     TableKit.configure({ table: { resizable: false } }),
     CommentMark,
     CommentAnchors.configure({ onClick: onCommentClick }),
