@@ -2,11 +2,11 @@
 
 Every browser session edits under a random Yjs client id, and every item of the document keeps
 the id that made it. The first time a connection's update brings items of a client id, the room
-records that id as the connection's (`record`), in the document's own "authors" map: a server
+records that id as the connection's (`Owners.record`), in the document's own "authors" map: a server
 change everyone receives and that is stored with the document, so attribution survives reloads,
 restarts and other processes, and is part of every version. Clients may not write that map
 (crdt/judge.py), and an update bringing items under an id recorded for someone else is refused
-(`claimed_by_other`): nobody writes in another person's name, and nothing a browser says about
+(`Owners.claimed_by_other`): nobody writes in another person's name, and nothing a browser says about
 itself is believed.
 
 `author_runs` cuts a document's plain text (crdt/plain_text.py) into runs by author. Yrs alone
@@ -52,17 +52,42 @@ def authors_map(doc: Doc[Any]) -> Map[Any]:
     return doc.get(AUTHORS, type=Map)
 
 
-def recorded(authors: Map[Any], client: int) -> Recorded | None:
-    return _read(authors.get(str(client)))
+class Owners:
+    """A document's "authors" map mirrored in a dict, kept current by observing the map (its
+    own writes, stored state, other processes): a keystroke's check is a dict lookup."""
 
+    __slots__ = ("map", "known", "_subscription")
 
-def claimed_by_other(authors: Map[Any], clients: frozenset[int], account: str) -> int | None:
-    """The first of `clients` recorded as someone else's, or None."""
-    for client in clients:
-        owner = recorded(authors, client)
-        if owner is not None and owner.account != account:
-            return client
-    return None
+    def __init__(self, doc: Doc[Any]) -> None:
+        self.map = authors_map(doc)
+        self.known: dict[int, str] = {}  # client id -> account
+        for key, value in self.map.items():
+            self._learn(key, value)
+        self._subscription = self.map.observe(self._changed)
+
+    def _changed(self, event: Any) -> None:
+        for key, change in event.keys.items():
+            self._learn(key, change.get("newValue"))
+
+    def _learn(self, key: str, value: Any) -> None:
+        owner = _read(value)
+        if owner is not None and key.isdigit():
+            self.known[int(key)] = owner.account
+
+    def claimed_by_other(self, clients: frozenset[int], account: str) -> int | None:
+        """The first of `clients` recorded as someone else's, or None."""
+        known = self.known
+        for client in clients:
+            owner = known.get(client)
+            if owner is not None and owner != account:
+                return client
+        return None
+
+    def record(self, clients: frozenset[int], account: str, name: str | None) -> int:
+        """`record` the unrecorded of `clients` as `account`'s."""
+        if all(client in self.known for client in clients):
+            return 0
+        return record(self.map, clients, account, name)
 
 
 def record(authors: Map[Any], clients: frozenset[int], account: str, name: str | None) -> int:

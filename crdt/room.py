@@ -22,7 +22,7 @@ from typing import Any
 from pycrdt import Awareness, Doc, Map, merge_updates
 
 from crdt import comments, protocol
-from crdt.authors import authors_map, claimed_by_other, record
+from crdt.authors import Owners
 from crdt.connection import Connection
 from crdt.gate import Decision, Gate
 from crdt.limits import PresenceLimits
@@ -133,7 +133,7 @@ class Room:
         "_awareness_dirty", "_awareness_local", "_awareness_scheduled", "_boot", "_build_now",
         "_step1_waiting", "_comments", "_applying", "_holding", "_presence_owners",
         "_presence_bytes", "gate", "suggestions", "_held", "_stored", "_quarantined", "_screened", "limits",
-        "_awareness_sent", "__weakref__",
+        "_awareness_sent", "owners", "__weakref__",
     )
 
     def __init__(
@@ -190,6 +190,7 @@ class Room:
         self.ready = Flag()  # the doc is built
         self.gate = Gate()  # judges every update against the document (crdt/gate.py)
         self.suggestions = SuggestionCheck()  # a commenter's text: suggestions only
+        self.owners = Owners(self.doc)  # whose each Yjs client id is (crdt/authors.py)
         self._held: dict[Connection, list[bytes]] = {}  # updates waiting for what they need
         self._stored: list[bytes] | None = None  # the stored updates, until the doc is built
         self._quarantined: list[tuple[bytes, str]] = []  # stored updates loading left out
@@ -532,7 +533,7 @@ class Room:
         connection staying open): what the text says of its authors stays true."""
         if not checked.clients or conn.account is None:
             return True
-        if claimed_by_other(authors_map(self.doc), checked.clients, conn.account) is None:
+        if self.owners.claimed_by_other(checked.clients, conn.account) is None:
             return True
         self._refuse(conn, "the update writes under another person's Yjs client id")
         return False
@@ -541,7 +542,7 @@ class Room:
         """The first update of a client id makes it the sender's (crdt/authors.py): a server
         change everyone receives."""
         if checked.clients and conn.account is not None:
-            record(authors_map(self.doc), checked.clients, conn.account, conn.verified_name)
+            self.owners.record(checked.clients, conn.account, conn.verified_name)
 
     def _refuse(self, conn: Connection, reason: str) -> None:
         self.stats.updates_refused += 1

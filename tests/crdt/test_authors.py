@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
-from crdt.authors import AuthorRun, author_runs, authors_map, claimed_by_other, record
+from crdt.authors import AuthorRun, Owners, author_runs, authors_map, record
 from crdt.plain_text import document_text
 
 
@@ -52,13 +52,18 @@ def test_unrecorded_and_deleted_text():
 
 
 def test_a_client_id_is_one_accounts():
-    ann, _ = _people()
-    authors = authors_map(ann)
-    assert record(authors, frozenset({1, 7}), "ann", "Ann") == 2
-    assert record(authors, frozenset({1}), "bea", "Bea") == 0  # never taken over
-    assert claimed_by_other(authors, frozenset({1}), "ann") is None
-    assert claimed_by_other(authors, frozenset({8, 7}), "bea") == 7
-    assert claimed_by_other(authors, frozenset({8}), "bea") is None
+    ann, bea = _people()
+    owners = Owners(ann)
+    assert owners.record(frozenset({1, 7}), "ann", "Ann") == 2
+    assert owners.record(frozenset({1}), "bea", "Bea") == 0  # never taken over
+    assert owners.claimed_by_other(frozenset({1}), "ann") is None
+    assert owners.claimed_by_other(frozenset({8, 7}), "bea") == 7
+    assert owners.claimed_by_other(frozenset({8}), "bea") is None
+    # a record that arrives from elsewhere (stored state, another process) is known at once
+    elsewhere = Owners(bea)
+    bea.apply_update(ann.get_update())
+    assert elsewhere.claimed_by_other(frozenset({7}), "bea") == 7
+    assert Owners(bea).known == {1: "ann", 7: "ann"}
 
 
 def test_an_empty_document():
