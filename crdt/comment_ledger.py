@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crdt.comments import mark_key
-from crdt.structs import Resolution
+from crdt.structs import Placed, Resolution
 from crdt.update_format import ANY, ID, TYPE, Y_ARRAY, Y_MAP, UpdateError, read_anys
 
 COMMENTS = "comments"
@@ -96,7 +96,7 @@ class CommentLedger:
                     del self.live[place.key]
 
 
-def item_value(data: bytes, item) -> object:
+def item_value(data: bytes, item: Placed) -> object:
     """The (last) value an ANY item holds, or None if unreadable."""
     try:
         values = read_anys(data, item.struct.span)

@@ -215,7 +215,8 @@ def _check_id(value: str, what: str) -> str:
 
 
 def _comments(doc: Doc[Any]) -> Map[Any]:
-    return doc.get(COMMENTS, type=Map)
+    comments: Map[Any] = doc.get(COMMENTS, type=Map)
+    return comments
 
 
 def _thread(doc: Doc[Any], thread_id: str) -> Map[Any]:
@@ -307,7 +308,7 @@ def add_reply(doc: Doc[Any], thread_id: str, *, author: Mapping[str, str], body:
             raise CommentError("this thread has no message list")
         message = _new_message(who, text, _now_ms(now))
         messages.append(message)
-        return message["id"]
+        return str(message["id"])
 
 
 def edit_message(doc: Doc[Any], thread_id: str, message_id: str, *, body: str, by: Actor,

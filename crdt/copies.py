@@ -53,7 +53,7 @@ def copy_state(state: bytes, *, source_id: str, doc_id: str, title: str, comment
                deadline: Deadline | None = None) -> bytes:
     """The first update of a copy of the document whose encoded state is `state`: titled
     `title`, its comments kept only if `comments`, its images named under `doc_id`."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     with doc.transaction():
         set_title(doc, title)

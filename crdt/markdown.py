@@ -36,6 +36,7 @@ from .markdown_export import render_markdown
 from .markdown_import import MAX_DEPTH as MAX_DEPTH  # nesting bound, for callers/tests
 from .markdown_import import mark_sort_key, parse_markdown
 from .plain_text import TEXTBLOCKS, document_text
+from .xml_nodes import attributes
 
 __all__ = [
     "document_text",
@@ -142,7 +143,7 @@ def fragment_to_json(doc: Doc[Any], deadline: Deadline | None = None) -> dict[st
                     content.extend(_text_nodes(child))
                 elif isinstance(child, XmlElement):
                     element: dict[str, Any] = {"type": child.tag or ""}
-                    attrs = {str(k): _plain(v) for k, v in child.attributes}
+                    attrs = {str(k): _plain(v) for k, v in attributes(child).items()}
                     if attrs:
                         element["attrs"] = dict(sorted(attrs.items()))
                     content.append(element)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from crdt.suggestions import DELETE, INSERT
@@ -33,7 +34,7 @@ def critic_blocks(blocks: list[Node]) -> list[Node]:
     return _map_inline(blocks, _wrap_inline)
 
 
-def _map_inline(blocks: list[Node], change) -> list[Node]:
+def _map_inline(blocks: list[Node], change: Callable[[list[Node]], list[Node]]) -> list[Node]:
     """A copy of `blocks` with `change` applied to every inline content list (iterative: a
     document may nest a thousand levels deep)."""
     root: Node = {"content": blocks}
@@ -54,7 +55,8 @@ def _map_inline(blocks: list[Node], change) -> list[Node]:
                 stack.append((child, twin))
             children.append(twin)
         copy["content"] = children
-    return out_root.get("content", [])
+    result: list[Node] = out_root.get("content", [])
+    return result
 
 
 def _has_suggestions(blocks: list[Node]) -> bool:

@@ -21,12 +21,16 @@ Everything is bounded by the block's size (the parser is linear; depth is capped
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
 import nh3
 
 Node = dict[str, Any]
+LinkOk = Callable[[str], bool]  # may a link or image point there
+LinkMark = Callable[[str, "str | None"], Node]  # a link mark from (href, title)
+Attrs = list[tuple[str, "str | None"]]  # what HTMLParser hands handle_starttag
 
 MAX_DEPTH = 40
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -61,7 +65,7 @@ def sanitize(html: str) -> str:
                      link_rel=None, url_schemes={"http", "https", "mailto", "tel"})
 
 
-def html_blocks(html: str, *, link_ok, link_mark) -> list[Node]:
+def html_blocks(html: str, *, link_ok: LinkOk, link_mark: LinkMark) -> list[Node]:
     """The block nodes of an HTML fragment (see the module's docstring)."""
     builder = _HtmlBuilder(link_ok, link_mark)
     builder.feed(sanitize(html))
@@ -69,12 +73,12 @@ def html_blocks(html: str, *, link_ok, link_mark) -> list[Node]:
     return builder.finish()
 
 
-def img_attrs(tag_html: str, link_ok) -> Node | None:
+def img_attrs(tag_html: str, link_ok: LinkOk) -> Node | None:
     """The image attrs of one ``<img …>`` tag, or None (no acceptable `src`)."""
     found: list[Node] = []
 
     class _One(HTMLParser):
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag: str, attrs: Attrs) -> None:
             if tag == "img" and not found:
                 found.append(_image(dict(attrs), link_ok) or {})
 
@@ -90,7 +94,7 @@ def img_sources(html: str, limit: int = 100) -> list[str]:
     sources: list[str] = []
 
     class _Images(HTMLParser):
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag: str, attrs: Attrs) -> None:
             src = dict(attrs).get("src") if tag == "img" else None
             if src and len(sources) < limit:
                 sources.append(src)
@@ -106,7 +110,7 @@ def tag_attr(tag_html: str, name: str) -> str | None:
     found: list[str | None] = []
 
     class _One(HTMLParser):
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag: str, attrs: Attrs) -> None:
             if not found:
                 found.append(dict(attrs).get(name))
 
@@ -121,7 +125,7 @@ def titled_mark(name: str, title: str | None) -> Node:
     return {"type": name, "attrs": {"title": title[:MAX_TITLE] if title else None}}
 
 
-def _image(attrs: dict[str, str | None], link_ok) -> Node | None:
+def _image(attrs: dict[str, str | None], link_ok: LinkOk) -> Node | None:
     src = (attrs.get("src") or "").strip()
     if not src or not link_ok(src):
         return None
@@ -137,7 +141,7 @@ def _image(attrs: dict[str, str | None], link_ok) -> Node | None:
 
 
 class _HtmlBuilder(HTMLParser):
-    def __init__(self, link_ok, link_mark) -> None:
+    def __init__(self, link_ok: LinkOk, link_mark: LinkMark) -> None:
         super().__init__(convert_charrefs=True)
         self.link_ok = link_ok
         self.link_mark = link_mark

@@ -391,7 +391,7 @@ class _Builder:
             if kind in _CONTAINERS:
                 node: Node = {"type": _CONTAINERS[kind], "content": []}
                 if kind == "ordered_list_open":
-                    node["attrs"] = {"start": int(tok.attrs.get("start", 1))}  # type: ignore[arg-type]
+                    node["attrs"] = {"start": int(tok.attrs.get("start", 1))}
                 elif kind == "list_item_open":
                     self._classify_item(node, i)
                 elif kind in ("th_open", "td_open"):
@@ -438,7 +438,8 @@ class _Builder:
                 self.footnote_prefix = None
             # thead/tbody/footnote_block open/close: structure only
         self._close_details()
-        return self.root["content"]
+        blocks: list[Node] = self.root["content"]
+        return blocks
 
     # -- helpers
 

@@ -273,8 +273,11 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
     return text
 
 
-def _canonical(items: Iterable[tuple[str, Any, frozenset[str]]]) -> list[tuple[str, Any, frozenset[str]]]:
-    out: list[tuple[str, Any, frozenset[str]]] = []
+Canonical = tuple[str, Any, frozenset[MarkKey]]  # (kind, text or image key, marks)
+
+
+def _canonical(items: Iterable[Canonical]) -> list[Canonical]:
+    out: list[Canonical] = []
     texts: list[list[str]] = []  # pieces of each text entry, joined once at the end
     for kind, value, marks in items:
         if kind == "text" and out and out[-1][0] == "text" and out[-1][2] == marks:
@@ -299,7 +302,7 @@ def misread(text: str, items: list[Item], mode: str, deadline: Deadline | None =
         else ("break", None, frozenset())
         for item in items
     )
-    got = []
+    got: list[Canonical] = []
     for node in parse_inline(src, deadline):
         if node["type"] == "hardBreak":
             got.append(("break", None, frozenset()))
@@ -374,11 +377,11 @@ def split_edge_whitespace(items: list[Item]) -> list[Item]:
             while j < len(units) and key in units[j][2]:
                 j += 1
             a = i
-            while a < j and units[a][1] is not None and units[a][1].isspace():
+            while a < j and (char := units[a][1]) is not None and char.isspace():
                 units[a][2].discard(key)
                 a += 1
             b = j - 1
-            while b >= a and units[b][1] is not None and units[b][1].isspace():
+            while b >= a and (char := units[b][1]) is not None and char.isspace():
                 units[b][2].discard(key)
                 b -= 1
             i = j

@@ -82,7 +82,7 @@ def parse_link_label(state: StateInline, start: int, disableNested: bool = False
     def key(pos: int) -> tuple[str, int, bool, int]:
         return (_LABEL, pos, disableNested, end)
 
-    known = cache.get(key(start))  # type: ignore[call-overload]
+    known: int | None = cache.get(key(start))  # type: ignore[call-overload]
     if known is not None:
         return known
     old_pos = state.pos

@@ -14,7 +14,8 @@ MAX_TITLE = 500
 
 
 def meta_map(doc: Doc[Any]) -> Map[Any]:
-    return doc.get("meta", type=Map)
+    meta: Map[Any] = doc.get("meta", type=Map)
+    return meta
 
 
 def get_title(doc: Doc[Any]) -> str | None:
@@ -28,7 +29,7 @@ def set_title(doc: Doc[Any], title: str) -> None:
 
 def initial_update(title: str) -> bytes:
     """The first update of a new document: its title."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     set_title(doc, title)
     return doc.get_update()
 
@@ -40,7 +41,7 @@ def observe_title(doc: Doc[Any], callback: Callable[[str], None]) -> object:
     shared types that are garbage-collected)."""
     meta = meta_map(doc)
 
-    def on_change(event) -> None:
+    def on_change(event: Any) -> None:  # a pycrdt MapEvent (its slots carry no types)
         # Runs inside the transaction: read through the event, never doc.get() (that would
         # try to create a root in a read-only transaction).
         if "title" in event.keys:

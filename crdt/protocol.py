@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any
 
 from pycrdt import (
+    Awareness,
     Decoder,
     YMessageType,
     YSyncMessageType,
@@ -184,14 +185,14 @@ def validate_awareness(payload: bytes, *, max_entries: int = MAX_ENTRIES,
                           max_states=max_entries, max_state_bytes=max_state_bytes)[0]
 
 
-def fresh_awareness(payload: bytes, awareness) -> tuple[list[Entry], bool]:
+def fresh_awareness(payload: bytes, awareness: Awareness) -> tuple[list[Entry], bool]:
     """The entries of an awareness update that would change `awareness`, and whether that is
     all of them (see `read_awareness`)."""
     entries, every, _, _ = read_awareness(payload, awareness)
     return entries, every
 
 
-def read_awareness(payload: bytes, awareness, *, max_entries: int = MAX_ENTRIES,
+def read_awareness(payload: bytes, awareness: Awareness | None, *, max_entries: int = MAX_ENTRIES,
                    max_states: int = MAX_ENTRIES,
                    max_state_bytes: int = MAX_STATE_BYTES,
                    code: CloseCode = CloseCode.POLICY) -> AwarenessRead:
@@ -207,7 +208,7 @@ def read_awareness(payload: bytes, awareness, *, max_entries: int = MAX_ENTRIES,
     entries: list[Entry] = []
     states = 0
     meta = awareness.meta if awareness is not None else None
-    present = awareness.states if awareness is not None else None
+    present = awareness.states if awareness is not None else {}  # read only with `meta`
     try:
         count = decoder.read_var_uint()
         if count > max_entries:
@@ -280,7 +281,7 @@ def join_awareness_entries(encoded: list[bytes]) -> bytes:
     return write_var_uint(len(encoded)) + b"".join(encoded)
 
 
-def awareness_entries(awareness, client_ids: list[int]) -> list[Entry]:
+def awareness_entries(awareness: Awareness, client_ids: list[int]) -> list[Entry]:
     """What `awareness` holds for these clients, as encodable entries."""
     return [(cid, int(awareness.meta.get(cid, {}).get("clock", 0)), awareness.states.get(cid))
             for cid in client_ids]

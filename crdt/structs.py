@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import Literal
 
 from crdt.update_format import (
     FORMAT,
@@ -232,7 +233,8 @@ class StructIndex:
         order.append(item)
 
     def _unplaced_dependency(self, item: Placed, by_client: dict[int, list[Placed]],
-                             starts: dict[int, list[int]], known: dict[int, int]):
+                             starts: dict[int, list[int]],
+                             known: dict[int, int]) -> Placed | Literal[False] | None:
         """The first in-update item `item` needs placed before itself; None if none; False if a
         dependency is nowhere to be found."""
         prev = item.prev

@@ -24,17 +24,17 @@ class SuggestionCheck:
     __slots__ = ("_shadow",)
 
     def __init__(self) -> None:
-        self._shadow: Doc | None = None
+        self._shadow: Doc[Any] | None = None
 
     @property
     def active(self) -> bool:
         return self._shadow is not None
 
-    def check(self, doc: Doc, update: bytes, who: str) -> str | None:
+    def check(self, doc: Doc[Any], update: bytes, who: str) -> str | None:
         """Why `update` (a commenter's, `who`) is not theirs to make, or None if it only adds
         or withdraws their own suggestions."""
         if self._shadow is None:
-            shadow = Doc()
+            shadow: Doc[Any] = Doc()
             shadow.apply_update(doc.get_update())
             self._shadow = shadow
         shadow = self._shadow

@@ -25,14 +25,11 @@ from crdt.room import merge_to_state
 from crdt.text_diff import myers
 from crdt.text_diff import text_diff as text_diff  # the version view's word diff
 from crdt.update_format import sanitize
+from crdt.xml_nodes import Node, Parent, attributes, children
 
 log = logging.getLogger("quire.versions")
 
 FRAGMENT = "default"
-
-Node = XmlElement | XmlText
-Parent = XmlFragment | XmlElement
-
 
 # ---- stored parts ---------------------------------------------------------------------------
 
@@ -40,7 +37,7 @@ Parent = XmlFragment | XmlElement
 def doc_from_parts(parts: list[bytes]) -> Doc[Any]:
     """A version as a Doc: its checkpoint state followed by the deltas of its chain (read
     through `stored_state`: what pycrdt cannot read safely is left out)."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     state, left_out = stored_state(parts)
     for why in left_out:
         log.error("a stored version part was left out: %s", why)
@@ -77,16 +74,16 @@ def node_tree(node: Node, deadline: Deadline | None = None) -> Any:
     if deadline is not None:
         deadline.tick()
     if isinstance(node, XmlText):
-        runs = []
+        runs: list[tuple[Any, dict[str, Any]]] = []
         for chunk, attrs in _runs(node):
             if runs and isinstance(chunk, str) and isinstance(runs[-1][0], str) \
                     and runs[-1][1] == attrs:
                 runs[-1] = (runs[-1][0] + chunk, attrs)  # adjacent runs, same marks
             else:
                 runs.append((chunk, attrs))
-        return ["text", dict(node.attributes), runs]
-    return ["element", node.tag, dict(node.attributes),
-            [node_tree(c, deadline) for c in node.children]]
+        return ["text", attributes(node), runs]
+    return ["element", node.tag, attributes(node),
+            [node_tree(c, deadline) for c in children(node)]]
 
 
 def content_tree(doc: Doc[Any], deadline: Deadline | None = None) -> Any:
@@ -94,7 +91,7 @@ def content_tree(doc: Doc[Any], deadline: Deadline | None = None) -> Any:
     fragment = doc.get(FRAGMENT, type=XmlFragment)
     with doc.transaction():
         return {"title": get_title(doc),
-                "fragment": [node_tree(c, deadline) for c in fragment.children]}
+                "fragment": [node_tree(c, deadline) for c in children(fragment)]}
 
 
 # ---- restore --------------------------------------------------------------------------------
@@ -132,7 +129,7 @@ def restore_update(state: bytes, version: Doc[Any], deadline: Deadline | None = 
     on a private copy, so it can run off the event loop), or None if they are equal already.
 
     Raises `BudgetExceeded` once `deadline` has passed."""
-    copy = Doc()
+    copy: Doc[Any] = Doc()
     copy.apply_update(state)
     start = copy.get_state()
     if not restore(copy, version, deadline):
@@ -143,7 +140,7 @@ def restore_update(state: bytes, version: Doc[Any], deadline: Deadline | None = 
 def _rebuild(live: Parent, target: Parent) -> None:
     """Replace all of `live`'s children by copies of `target`'s (linear)."""
     del live.children[0 : len(live.children)]
-    for child in reversed(list(target.children)):
+    for child in reversed(children(target)):
         _copy_into(live, 0, child)
 
 
@@ -201,8 +198,8 @@ def _sync_children(live: Parent, target: Parent, deadline: Deadline,
                    a: list[str] | None = None, b: list[str] | None = None) -> None:
     """Edit `live`'s children until they equal `target`'s, touching as little as possible.
     (`a`, `b`: the children's fingerprints, when the caller has them.)"""
-    live_children = list(live.children)
-    target_children = list(target.children)
+    live_children = children(live)
+    target_children = children(target)
     if a is None:
         a = [_fingerprint(child, deadline) for child in live_children]
     if b is None:
@@ -244,8 +241,8 @@ def _sync_node(parent: Parent, index: int, live: Node, target: Node,
 
 
 def _sync_attributes(live: XmlElement | XmlText, target: XmlElement | XmlText) -> None:
-    wanted = dict(target.attributes)
-    for name, _value in list(live.attributes):
+    wanted = attributes(target)
+    for name in attributes(live):
         if name not in wanted:
             del live.attributes[name]
     for name, value in wanted.items():
@@ -255,7 +252,7 @@ def _sync_attributes(live: XmlElement | XmlText, target: XmlElement | XmlText) -
 
 def _units(text: XmlText) -> list[tuple[Any, dict[str, Any], str]]:
     """The text as units of length 1 (characters, embeds) with their marks."""
-    units = []
+    units: list[tuple[Any, dict[str, Any], str]] = []
     for chunk, attrs in _runs(text):
         marks = _key(attrs)
         if isinstance(chunk, str):
@@ -331,12 +328,12 @@ def _copy_into(parent: Parent, index: int, source: Node) -> None:
         into, at, node = stack.pop()
         if isinstance(node, XmlText):
             text = into.children.insert(at, XmlText())
-            for name, value in node.attributes:
+            for name, value in attributes(node).items():
                 text.attributes[name] = value
             _insert_units(text, 0, _units(node))
         else:
-            element = into.children.insert(at, XmlElement(node.tag or "", dict(node.attributes)))
+            element = into.children.insert(at, XmlElement(node.tag or "", attributes(node)))
             # The last child is popped first and each goes in at index 0: yrs finds an index by
             # walking from the first child, so inserting in order was quadratic in the children.
-            for child in node.children:
+            for child in children(node):
                 stack.append((element, 0, child))
