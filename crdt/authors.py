@@ -49,7 +49,8 @@ def _read(value: Any) -> Recorded | None:
 
 
 def authors_map(doc: Doc[Any]) -> Map[Any]:
-    return doc.get(AUTHORS, type=Map)
+    authors: Map[Any] = doc.get(AUTHORS, type=Map)
+    return authors
 
 
 class Owners:

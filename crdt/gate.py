@@ -152,8 +152,8 @@ def _subtract(ranges: list[tuple[int, int, int]],
     dropped: dict[int, list[tuple[int, int]]] = {}
     for client, clock, length in drop:
         dropped.setdefault(client, []).append((clock, clock + length))
-    for spans in dropped.values():
-        spans.sort()
+    for client_spans in dropped.values():
+        client_spans.sort()
     out: list[tuple[int, int, int]] = []
     for client, clock, length in ranges:
         spans = dropped.get(client)

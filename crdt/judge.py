@@ -256,8 +256,8 @@ class _Judge:
         if parent in self.new_arrays or parent in ledger.arrays:
             if key is not None or not (struct.kind == TYPE and struct.type_ref == Y_MAP):
                 raise Refused("a thread's messages must be maps")
-            thread = self.new_arrays.get(parent) or ledger.arrays[parent]
-            self.new_messages[item_id] = Owned(thread)
+            thread_id = self.new_arrays.get(parent) or ledger.arrays[parent]
+            self.new_messages[item_id] = Owned(thread_id)
             return
         thread = ledger.threads.get(parent)
         if thread is not None:
@@ -326,7 +326,7 @@ class _Judge:
 
     def _names_author(self, owned: Owned, item: Placed) -> bool:
         if self._authored is None:
-            self._authored = {other.place.parent for other in self.res.items  # type: ignore[misc]
+            self._authored = {other.place.parent for other in self.res.items
                               if other.place is not None and other.place.key == "author"
                               and isinstance(other.place.parent, tuple)}
         return (item.struct.client, item.clock) in self._authored

@@ -63,8 +63,8 @@ def walk(doc: Doc[Any]) -> tuple[str, list[Run]]:
         if number:
             parts.append("\n")
             offset += 1
-        for node, index, chunk, attrs, where in line:
-            runs.append(Run(offset, chunk, node, index, attrs, where))
+        for text, index, chunk, attrs, where in line:
+            runs.append(Run(offset, chunk, text, index, attrs, where))
             parts.append(chunk)
             offset += len(chunk)
     return "".join(parts), runs

@@ -53,7 +53,7 @@ def merge_to_state(updates: list[bytes],
     compaction). What pycrdt could not read safely is left out (see `sanitize`) and listed
     in `left_out` (the original bytes and why), for the caller to quarantine. A part whose
     digest (`digest`) is `screened` was read safely already and is not read again."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     with doc.transaction():
         for update in updates:
             if screened is not None and digest(update) == screened:
@@ -153,7 +153,7 @@ class Room:
         self.store = store
         self.stats = stats or Stats()
         self.compact_every = compact_every
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)  # the server is not a user
         self.awareness.observe(self._on_awareness)
@@ -172,10 +172,10 @@ class Room:
         self._applied_seq = 0
         self._persisted_seq = 0
         self._since_compact = 0
-        self._flusher: asyncio.Task | None = None  # runs only while there is something to store
+        self._flusher: asyncio.Task[None] | None = None  # runs only while there is something to store
         self._applying = False  # inside `apply`: it persists what it applied itself
         self._holding = False  # frames that arrived together are being applied: persist after
-        self._builder: asyncio.Task | None = None
+        self._builder: asyncio.Task[None] | None = None
         self._awareness_dirty: set[int] = set()
         self._awareness_local: set[int] = set()  # changed by our own clients: published
         self.relay_awareness_ids: set[int] = set()  # states that came from other processes
@@ -438,6 +438,7 @@ class Room:
         if not self._early_answers():
             return False
         boot = self._boot
+        assert boot is not None  # _early_answers() said so
         frame = protocol.parse_frame(message)
         if frame.kind is Kind.SYNC_STEP1 and frame.payload == EMPTY_STATE_VECTOR:
             if not conn.syncs.take():
