@@ -74,8 +74,15 @@ def test_a_commenter_suggests_and_the_owner_decides(quire, people):
     assert ada.api("GET", f"/api/docs/{doc_id}/export.md").text() == \
         "Our server is fast and cheap today.\n"
 
+    # a card per suggestion in the comment margin, above the threads, in the order of the text
+    margin = ada.page.locator("#comments .margin-suggestions")
+    expect(margin).to_be_visible()
+    expect(margin.get_by_role("heading")).to_have_text("Suggestions (3)")
+    expect(margin.locator(".suggestion-card .suggestion-what")).to_have_text([
+        "Cam: Add “edge”", "Cam: Replace “fast” with “quick”", "Cam: Delete “today”"])
+
     ada.page.get_by_role("button", name="Suggestions").click()
-    cards = ada.page.locator(".suggestion-card")
+    cards = ada.page.locator("#suggestions-panel .suggestion-card")
     expect(cards).to_have_count(3)
     expect(cards.nth(1)).to_contain_text("Cam: Replace “fast” with “quick”")
     # a reply on a suggestion is a comment thread on its text, which the commenter sees
@@ -123,8 +130,9 @@ def test_a_viewer_sees_suggestions_and_no_buttons_and_a_commenters_edit_is_never
     expect(vic.editor.locator("ins.suggest-ins")).to_have_text(" new")
     expect(vic.page.get_by_role("combobox", name="Mode")).to_have_value("viewing")
     expect(vic.page.get_by_role("combobox", name="Mode").locator("option")).to_have_text(["Viewing"])
+    expect(vic.page.locator("#comments .suggestion-card")).to_have_count(1)
     vic.page.get_by_role("button", name="Suggestions").click()
-    expect(vic.page.locator(".suggestion-card")).to_have_count(1)
+    expect(vic.page.locator("#suggestions-panel .suggestion-card")).to_have_count(1)
     expect(vic.page.locator(".suggestion-card button", has_text="Accept")).to_have_count(0)
     expect(vic.page.locator(".suggestion-card button", has_text="Reject")).to_have_count(0)
 

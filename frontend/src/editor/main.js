@@ -245,6 +245,7 @@ function main () {
     bar: /** @type {HTMLElement} */ (document.querySelector('.editor-bar')),
     before: byId('share-button'),
     main: byId('main'),
+    margin: byId('comments'),
     panels,
     me: () => identity.id ?? null,
     people: () => { people ??= listPeople(docId).catch(() => { people = null; return [] }); return people },

@@ -1,5 +1,5 @@
-// The mode switch (Editing / Suggesting / Viewing) in the top bar, and the Suggestions panel:
-// a card per pending suggestion ("Ada: Replace “fast” with “quick”"), Accept and Reject for
+// The mode switch (Editing / Suggesting / Viewing) in the top bar, and the Suggestions panel
+// (its cards are also in the comment margin, above the threads): a card per pending suggestion ("Ada: Replace “fast” with “quick”"), Accept and Reject for
 // editors and the owner (Withdraw for its author), Accept all / Reject all, optionally one
 // person's. Cards and the document stay live: they are read from the editor's state.
 import { TextSelection } from '@tiptap/pm/state'
@@ -34,10 +34,11 @@ export function describe (s) {
  *   editor: import('@tiptap/core').Editor, docId: string, bar: HTMLElement, before: HTMLElement,
  *   main: HTMLElement, panels: ReturnType<typeof import('../panels.js').createPanels>,
  *   me: () => string | null, people: () => Promise<Array<{id: string, display_name: string}>>,
- *   onMode: (mode: Mode) => void, onReply: () => void,
+ *   onMode: (mode: Mode) => void, onReply: () => void, margin?: HTMLElement | null,
  * }} parts
+ * margin: the comment margin; the cards are shown there too, above the threads.
  */
-export function mountSuggestions ({ editor, docId, bar, before, main, panels, me, people, onMode, onReply }) {
+export function mountSuggestions ({ editor, docId, bar, before, main, margin = null, panels, me, people, onMode, onReply }) {
   /** @type {Mode} */
   let mode = 'editing'
   /** @type {Mode[]} */
@@ -88,6 +89,16 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
       h('button', { type: 'button', class: 'btn-icon btn-small', 'aria-label': 'Close suggestions', 'data-action': 'close' }, icon('x'))),
     h('div', { class: 'suggest-bulk' }, who, acceptAll, rejectAll), list, empty)
   main.append(panel)
+  // the same cards in the comment margin, above the threads
+  const marginList = h('ol', { class: 'suggestion-list' })
+  const marginCount = h('span', {})
+  const marginSection = h('section', { class: 'margin-suggestions', 'aria-labelledby': 'margin-suggestions-title', hidden: true },
+    h('h3', { id: 'margin-suggestions-title', class: 'margin-suggestions-title' }, 'Suggestions ', marginCount), marginList)
+  if (margin) {
+    const head = margin.querySelector('.comments-head')
+    if (head) head.after(marginSection)
+    else margin.prepend(marginSection)
+  }
   headerButton.addEventListener('click', () => panels.toggle(/** @type {any} */ ('suggestions')))
   panels.onChange?.((current) => headerButton.setAttribute('aria-expanded', String(current === 'suggestions')))
 
@@ -111,7 +122,14 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
     who.value = authors.includes(chosen) ? chosen : ''
     acceptAll.hidden = rejectAll.hidden = who.hidden = !mayDecide || !found.length
     empty.hidden = found.length > 0
-    list.replaceChildren(...found.map((s) => {
+    list.replaceChildren(...cards(found, self))
+    marginList.replaceChildren(...cards(found, self))
+    marginCount.textContent = `(${found.length})`
+    marginSection.hidden = !found.length
+  }
+  /** A card per suggestion. @param {ReturnType<typeof suggestionsIn>} found @param {string | null} self */
+  function cards (found, self) {
+    return found.map((s) => {
       const mine = s.author === self
       const card = h('li', { class: 'suggestion-card', 'data-suggestion': s.id, 'data-hue': hueOf(s.author) },
         h('button', { type: 'button', class: 'suggestion-what', 'data-action': 'show' },
@@ -123,13 +141,14 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
           !mayDecide && mine ? h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'reject', 'aria-label': `Withdraw: ${describe(s)}` }, 'Withdraw') : null,
           mayReply ? h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'reply', 'aria-label': `Reply: ${describe(s)}` }, 'Reply') : null))
       return card
-    }))
+    })
   }
   const schedule = () => { if (!frame) frame = requestAnimationFrame(render) }
   editor.on('update', schedule)
   editor.on('create', schedule)
 
-  panel.addEventListener('click', (event) => {
+  /** @param {MouseEvent} event */
+  const clicked = (event) => {
     const target = /** @type {HTMLElement} */ (event.target)
     const action = target.closest('[data-action]')?.getAttribute('data-action')
     const id = target.closest('[data-suggestion]')?.getAttribute('data-suggestion') || null
@@ -146,7 +165,9 @@ export function mountSuggestions ({ editor, docId, bar, before, main, panels, me
         if (action === 'reply') onReply() // the comment composer, on the suggested text
       }
     }
-  })
+  }
+  panel.addEventListener('click', clicked)
+  marginSection.addEventListener('click', clicked)
 
   return {
     /** What this person's role allows. @param {string | null} role */
