@@ -4,7 +4,8 @@ Choices, so that :func:`crdt.markdown.import_markdown` reads the output back int
 same structure and GFM renders what the editor shows:
 
 * Paragraphs, ATX headings, ``---`` rules, fenced code (a fence longer than any backtick
-  run inside; ``~~~`` when the language holds a backtick), ``>`` quotes, ``-``/``1.``
+  run inside; ``~~~`` when the language holds a backtick), ``>`` quotes, collapsibles as
+  ``<details>``/``<summary>…</summary>`` around their Markdown body, ``-``/``1.``
   lists, ``- [ ]``/``- [x]`` task lists, GFM pipe tables, ``![alt](src "title")`` images.
   Two adjacent lists of the same family alternate ``-``/``*`` (or ``.``/``)``) so they
   stay two lists. A list is tight unless an item holds more than a paragraph and lists.
@@ -48,6 +49,7 @@ from .markdown_inline import (
     image_markdown,
     merge,
     misread,
+    render_html,
     render_items,
     split_edge_whitespace,
 )
@@ -204,6 +206,8 @@ class _Renderer:
         if kind == "blockquote":
             inner = self.blocks(content, depth + 1)
             return [("> " + line) if line else ">" for line in inner] or [">"]
+        if kind == "details":
+            return self.details(content, depth)
         if kind in _LISTS:
             return self.list_block(node, depth, alt)
         if kind == "table":
@@ -215,6 +219,20 @@ class _Renderer:
             text = self.inline(content, "block")
             return text.split("\n") if text else []
         return self.blocks(content, depth + 1)
+
+    def details(self, content: list[Node], depth: int) -> list[str]:
+        """``<details>``, its ``<summary>`` in HTML (Markdown is not read there) on the next
+        line, then its body as Markdown between blank lines, then ``</details>`` (GitHub shows
+        a collapsible; the importer reads the same pieces back)."""
+        summary = next((c for c in content if c.get("type") == "detailsSummary"), {})
+        body = [block for c in content if c.get("type") == "detailsContent"
+                for block in c.get("content") or []]
+        lines = ["<details>",
+                 f"<summary>{render_html(self.items(summary.get('content') or []))}</summary>"]
+        inner = self.blocks(body, depth + 1)
+        if inner:
+            lines += ["", *inner]
+        return [*lines, "", "</details>"]
 
     def flattened(self, node: Node) -> list[str]:
         """Too deep: every text block below becomes a top-level paragraph (iterative)."""

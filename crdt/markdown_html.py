@@ -10,7 +10,9 @@ ProseMirror JSON the Markdown importer makes:
 * ``<a href title>`` -> a link; ``<b>``/``<strong>``, ``<i>``/``<em>``, ``<u>``/``<ins>``,
   ``<s>``/``<del>``/``<strike>``, ``<code>``/``<kbd>``/``<tt>``/``<samp>``, ``<sub>``, ``<sup>``
   -> marks; ``<abbr title>``, ``<dfn title>`` -> marks that keep their title (the tooltip)
-* ``<blockquote>`` and ``<details>`` -> a quote (a ``<summary>`` is its first, bold paragraph)
+* ``<blockquote>`` -> a quote; ``<details>`` -> a collapsible ``details`` (its ``<summary>`` the
+  ``detailsSummary``, plain text with marks, the rest its ``detailsContent``); a ``<summary>``
+  elsewhere is a bold paragraph
 * ``<ul>``/``<ol start>``/``<li>`` -> lists; ``<table>``/``<tr>``/``<th>``/``<td>`` -> a table;
   ``<dl>``: each ``<dt>`` a bold paragraph, each ``<dd>`` a paragraph
 
@@ -249,13 +251,17 @@ class _HtmlBuilder(HTMLParser):
             self.pre += 1
         elif tag in _HEADINGS:
             self._open_block("heading", tag, {"level": _HEADINGS[tag]})
+        elif tag == "summary" and self._container()["type"] == "details":
+            self._open_block("detailsSummary", tag)
         elif tag in ("summary", "dt"):
             self._open_block("paragraph", tag)
             self.marks.append(("#" + tag, {"type": "bold"}))
         elif tag in _TEXTBLOCK_TAGS:
             self._open_block("paragraph", tag)
-        elif tag in ("blockquote", "details"):
+        elif tag == "blockquote":
             self._push(tag, {"type": "blockquote", "content": []})
+        elif tag == "details":
+            self._push(tag, {"type": "details", "content": []})
         elif tag in ("ul", "ol"):
             node: Node = {"type": "bulletList" if tag == "ul" else "orderedList", "content": []}
             if tag == "ol":
@@ -419,4 +425,31 @@ def _repair(node: Node) -> None:
                                        "content": [{"type": "paragraph", "content": []}]})
     elif kind == "blockquote" and not content:
         content = []
+    elif kind == "details":
+        content = details_shape(content)
     node["content"] = content
+
+
+def details_shape(children: list[Node]) -> list[Node]:
+    """The content of a ``details`` node from what was read inside ``<details>``: its first
+    ``detailsSummary`` (text with marks only: a break is a space, an image its alt text)
+    and a ``detailsContent`` of everything else (never empty, as the editor wants)."""
+    summary: Node | None = None
+    body: list[Node] = []
+    for child in children:
+        if child["type"] == "detailsSummary" and summary is None:
+            summary = child
+        elif child["type"] == "detailsSummary":
+            body.append({"type": "paragraph", "content": child.get("content", [])})
+        elif child["type"] != "paragraph" or child.get("content"):
+            body.append(child)
+    text: list[Node] = []
+    for inline in (summary or {}).get("content", []):
+        if inline["type"] == "text":
+            text.append(inline)
+        elif inline["type"] == "hardBreak":
+            text.append({"type": "text", "text": " "})
+        elif inline["type"] == "image" and (inline.get("attrs") or {}).get("alt"):
+            text.append({"type": "text", "text": str(inline["attrs"]["alt"])})
+    return [{"type": "detailsSummary", "content": text},
+            {"type": "detailsContent", "content": body or [{"type": "paragraph", "content": []}]}]

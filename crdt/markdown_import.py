@@ -8,6 +8,8 @@ Shapes produced (they mirror what y-tiptap writes: every non-null node attr, def
 included; null attrs omitted):
 
 * ``paragraph``, ``heading{level}``, ``blockquote``, ``horizontalRule``, ``hardBreak``
+* ``details`` (``detailsSummary detailsContent``) from ``<details>``, also when its body is
+  Markdown between an opening ``<details><summary>…</summary>`` and a closing ``</details>``
 * ``bulletList``, ``orderedList{start}``, ``listItem`` (``paragraph block*``)
 * ``taskList``, ``taskItem{checked}`` (``paragraph block*``)
 * ``codeBlock{language?}`` holding one text node without marks
@@ -51,6 +53,7 @@ from .markdown_critic import critic_marks
 from .markdown_html import (
     MARK_TAGS,
     TITLED_MARK_TAGS,
+    details_shape,
     html_blocks,
     img_attrs,
     tag_attr,
@@ -381,6 +384,7 @@ class _Builder:
         self.root: Node = {"type": "doc", "content": []}
         self.stack: list[Node] = [self.root]
         self.footnote_prefix: str | None = None
+        self.ignored_details = 0  # <details> openers past MAX_DEPTH, whose </details> go too
 
     def build(self) -> list[Node]:
         tokens = self.tokens
@@ -493,18 +497,23 @@ class _Builder:
     def _html_block(self, html: str) -> None:
         """Raw HTML: a safe subset as nodes (crdt/markdown_html.py), comments dropped. A
         ``<details>`` whose body is Markdown arrives in pieces (the opening tag, the Markdown,
-        ``</details>``): the pieces open and close a quote around what lies between."""
+        ``</details>``): the pieces open and close a ``details`` around what lies between (up to
+        MAX_DEPTH open containers: unclosed openers cannot nest a document without bound)."""
         opening = _DETAILS_OPEN_RE.match(html)
         if opening and "</details" not in html.lower():
-            quote: Node = {"type": "blockquote", "content": [], "html": "details"}
-            summary = opening.group(1)
-            if summary is not None:
-                quote["content"].extend(html_blocks(f"<summary>{summary}</summary>",
-                                                    link_ok=validate_link, link_mark=link_mark))
-            self.stack.append(quote)
+            if len(self.stack) >= MAX_DEPTH:
+                self.ignored_details += 1
+                return
+            parsed = html_blocks(f"<details><summary>{opening.group(1) or ''}</summary></details>",
+                                 link_ok=validate_link, link_mark=link_mark)
+            summary = parsed[0]["content"][0] if parsed and parsed[0]["type"] == "details" \
+                else {"type": "detailsSummary", "content": []}
+            self.stack.append({"type": "details", "content": [summary], "html": "details"})
             return
         if _DETAILS_CLOSE_RE.match(html):
-            if self.stack[-1].get("html") == "details":
+            if self.ignored_details:
+                self.ignored_details -= 1
+            elif self.stack[-1].get("html") == "details":
                 self._close_container()
             return
         for node in html_blocks(html, link_ok=validate_link, link_mark=link_mark):
@@ -547,6 +556,8 @@ class _Builder:
             content.insert(0, {"type": "paragraph", "content": []})
         elif kind in ("blockquote", "tableHeader", "tableCell") and not content:
             content.append({"type": "paragraph", "content": []})
+        elif kind == "details":
+            node["content"] = details_shape(content)
         if kind == "bulletList":
             for part in _split_task_runs(node):
                 self._append(part)

@@ -24,7 +24,7 @@ _MARK_RANK = {"link": 0, "bold": 1, "italic": 2, "strike": 3, "underline": 4, "s
               "superscript": 6, "abbr": 7, "dfn": 8}
 _MARKDOWN_DELIMS = {"bold": "**", "italic": "*", "strike": "~~"}
 _HTML_TAGS = {"bold": "strong", "italic": "em", "strike": "del", "underline": "u",
-              "subscript": "sub", "superscript": "sup"}
+              "subscript": "sub", "superscript": "sup", "code": "code"}
 #: marks with no Markdown syntax: written as HTML tags (the importer reads them back)
 HTML_ONLY = frozenset({"underline", "subscript", "superscript", "abbr", "dfn"})
 #: marks written as an HTML tag with a title attribute: key ``(name, title)``
@@ -79,9 +79,9 @@ def _encode_edges(line: str, start: bool = True, end: bool = True) -> str:
 
 def html_attribute(value: str) -> str:
     """A quoted HTML attribute value that markdown-it keeps inside one inline tag: ``'…'``
-    when the value holds ``"`` but no ``'``; ``&`` before an entity, ``<``, ``>`` and line
-    breaks as character references."""
-    value = _ENTITY_RE.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+    when the value holds ``"`` but no ``'``; ``&``, ``<``, ``>`` and line breaks as character
+    references."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = value.replace("\r", "&#13;").replace("\n", "&#10;")
     if '"' in value and "'" not in value:
         return f"'{value}'"
@@ -274,6 +274,58 @@ def render_items(items: list[Item], mode: str, html: bool) -> str:
 
 
 Canonical = tuple[str, Any, frozenset[MarkKey]]  # (kind, text or image key, marks)
+
+
+def render_html(items: list[Item]) -> str:
+    """Inline items as HTML, where Markdown is not read (a ``<summary>``): the same nesting as
+    :func:`render_items`, text escaped, links as ``<a href>``, code as ``<code>``, breaks as
+    ``<br>``, images as ``<img>``. crdt/markdown_html.py reads all of it back."""
+    keyed = [item.marks | ({("code",)} if item.code else frozenset()) for item in items]
+    runs: list[dict[MarkKey, int]] = [{} for _ in items]
+    for i in range(len(items) - 1, -1, -1):
+        for key in keyed[i]:
+            runs[i][key] = 1 + (runs[i + 1].get(key, 0) if i + 1 < len(items) else 0)
+
+    def opener(key: MarkKey) -> str:
+        if key[0] == "link":
+            title = f" title={html_attribute(key[2])}" if key[2] else ""
+            return f"<a href={html_attribute(key[1])}{title}>"
+        if key[0] in TITLED:
+            return f"<{key[0]} title={html_attribute(key[1])}>" if key[1] else f"<{key[0]}>"
+        return f"<{_HTML_TAGS.get(key[0], key[0])}>"
+
+    def closer(key: MarkKey) -> str:
+        return f"</{'a' if key[0] == 'link' else _HTML_TAGS.get(key[0], key[0])}>"
+
+    out: list[str] = []
+    stack: list[MarkKey] = []
+    for i, item in enumerate(items):
+        marks = keyed[i]
+        keep = 0
+        while keep < len(stack) and stack[keep] in marks:
+            keep += 1
+        while len(stack) > keep:
+            out.append(closer(stack.pop()))
+        for key in sorted(marks - set(stack), key=lambda k: (-runs[i][k], _mark_order(k))):
+            out.append(opener(key))
+            stack.append(key)
+        if item.kind == "break":
+            out.append("<br>")
+        elif item.kind == "image":
+            attrs = item.attrs
+            alt = html_attribute(str(attrs.get("alt") or ""))
+            title = f" title={html_attribute(str(attrs['title']))}" if attrs.get("title") else ""
+            out.append(f"<img src={html_attribute(str(attrs.get('src') or ''))} alt={alt}{title}>")
+        else:
+            out.append(html_text(item.text))
+    while stack:
+        out.append(closer(stack.pop()))
+    return "".join(out)
+
+
+def html_text(text: str) -> str:
+    """Text as HTML shows it: ``&``, ``<``, ``>`` escaped; a line break is a space."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 def _canonical(items: Iterable[Canonical]) -> list[Canonical]:

@@ -14,7 +14,7 @@ from typing import Any
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 FRAGMENT = "default"
-TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock"})  # blocks that hold inline text
+TEXTBLOCKS = frozenset({"paragraph", "heading", "codeBlock", "detailsSummary"})  # hold inline text
 
 
 @dataclass(slots=True)

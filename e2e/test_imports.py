@@ -1,13 +1,14 @@
 """A real README imported as a person does it (issue 18, item 10): the dashboard's Import
 Markdown with a file carrying raw HTML; the editor shows its pictures, sub/superscripts,
-abbreviations with their tooltip, a details block as a quote and no HTML comments, and the
-export keeps a loose list loose."""
+abbreviations with their tooltip, a details block as a collapsible (closed until its toggle
+opens it, for this reader only) and no HTML comments, and the export keeps a loose list loose
+and the collapsible a <details>."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from e2e.helpers import import_from_dashboard
+from e2e.helpers import eventually, import_from_dashboard
 
 README = """<!-- markdownlint-disable MD033 -->
 <p align="center">
@@ -49,8 +50,17 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
     expect(editor.locator("p abbr")).to_have_text("CLI")
     expect(editor.locator("p abbr")).to_have_attribute("title", "Command Line Interface")
     expect(editor.locator("p dfn")).to_have_attribute("title", 'also "DI"')
-    expect(editor.locator("blockquote strong").first).to_have_text("More")
-    expect(editor.locator("blockquote")).to_contain_text("Hidden details here.")
+    details = editor.locator('[data-type="details"]')
+    expect(details.locator("summary")).to_have_text("More")
+    body = details.locator('[data-type="detailsContent"]')
+    expect(body).to_be_hidden()
+    toggle = details.get_by_role("button", name="Show the details")
+    toggle.click()
+    expect(body).to_be_visible()
+    expect(body).to_contain_text("Hidden details here.")
+    expect(body.locator("strong")).to_have_text("details")
+    expect(details.get_by_role("button", name="Hide the details")).to_have_attribute(
+        "aria-expanded", "true")
     expect(editor.locator("h4")).to_have_text("A small heading")
     expect(editor).not_to_contain_text("markdownlint")
     expect(editor).not_to_contain_text("<")
@@ -65,3 +75,12 @@ def test_a_readme_with_raw_html_imports_as_nodes(quire, people, tmp_path):
             "<dfn title='also \"DI\"'>injection</dfn>.") in exported
     assert "[![Logo](/static/icons.svg)](https://example.org/)" in exported
     assert "markdownlint" not in exported
+    assert "<details>\n<summary>More</summary>\n\nHidden **details** here.\n\n</details>\n" \
+        in exported
+
+    # what a person types in the opened collapsible is the document's (y-tiptap writes it back)
+    body.locator("p").click()
+    ada.page.keyboard.press("End")
+    ada.page.keyboard.type(" Typed.")
+    eventually(lambda: "Hidden **details** here. Typed.\n\n</details>\n" in ada.api(
+        "GET", f"/api/docs/{doc_id}/export.md").text(), message="the typed text exported")

@@ -57,18 +57,56 @@ def test_a_row_of_images_in_one_link_stays_one_link():
     assert _round(src) == "[![A](a.svg)![B](b.svg)](https://ex.com)\n"
 
 
-def test_details_become_a_quote_with_a_bold_summary_even_around_markdown():
+def test_details_around_markdown_become_a_collapsible_and_come_back():
+    """FastAPI's README: <details markdown="1"><summary>…</summary>, a Markdown body, then
+    </details>. The document holds a details node; the export writes the same three pieces
+    (the body as top-level Markdown, as GitHub reads it), so each body block survives."""
     src = ("<details>\n<summary>Or use <code>async def</code>...</summary>\n\n"
            "If your code uses `await`:\n\n```python\nawait x()\n```\n\n</details>\n\nAfter.\n")
-    quote, after = _import(src)
-    assert quote["type"] == "blockquote"
-    summary, para, code = quote["content"]
-    assert summary["content"][0] == {"type": "text", "text": "Or use ",
-                                     "marks": [{"type": "bold"}]}
-    assert {"type": "text", "text": "async def", "marks": [{"type": "code"}]} in summary["content"]
+    details, after = _import(src)
+    assert details["type"] == "details"
+    summary, body = details["content"]
+    assert summary == {"type": "detailsSummary", "content": [
+        {"type": "text", "text": "Or use "},
+        {"type": "text", "text": "async def", "marks": [{"type": "code"}]},
+        {"type": "text", "text": "..."}]}
+    assert body["type"] == "detailsContent"
+    para, code = body["content"]
     assert para["content"][1] == {"type": "text", "text": "await", "marks": [{"type": "code"}]}
     assert code["type"] == "codeBlock"
     assert after == {"type": "paragraph", "content": [{"type": "text", "text": "After."}]}
+    assert _round(src) == src
+
+
+def test_details_in_one_html_block_and_without_summary_or_body():
+    (details,) = _import("<details><summary>S <b>b</b><br><img src='x.png' alt='X'></summary>"
+                         "<p>body</p></details>\n")
+    summary, body = details["content"]
+    assert summary["content"] == [
+        {"type": "text", "text": "S "}, {"type": "text", "text": "b", "marks": [{"type": "bold"}]},
+        {"type": "text", "text": " X"}]  # text only, as the editor's summary holds
+    assert body["content"] == [{"type": "paragraph", "content": [{"type": "text", "text": "body"}]}]
+    (bare,) = _import("<details>\n\n</details>\n")
+    assert bare["content"] == [{"type": "detailsSummary"},  # empty nodes have no content key
+                               {"type": "detailsContent", "content": [{"type": "paragraph"}]}]
+    assert _round("<details>\n\n</details>\n") == "<details>\n<summary></summary>\n\n</details>\n"
+
+
+@pytest.mark.parametrize("src", [
+    "- item\n\n  <details>\n  <summary>S</summary>\n\n  body\n\n  </details>\n",
+    "> <details>\n> <summary>In a <a href=\"https://x.org/?a=1&amp;b=2\">quote</a> &amp; "
+    "<abbr title=\"t\">T</abbr></summary>\n>\n> x\n>\n> </details>\n",
+    "<details>\n<summary>Outer</summary>\n\n<details>\n<summary>Inner</summary>\n\n"
+    "deep\n\n</details>\n\n</details>\n",
+])
+def test_details_round_trip_inside_lists_quotes_and_each_other(src):
+    assert _round(src) == src
+
+
+def test_a_summary_is_html_text_escaped():
+    doc = Doc()
+    import_markdown("<details><summary>a &lt;b&gt; &amp; c</summary>x</details>\n", doc)
+    assert "<summary>a &lt;b&gt; &amp; c</summary>" in export_markdown(doc)
 
 
 def test_an_html_table_becomes_a_table():

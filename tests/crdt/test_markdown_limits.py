@@ -14,7 +14,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from crdt.budget import BudgetExceeded, Deadline
-from crdt.markdown import TooManyNodes, export_markdown, fragment_to_json, import_markdown
+from crdt.markdown import (
+    MAX_DEPTH,
+    TooManyNodes,
+    export_markdown,
+    fragment_to_json,
+    import_markdown,
+)
 from crdt.markdown_import import _MD, parse_markdown
 from crdt.markdown_inline import Item, merge, render_items, split_edge_whitespace
 
@@ -114,6 +120,30 @@ def test_node_cap_refuses_before_touching_the_document():
         import_markdown("-\n" * 2_000, doc, max_nodes=1_000)
     assert export_markdown(doc) == "kept\n"
     import_markdown("-\n" * 400, doc, max_nodes=1_000)  # 800 parts: fine
+
+
+def _depth(blocks: list[dict]) -> int:
+    deepest, stack = 0, [(b, 1) for b in blocks]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.get("content") or [])
+    return deepest
+
+
+@pytest.mark.parametrize("src", [
+    "<details>\n<summary>s</summary>\n\nx\n\n" * 5_000,  # Markdown bodies, never closed
+    "<details><summary>s</summary>" * 5_000,  # one HTML block
+    "> <details>\n>\n" * 2_000,
+])
+def test_unclosed_details_cannot_nest_without_bound(src):
+    """Each <details> is a container: openers without </details> stop nesting at MAX_DEPTH
+    (pycrdt decodes recursively, and a deep enough document kills the process)."""
+    blocks = parse_markdown(src)
+    assert _depth(blocks) <= 2 * MAX_DEPTH + 4
+    doc = Doc()
+    import_markdown(src, doc)
+    assert export_markdown(doc).count("<details>") >= 1
 
 
 def test_import_stops_at_its_deadline():

@@ -12,12 +12,14 @@ import { search } from 'prosemirror-search'
 import { Plugin } from '@tiptap/pm/state'
 import { Abbreviation, Definition } from './abbreviations.js'
 import { renderCaret, renderSelection } from './carets.js'
+import { collapsibles } from './collapsibles.js'
 import { CommentMark } from './comment-mark.js'
 import { CommentAnchors } from './comments/anchors.js'
 import { LineKeys } from './line-keys.js'
 import { ReaderKeys } from './reader-keys.js'
 import { cleanPastedHtml } from './paste.js'
 import { selectionFromPage } from './selection-sync.js'
+import { textToYjs } from './text-to-yjs.js'
 import { textMentions } from './text-mentions.js'
 
 /**
@@ -119,6 +121,7 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     Superscript,
     Abbreviation,
     Definition,
+    ...collapsibles,
     TableKit.configure({ table: { resizable: false } }),
     CommentMark,
     CommentAnchors.configure({ onClick: onCommentClick }),
@@ -132,6 +135,7 @@ export function buildExtensions ({ doc, provider, user, onLink, onComment, onCom
     ReaderKeys,
     CleanPaste,
     selectionFromPage(doc),
+    textToYjs(doc),
     textMentions(docId, canShare),
     ...figures,
     ...suggestions,
