@@ -158,6 +158,57 @@ def test_two_people_typing_at_one_spot_each_keep_their_caret_after_their_text(qu
     assert "alpha " in text and "bravo " in text, text
 
 
+# Each letter of the paragraph holding `word`, with whose it is in Yjs: "me" (this browser's
+# client) or "other", in Yjs order, read from the Yjs binding's fragment.
+YJS_LETTERS = """(word) => {
+    const editor = window.quire.editor
+    const binding = editor.state.plugins.find((p) => p.key === 'y-sync$').getState(editor.state).binding
+    const me = binding.doc.clientID
+    const texts = []
+    const walk = (type) => type.toArray().forEach((child) => {
+        if (typeof child.toDelta === 'function') texts.push(child); else if (child.toArray) walk(child)
+    })
+    walk(binding.type)
+    const text = texts.find((t) => t.toDelta().map((d) => d.insert).join('').includes(word))
+    const letters = []
+    for (let item = text._start; item; item = item.right) {
+        if (item.deleted || typeof item.content.str !== 'string') continue
+        for (const ch of item.content.str) letters.push([ch, item.id.client === me ? 'me' : 'other'])
+    }
+    return letters
+}"""
+
+
+def test_a_letter_typed_before_the_same_letter_is_written_where_it_was_typed(quire, people):
+    """Issue 18, defect 5, made deterministic: the Yjs binding wrote a letter typed just before an
+    identical letter after it ("Start.br|a" + "a": the new "a" followed the co-author's "a" in
+    Yjs), so the person's caret sat before their own letter and concurrent typing at that spot
+    interleaved ("Start.bralpha vo a"). The letters must be in Yjs in the order they were typed."""
+    ada, bea = people("Ada"), people("Bea")
+    doc_id = ada.new_doc("Same letter", editors=(bea,))
+    ada.open(doc_id)
+    ada.editor.click()
+    ada.page.keyboard.type("Start.a", delay=5)
+    ada.expect_state("saved")
+    bea.open(doc_id)
+    bea.expect_text("Start.a")
+    click_into(bea, "Start.a", 0.99)
+    bea.page.keyboard.press("End")
+    bea.page.keyboard.press("ArrowLeft")  # before Ada's "a"
+    bea.page.keyboard.type("bra", delay=5)
+    bea.expect_text("Start.braa")
+    ada.expect_text("Start.braa")
+    letters = bea.page.evaluate(YJS_LETTERS, "Start.")
+    assert letters[-4:] == [["b", "me"], ["r", "me"], ["a", "me"], ["a", "other"]], letters
+    # Ada goes on typing after her "a", Bea after her "bra": each word stays whole
+    ada.page.keyboard.press("End")  # her caret is still after her "a", at the end
+    for letter_a, letter_b in zip("lpha", "vo s"):
+        ada.page.keyboard.type(letter_a)
+        bea.page.keyboard.type(letter_b)
+    eventually(lambda: ada.text() == bea.text() and "alpha" in ada.text(), message="converged")
+    assert ada.text() == "Start.bravo salpha", ada.text()
+
+
 WORD_HTML = (
     '<meta charset="utf-8"><p class="MsoNormal" style="margin:0cm;font-family:Calibri;'
     'mso-fareast-font-family:Calibri"><b style="mso-bidi-font-weight:normal">'
