@@ -73,7 +73,7 @@ class Connection:
         self.new_ids = TokenBucket(NEW_IDS_PER_SECOND, limits.ids_per_connection)
         self._queries: TokenBucket | None = None  # made on the first query (browsers send none)
         # presence entries it sent back; what it may send back follows from what it was sent
-        # (`Room._take_awareness`)
+        # (`Presence.take`, crdt/presence.py)
         self.echo_spent = 0
         self.label = label
         self._outbox: list[bytes] = []

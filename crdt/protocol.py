@@ -9,6 +9,7 @@ Frame layout (y-protocols): `[0, 0, varBytes(state vector)]` sync step 1,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from dataclasses import dataclass
@@ -55,6 +56,11 @@ class CloseCode(IntEnum):
     # presence (crdt/limits.py): a state larger than QUIRE_AWARENESS_STATE_BYTES; its sender
     # would send it again on every reconnect (terminal). Its other limits close with 1008.
     PRESENCE_TOO_LARGE = 4431
+
+
+# never swallowed when a call into pycrdt fails; everything else it raises (pyo3 panics are
+# BaseExceptions) is handled where it is called
+FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
 
 
 class ProtocolError(Exception):

@@ -12,10 +12,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from crdt.connection import Connection
+from crdt.flag import Flag
 from crdt.limits import PresenceLimits
 from crdt.ports import Channel, UpdateStore
 from crdt.protocol import CloseCode
-from crdt.room import Flag, Room
+from crdt.room import Room
 from crdt.stats import Stats
 
 log = logging.getLogger("quire.rooms")

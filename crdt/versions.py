@@ -19,9 +19,9 @@ from typing import Any
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
 
 from crdt.budget import Deadline
+from crdt.compaction import merge_to_state
 from crdt.gate import stored_state
 from crdt.meta import get_title, set_title
-from crdt.room import merge_to_state
 from crdt.text_diff import myers
 from crdt.text_diff import text_diff as text_diff  # the version view's word diff
 from crdt.update_format import sanitize

@@ -7,7 +7,7 @@ import time
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
-from crdt.room import merge_to_state
+from crdt.compaction import merge_to_state
 from storage import documents, updates
 from storage.db import make_engine
 
