@@ -239,9 +239,9 @@ def search(engine: Engine, query: Query, *, user_id: str | None = None,
             stems = re.findall(r"'([^']+)'", conn.execute(
                 text("SELECT to_tsquery('english', :q)::text"), {"q": params["q"]}).scalar_one())
             ids = [row[4] for row in rows]
-            bodies: dict[int, str] = dict(conn.execute(
-                text("SELECT id, body FROM search_entry WHERE id = ANY(:ids)"), {"ids": ids}
-            ).tuples().all())
+            bodies: dict[int, str] = {
+                row[0]: row[1] for row in conn.execute(
+                    text("SELECT id, body FROM search_entry WHERE id = ANY(:ids)"), {"ids": ids})}
             hits = [(*row[:4], _snippet(bodies.get(row[4], ""), stems), row[5]) for row in rows]
             return [_hit(*row) for row in hits], int(total)
     return [_hit(*row) for row in rows], int(total)
