@@ -61,7 +61,7 @@ class Owners:
 
     def __init__(self, doc: Doc[Any]) -> None:
         self.map = authors_map(doc)
-        self.known: dict[int, str] = {}  # client id -> account
+        self.known: dict[int, Recorded] = {}  # client id -> whose
         for key, value in self.map.items():
             self._learn(key, value)
         self._subscription = self.map.observe(self._changed)
@@ -73,14 +73,14 @@ class Owners:
     def _learn(self, key: str, value: Any) -> None:
         owner = _read(value)
         if owner is not None and key.isdigit():
-            self.known[int(key)] = owner.account
+            self.known[int(key)] = owner
 
     def claimed_by_other(self, clients: frozenset[int], account: str) -> int | None:
         """The first of `clients` recorded as someone else's, or None."""
         known = self.known
         for client in clients:
             owner = known.get(client)
-            if owner is not None and owner != account:
+            if owner is not None and owner.account != account:
                 return client
         return None
 

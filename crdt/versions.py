@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from pycrdt import Doc, XmlElement, XmlFragment, XmlText, merge_updates
+from pycrdt import Decoder, Doc, XmlElement, XmlFragment, XmlText, merge_updates
 
 from crdt.budget import Deadline
 from crdt.compaction import merge_to_state
@@ -43,6 +43,19 @@ def doc_from_parts(parts: list[bytes]) -> Doc[Any]:
         log.error("a stored version part was left out: %s", why)
     doc.apply_update(state)
     return doc
+
+
+def state_clocks(state_vector: bytes) -> dict[int, int]:
+    """A Yjs state vector (as pycrdt encodes it) as {client: clock}."""
+    decoder = Decoder(state_vector)
+    return {decoder.read_var_uint(): decoder.read_var_uint()
+            for _ in range(decoder.read_var_uint())}
+
+
+def covers(have: bytes, need: bytes) -> bool:
+    """Whether a state with state vector `have` holds everything one with `need` holds."""
+    held = state_clocks(have)
+    return all(held.get(client, 0) >= clock for client, clock in state_clocks(need).items())
 
 
 def merge_deltas(parts: list[bytes]) -> bytes:

@@ -32,11 +32,12 @@ from crdt.budget import Deadline
 from crdt.connection import Connection
 from crdt.room import RELAY, SERVER, Origin, Room
 from crdt.rooms import Rooms
+from crdt.update_format import UpdateError, parse_update
 from server.access import Principal
 from server.cpu import CpuPool
 from server.waiting import wait_until
 from storage import versions as store
-from storage.versions import Tier, VersionInfo
+from storage.versions import Kind, Tier, VersionInfo
 
 log = logging.getLogger("quire.versions")
 
@@ -83,6 +84,7 @@ class _Changes:
     named: set[Connection] = field(default_factory=set)
     authors: dict[str, Author] = field(default_factory=dict)  # by _key
     parked: bool = False  # its room is unloading: the unload observer takes the version
+    local: bool = False  # some of them came from this process's own clients
     not_before: float = 0.0  # retry time after a failed attempt
 
     def absorb(self, other: _Changes) -> None:
@@ -92,6 +94,7 @@ class _Changes:
         self.last = max(self.last, other.last)
         self.conns.update(other.conns)
         self.named |= other.named
+        self.local = self.local or other.local
         self.authors = {**other.authors, **self.authors}
 
 
@@ -124,6 +127,7 @@ def _authors(room: Room, conn: Connection) -> dict[str, Author]:
     (two people of the same name stay apart); anyone else by the names their awareness states
     show (client-controlled: checked), with "link:<share id>" as id for a share link."""
     principal = conn.identity if isinstance(conn.identity, Principal) else None
+    authors: list[dict[str, str | None]]
     if principal is not None and principal.user is not None:
         user = principal.user
         authors = [{"id": user.id, "name": user.display_name[:MAX_AUTHOR_NAME],
@@ -133,12 +137,29 @@ def _authors(room: Room, conn: Connection) -> dict[str, Author]:
         authors = []
         for client_id in list(conn.awareness_ids):
             state = room.awareness.states.get(client_id)
-            user = state.get("user") if isinstance(state, dict) else None
-            name = user.get("name") if isinstance(user, dict) else None
+            shown = state.get("user") if isinstance(state, dict) else None
+            name = shown.get("name") if isinstance(shown, dict) else None
             if isinstance(name, str) and name.strip():
                 authors.append({"id": pid, "name": name.strip()[:MAX_AUTHOR_NAME],
                                 "username": None})
     return {_key(author): author for author in authors}
+
+
+def _relayed_authors(room: Room, update: bytes) -> list[Author]:
+    """The accounts of the Yjs client ids whose items `update` brings, as recorded."""
+    if not update:
+        return []
+    try:
+        clients = {struct.client for struct in parse_update(update).structs}
+    except UpdateError:
+        return []
+    found: list[Author] = []
+    for client in clients:
+        owner = room.owners.known.get(client)
+        if owner is not None:
+            found.append({"id": owner.account,
+                          "name": (owner.name or "Someone")[:MAX_AUTHOR_NAME], "username": None})
+    return found
 
 
 class VersionKeeper:
@@ -183,14 +204,12 @@ class VersionKeeper:
     def watch(self, room: Room) -> None:
         """Room observer: note every change applied to the room (called inside transactions)."""
 
-        def changed(_update: bytes, origin: Origin) -> None:
-            self._changed(room, origin)
+        def changed(update: bytes, origin: Origin) -> None:
+            self._changed(room, origin, update)
 
         room.update_observers.append(changed)
 
-    def _changed(self, room: Room, origin: Origin) -> None:
-        if origin == RELAY:
-            return  # another process has the author and takes that version
+    def _changed(self, room: Room, origin: Origin, update: bytes = b"") -> None:
         now = time.monotonic()
         changes = self._changes.get(room.doc_id)
         if changes is None:
@@ -200,6 +219,13 @@ class VersionKeeper:
             changes.last = now
             changes.room = room
             changes.parked = False
+        if origin == RELAY:
+            # another process's clients: their accounts are in the document's record of
+            # client ids (crdt/authors.py), so whichever process cuts the version names them
+            for author in _relayed_authors(room, update):
+                changes.authors.setdefault(_key(author), author)
+            return
+        changes.local = True
         if isinstance(origin, Connection) and origin not in changes.named:
             # Clients announce their name (awareness) just after their first edits: retry.
             changes.conns[origin] = None
@@ -219,7 +245,11 @@ class VersionKeeper:
     # ---- automatic versions ------------------------------------------------------------------
 
     def _due_at(self, changes: _Changes) -> float:
-        return max(min(changes.last + self.quiet, changes.first + self.max_interval),
+        # Edits relayed from another process are versioned there as well: this process waits
+        # a while longer, then finds that version covering them and only adds its authors
+        # (storage/versions.py add_version `covered_by`), or cuts one if that process is gone.
+        later = 0.0 if changes.local else self.quiet
+        return max(min(changes.last + self.quiet, changes.first + self.max_interval) + later,
                    changes.not_before)
 
     async def run(self) -> None:
@@ -284,7 +314,7 @@ class VersionKeeper:
         while len(table) > MAX_REMEMBERED:
             table.popitem(last=False)
 
-    async def take(self, doc_id: str, *, kind: str = "auto", name: str | None = None,
+    async def take(self, doc_id: str, *, kind: Kind = "auto", name: str | None = None,
                    room: Room | None = None) -> VersionInfo:
         """Store the document's current state as a version (after persisting pending edits)."""
         if room is None:
@@ -392,24 +422,32 @@ class VersionKeeper:
             changes=changes,
         )
 
-    async def _store(self, capture: _Capture, *, kind: str, name: str | None) -> VersionInfo:
+    async def _store(self, capture: _Capture, *, kind: Kind, name: str | None) -> VersionInfo:
         doc_id = capture.doc_id
         base = self._bases.get(doc_id)
         use_delta = (capture.delta is not None and base is not None
                      and base.state_vector == capture.base_sv)
+        wanted = capture.state_vector
+
+        def covered_by(stored: bytes) -> bool:
+            return crdt_versions.covers(stored, wanted)
+
         try:
             info = await asyncio.to_thread(
                 store.add_version, self.engine, doc_id=doc_id, state=capture.state, kind=kind,
                 name=name, authors=capture.authors,
                 delta=capture.delta if use_delta else None,
                 base_id=base.version_id if use_delta and base is not None else None,
-                checkpoint_every=self.checkpoint_every)
+                checkpoint_every=self.checkpoint_every, state_vector=wanted,
+                # an automatic version another process already cut holding all of this
+                covered_by=covered_by if kind == "auto" and name is None else None)
         except Exception:
             self._unpop(capture)
             raise
         if info is None:
             raise VersionUnavailable("the document no longer exists")
-        self._remember(self._bases, doc_id, _Base(info.id, capture.state_vector))
+        if not info.merged:  # (a merged one may hold more than this doc: no base for deltas)
+            self._remember(self._bases, doc_id, _Base(info.id, capture.state_vector))
         return info
 
     def _unpop(self, capture: _Capture) -> None:

@@ -123,6 +123,10 @@ class Version(SQLModel, table=True):
     size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     chain_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, index=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # the Yjs state vector of the state it holds: whether a newer state is already covered by
+    # it (another process cut the version: crdt/versions.py `covers`); NULL for older rows
+    state_vector: bytes | None = Field(default=None,
+                                       sa_column=Column(LargeBinary, nullable=True))
 
 
 class User(SQLModel, table=True):

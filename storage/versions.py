@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict, get_args
 
 from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -27,7 +28,8 @@ from storage.models import Document, Version, utcnow
 
 Merge = Callable[[list[bytes]], bytes]
 
-KINDS = ("auto", "named", "restore")
+Kind = Literal["auto", "named", "restore"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 
 Author = str | Mapping[str, Any]  # a name (older rows), or {"id", "name", "username"}
@@ -49,12 +51,15 @@ class VersionInfo:
     id: int
     doc_id: str
     created_at: datetime
-    kind: str
+    kind: Kind
     name: str | None
     authors: list[str]  # display names (not unique: see `people`)
     size: int
     checkpoint: bool  # stored as a full state (True) or as a delta (False)
     people: list[Person] = field(default_factory=list)  # who, told apart
+    # `add_version` stored nothing: the newest version already held this state (it gained the
+    # authors)
+    merged: bool = False
 
 
 def _str_or_none(value: object) -> str | None:
@@ -100,20 +105,56 @@ def _lock_document(session: Session, doc_id: str) -> bool:
     return result.rowcount > 0
 
 
+def _merge_into_newest(session: Session, doc_id: str, authors: Sequence[Author],
+                       covered_by: Callable[[bytes], bool]) -> VersionInfo | None:
+    """The newest version, given `authors` too, if it is automatic and covers the state (see
+    `add_version`); None otherwise. (Inside the document's lock.)"""
+    newest = session.execute(
+        sa_select(*_INFO_COLUMNS, col(Version.state_vector)).where(col(Version.doc_id) == doc_id)
+        .order_by(col(Version.id).desc()).limit(1)
+    ).first()
+    if newest is None:
+        return None
+    info, state_vector = _info(newest[:-1]), newest[-1]
+    if info.kind != "auto" or state_vector is None or not covered_by(state_vector):
+        return None
+    stored = list(newest[5] or [])  # the authors column, as stored
+    known = {_author_key(a) for a in stored}
+    added = [a if isinstance(a, str) else dict(a) for a in authors if _author_key(a) not in known]
+    if added:
+        session.execute(update(Version).where(col(Version.id) == info.id)
+                        .values(authors=stored + added))
+    people = people_of(stored + added)
+    return replace(info, authors=[p["name"] for p in people], people=people, merged=True)
+
+
+def _author_key(author: Any) -> tuple[str | None, str | None]:
+    if isinstance(author, str):
+        return None, author
+    return _str_or_none(author.get("id")), _str_or_none(author.get("name"))
+
+
 def add_version(
     engine: Engine,
     *,
     doc_id: str,
     state: bytes,
-    kind: str = "auto",
+    kind: Kind = "auto",
     name: str | None = None,
     authors: Sequence[Author] = (),
     delta: bytes | None = None,
     base_id: int | None = None,
     checkpoint_every: int = 32,
     created_at: datetime | None = None,
+    state_vector: bytes | None = None,
+    covered_by: Callable[[bytes], bool] | None = None,
 ) -> VersionInfo | None:
-    """Store a version of `doc_id` whose full state is `state`.
+    """Store a version of `doc_id` whose full state is `state` (its Yjs state vector
+    `state_vector`, kept to compare later versions with).
+
+    With `covered_by`, if the document's newest version is an automatic one whose state vector
+    `covered_by` accepts (it holds everything `state` does: another process cut it), nothing is
+    stored: that version gains `authors` and is returned with `merged` set.
 
     If `delta` (the change since version `base_id`) is given, `base_id` is still the document's
     newest version and its chain is shorter than `checkpoint_every`, only the delta is stored;
@@ -125,6 +166,11 @@ def add_version(
     with Session(engine) as session:
         if not _lock_document(session, doc_id):
             return None
+        if covered_by is not None:
+            merged = _merge_into_newest(session, doc_id, authors, covered_by)
+            if merged is not None:
+                session.commit()
+                return merged
         chain_id: int | None = None
         if delta is not None and base_id is not None:
             latest = session.exec(
@@ -144,7 +190,7 @@ def add_version(
             insert(Version).returning(col(Version.id)),
             [{"doc_id": doc_id, "created_at": when, "kind": kind, "name": name,
               "authors": [a if isinstance(a, str) else dict(a) for a in authors],
-              "size": len(state), "chain_id": chain_id or 0,
+              "size": len(state), "chain_id": chain_id or 0, "state_vector": state_vector,
               # a chain is only extended when there is a delta
               "data": zlib.compress(state if chain_id is None or delta is None else delta)}],
         ).scalar_one()
