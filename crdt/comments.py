@@ -249,7 +249,7 @@ _NOT_RESOLVER = ("only the thread's author, its assignee, an editor or the docum
 def create_thread(
     doc: Doc[Any],
     *,
-    author: Mapping[str, str],
+    author: Mapping[str, str | None],
     body: str,
     quote: str | None = None,
     occurrence: int = 1,
@@ -297,7 +297,7 @@ def create_thread(
     return thread_id
 
 
-def add_reply(doc: Doc[Any], thread_id: str, *, author: Mapping[str, str], body: str,
+def add_reply(doc: Doc[Any], thread_id: str, *, author: Mapping[str, str | None], body: str,
               now: float | None = None) -> str:
     """Append a message by `author` (the person replying) to a thread; returns its id."""
     who, text = _check_author(author), _check_body(body)

@@ -10,6 +10,7 @@ import signal
 import sys
 
 import uvicorn
+from starlette.datastructures import State
 
 from server.config import Settings
 from server.logs import redact_server_logs, setup_logging
@@ -20,6 +21,10 @@ log = logging.getLogger("quire")
 class QuireServer(uvicorn.Server):
     """On SIGTERM/SIGINT: persist and compact every open room and close its sockets with 1001
     *before* uvicorn tears connections down, so clients reconnect to the restarted server."""
+
+    def __init__(self, config: uvicorn.Config, app_state: State) -> None:
+        super().__init__(config)
+        self.app_state = app_state  # the app's state: its rooms and notification inbox
 
     def handle_exit(self, sig: int, frame) -> None:
         super().handle_exit(sig, frame)
@@ -36,10 +41,10 @@ class QuireServer(uvicorn.Server):
         gc.freeze()
 
     async def shutdown(self, sockets=None) -> None:
-        inbox = getattr(self.config.loaded_app_state, "inbox", None)
+        inbox = getattr(self.app_state, "inbox", None)
         if inbox is not None:
             inbox.close()  # live notification counts end, or uvicorn would wait for them
-        rooms = getattr(self.config.loaded_app_state, "rooms", None)
+        rooms = getattr(self.app_state, "rooms", None)
         if rooms is not None:
             try:
                 await asyncio.wait_for(rooms.aclose(), timeout=20)
@@ -75,8 +80,7 @@ def serve(args: argparse.Namespace) -> None:
         timeout_graceful_shutdown=10,
     )
     redact_server_logs()  # after uvicorn.Config configured its loggers
-    config.loaded_app_state = app.state  # type: ignore[attr-defined]
-    QuireServer(config).run()
+    QuireServer(config, app.state).run()
 
 
 def versions(args: argparse.Namespace) -> None:

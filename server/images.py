@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -117,6 +118,7 @@ def _save_still(img: Image.Image, fmt: str, out: io.BytesIO) -> None:
 def _save_animation(img: Image.Image, fmt: str, out: io.BytesIO) -> None:
     if max(img.size) > MAX_SIDE:
         raise ImageRefused(f"animations are limited to {MAX_SIDE} pixels a side", 413)
-    keep = {k: img.info[k] for k in _ANIMATION_KEYS if k in img.info}
+    keep: dict[str | tuple[int, int], Any] = {k: img.info[k] for k in _ANIMATION_KEYS
+                                              if k in img.info}
     img.info = dict(keep)
     img.save(out, fmt, save_all=True, **({"quality": 90} if fmt == "WEBP" else {}))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from crdt.connection import Connection
 from crdt.protocol import CloseCode
 from crdt.rooms import Rooms
 from server.access import Principal, role_on
@@ -172,7 +173,7 @@ class AccessWatch:
     # ---- the work ----------------------------------------------------------------------------
 
     def _connections(self, *, doc_ids: set[str] | None = None,
-                     user_ids: set[str] | None = None) -> list[tuple[str, object, Principal]]:
+                     user_ids: set[str] | None = None) -> list[tuple[str, Connection, Principal]]:
         found = []
         for doc_id in self.rooms.open_doc_ids():
             room = self.rooms.open_room(doc_id)
@@ -189,7 +190,7 @@ class AccessWatch:
                     found.append((doc_id, conn, principal))
         return found
 
-    async def recheck(self, found: list[tuple[str, object, Principal]]) -> None:
+    async def recheck(self, found: list[tuple[str, Connection, Principal]]) -> None:
         """Judge each (document, principal, role) once, then close what must close."""
         if not found:
             return

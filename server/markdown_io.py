@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from pycrdt import Doc
 from sqlalchemy.engine import Engine
@@ -48,7 +49,7 @@ def load_stored_doc(engine: Engine, doc_id: str) -> Doc:
     state, left_out = stored_state(load_updates(engine, doc_id=doc_id).updates)
     for why in left_out:
         log.error("doc %s: a stored update was left out: %s", doc_id, why)
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     return doc
 
@@ -94,7 +95,7 @@ def render_state(state: bytes, record: Document, *, footnotes: bool, frontmatter
                  suggestions: str = "reject") -> str:
     """`render` of a document given as its encoded state (a private copy: thread-safe), each
     image's source first replaced by `image_src(src)` where that is not None."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     if image_src is not None:
         rewrite_sources(doc, image_src)
@@ -174,7 +175,7 @@ def convert_markdown(text: str, *, title: str, deadline: Deadline | None = None,
     written by `author` (crdt/authors.py) when given.
 
     Raises `BudgetExceeded` once `deadline` has passed and `TooManyNodes` past `max_nodes`."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     with doc.transaction():
         set_title(doc, title)
         import_markdown(text, doc, deadline=deadline, max_nodes=max_nodes)

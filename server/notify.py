@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pycrdt import Map
@@ -212,9 +213,9 @@ class Notifier:
                     if message.edited_from is None:
                         self.webhooks.emit(doc_id, "comment.created" if message.first
                                            else "comment.replied", message_data(message))
-                for thread_id, by in resolved_threads(events):
+                for thread_id, resolver in resolved_threads(events):
                     self.webhooks.emit(doc_id, "comment.resolved",
-                                       {"thread_id": thread_id, "actor": actor_data(by)})
+                                       {"thread_id": thread_id, "actor": actor_data(resolver)})
 
         room.comment_observers.append(changed)
 
@@ -265,7 +266,7 @@ class Notifier:
         return notifications.add(self.engine, events)
 
     async def assigned(self, doc: Document, *, thread_id: str, assignee_id: str,
-                       by: dict[str, Any], quote: str) -> None:
+                       by: Mapping[str, Any], quote: str) -> None:
         """A thread of `doc` was assigned to `assignee_id` by `by` (a person object)."""
         by_id = person_id(by)
         if assignee_id == by_id:

@@ -97,7 +97,7 @@ def new_csrf_token() -> str:
 
 
 def csrf_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+    return bool(expected and given and hmac.compare_digest(expected, given))
 
 
 class BoundedTable(OrderedDict):

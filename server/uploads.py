@@ -33,7 +33,7 @@ async def read_body(request: Request, limit: int, what: str = "Uploads", *,
     decided = wider is None
     async for chunk in request.stream():
         body += chunk
-        if not decided and len(body) >= PEEK:
+        if not decided and wider is not None and len(body) >= PEEK:
             decided = True
             limit = max(limit, wider(bytes(body[:PEEK])) or 0)
         if len(body) > limit:

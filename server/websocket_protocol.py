@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
 from websockets.protocol import State
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGIReceiveEvent
 
 SEND_NOWAIT = "quire.websocket.send_nowait"
 ABORT = "quire.websocket.abort"
@@ -106,8 +110,9 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             callback(data)
         except Exception as exc:
             self._on_message = None
-            self.queue.put_nowait({"type": "websocket.receive", "bytes": data,
-                                   DELIVERY_ERROR: exc})
+            # a receive event with one key more than ASGI's, read by our own receive()
+            self.queue.put_nowait(cast("ASGIReceiveEvent", {"type": "websocket.receive",
+                                                          "bytes": data, DELIVERY_ERROR: exc}))
 
     def send_nowait(self, data: bytes) -> bool:
         """Write one binary frame now; False (nothing written) if that could block or the
@@ -139,6 +144,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:
-            self.request = None
-            self.response = None
+            # freed once the handshake is done (uvicorn declares them never None)
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
             self.scope["headers"] = []

@@ -142,6 +142,7 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         return principal, role_on(state.engine, principal, doc) if doc else None
 
     decided = cache.decision(doc_id, session_id, token) if settings.auth_required else None
+    role: str | None
     if decided is not None:  # the same person opened it a moment ago: no database, no thread
         principal, role = decided
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pycrdt import Doc
@@ -210,7 +210,7 @@ async def delete_document(doc_id: str, access: IsOwner, engine: EngineDep, rooms
 
 def content_of(state: bytes, deadline: Deadline) -> dict:
     """Plain text and editor JSON of a document given as its encoded state (a private copy)."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     json = fragment_to_json(doc, deadline)
     return {"text": json_text(json), "json": json}

@@ -9,7 +9,7 @@ the moment it passes the limit, multipart or raw, with or without a Content-Leng
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pycrdt import Doc
@@ -45,7 +45,7 @@ Suggestions = Literal["reject", "accept", "critic"]
 
 def _stored_shas(state: bytes, doc_id: str) -> set[str]:
     """The images Quire stores for `doc_id` that its text shows."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     doc.apply_update(state)
     return {found[1] for src in image_sources(doc)
             if (found := stored_image(src)) is not None and found[0] == doc_id}

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from server.access import Principal, PrincipalDep
@@ -92,7 +92,7 @@ def viewer_person(principal: Principal, doc_id: str) -> dict[str, str | None] | 
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard(request: Request, principal: PrincipalDep) -> HTMLResponse:
+async def dashboard(request: Request, principal: PrincipalDep) -> Response:
     """The list of documents (of the signed-in account)."""
     from server.routes.auth import login_redirect
 
@@ -103,7 +103,7 @@ async def dashboard(request: Request, principal: PrincipalDep) -> HTMLResponse:
 
 
 @router.get("/d/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> HTMLResponse:
+async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> Response:
     """The editor for one document. Signed-in people and holders of a share link get the page;
     the REST API and the WebSocket then enforce their role (unknown ids and lost access are
     reported by the page itself).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pycrdt import Doc
@@ -123,21 +123,22 @@ async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper
 def _render(info: VersionInfo, doc: Doc, current_state: bytes, *, diff_seconds: float,
             deadline: Deadline) -> tuple[VersionDetail, tuple[list[AuthorRun], dict]]:
     """The version view (on the CPU pool: `doc` is private, the live document a copy)."""
-    current = Doc()
+    current: Doc[Any] = Doc()
     current.apply_update(current_state)
     json = fragment_to_json(doc, deadline)
     text = json_text(json)
     # the diff gets coarser when its own budget is spent; the rest has the whole job's
     diff = text_diff(json_text(fragment_to_json(current, deadline)), text,
                      Deadline(min(diff_seconds, deadline.remaining())))
-    return VersionDetail(
+    # pydantic checks the diff's [op, text] pairs against the model's (op, text) tuples
+    return VersionDetail.model_validate({
         **public(info).model_dump(),
-        title=get_title(doc),
-        json=json,
-        markdown=export_markdown(doc, deadline=deadline),
-        text=text,
-        diff=diff,
-    ), runs_of(doc, deadline=deadline)
+        "title": get_title(doc),
+        "json": json,
+        "markdown": export_markdown(doc, deadline=deadline),
+        "text": text,
+        "diff": diff,
+    }), runs_of(doc, deadline=deadline)
 
 
 @router.get("/{version_id}", response_model=VersionDetail, response_model_by_alias=True)
