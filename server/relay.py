@@ -167,8 +167,11 @@ class RedisRelay:
 
     async def _subscriber(self) -> None:
         backoff = 0.1
+        assert self._client is not None
         while True:
-            pubsub = redis.Redis.from_url(self.url).pubsub()
+            # from the relay's one client: a reconnect takes a connection from its pool again
+            # (closing the pubsub hands it back) instead of making a client per reconnect
+            pubsub = self._client.pubsub()
             self._subscribed = set()
             self._subscriptions_changed = True
             try:
