@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 NODE_DIRS := frontend tests/interop bench
 
-.PHONY: install venv node frontend chromium services run test test-fast lint lint-js check lock bench clean
+.PHONY: install venv node frontend chromium services run test test-fast lint types lint-js check lock bench clean
 
 install: venv node frontend
 
@@ -74,12 +74,16 @@ test-fast: install
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# mypy: strict on crdt/ and storage/, no errors on server/ ([tool.mypy] in pyproject.toml)
+types: venv
+	$(VENV)/bin/mypy
+
 # ESLint over the browser code (frontend/eslint.config.js: the recommended rules)
 lint-js: node
 	cd frontend && npm run --silent lint
 
 # what CI checks besides the tests (make test runs it first)
-check: lint lint-js
+check: lint types lint-js
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
