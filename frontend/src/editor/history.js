@@ -144,18 +144,6 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
     if (item) show(Number(item.dataset.versionId))
   })
   more.addEventListener('click', () => load(false))
-  closeButton.addEventListener('click', () => {
-    panels.close('history')
-    button.focus()
-  })
-  button.addEventListener('click', () => panels.toggle('history'))
-  panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !event.defaultPrevented) {
-      event.preventDefault()
-      panels.close('history')
-      button.focus()
-    }
-  })
 
   nameToggle.addEventListener('click', () => {
     nameForm.hidden = false
@@ -315,9 +303,7 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
   }
 
   // ---- opening and closing ----
-  panels.onChange((current) => {
-    const open = current === 'history'
-    button.setAttribute('aria-expanded', String(open))
+  panels.wire('history', { button, panel, closeButton, onChange: (open) => {
     if (open && !panel.dataset.shown) {
       panel.dataset.shown = '1'
       say('')
@@ -332,5 +318,5 @@ export function mountHistory ({ docId, doc, editor, panels, button, panel, previ
       closeNameForm()
       if (selected !== null) closePreview(false)
     }
-  })
+  } })
 }

@@ -92,24 +92,10 @@ export function mountOutline ({ editor, panel, button, panels }) {
     }
     if (!panels.wide) panels.close('outline')
   })
-  closeButton.addEventListener('click', () => {
-    panels.close('outline')
-    button.focus()
-  })
-  button.addEventListener('click', () => panels.toggle('outline'))
-  panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !event.defaultPrevented) {
-      event.preventDefault()
-      panels.close('outline')
-      button.focus()
-    }
-  })
-  panels.onChange((current) => {
-    const open = current === 'outline'
-    button.setAttribute('aria-expanded', String(open))
+  panels.wire('outline', { button, panel, closeButton, onChange: (open) => {
     if (open) {
       shown = ''
       render()
     }
-  })
+  } })
 }

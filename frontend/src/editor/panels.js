@@ -52,7 +52,45 @@ export function createPanels () {
     /** @param {(current: PanelName | null, wide: boolean) => void} listener */
     onChange (listener) {
       listeners.add(listener)
-      return () => listeners.delete(listener)
+      return () => { listeners.delete(listener) }
+    },
+    /**
+     * The wiring every side panel shares: its header button toggles it and says whether it
+     * is open (aria-expanded); its close button, and Escape inside it, close it and give the
+     * focus back to the header button; `onChange(open, wide)` hears every change. Returns a
+     * function that undoes all of it.
+     * @param {PanelName} name
+     * @param {{button: HTMLElement, panel: HTMLElement, closeButton?: HTMLElement | null,
+     *   escape?: boolean, onChange?: (open: boolean, wide: boolean) => void}} parts
+     *   escape: false when the panel handles Escape itself
+     */
+    wire (name, { button, panel, closeButton = null, escape = true, onChange }) {
+      const toggle = () => panels.toggle(name)
+      const close = () => {
+        panels.close(name)
+        button.focus()
+      }
+      /** @param {KeyboardEvent} event */
+      const onKey = (event) => {
+        if (event.key !== 'Escape' || event.defaultPrevented) return
+        event.preventDefault()
+        close()
+      }
+      button.addEventListener('click', toggle)
+      closeButton?.addEventListener('click', close)
+      if (escape) panel.addEventListener('keydown', onKey)
+      const off = panels.onChange((now, wide) => {
+        const open = now === name
+        button.setAttribute('aria-expanded', String(open))
+        onChange?.(open, wide)
+      })
+      button.setAttribute('aria-expanded', String(current === name))
+      return () => {
+        button.removeEventListener('click', toggle)
+        closeButton?.removeEventListener('click', close)
+        panel.removeEventListener('keydown', onKey)
+        off()
+      }
     },
   }
 

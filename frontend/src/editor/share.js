@@ -290,21 +290,7 @@ export function mountShare ({ docId, panels, button, panel }) {
   }
 
   // ---- opening and closing ----
-  closeButton.addEventListener('click', () => {
-    panels.close('share')
-    button.focus()
-  })
-  button.addEventListener('click', () => panels.toggle('share'))
-  panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !event.defaultPrevented) {
-      event.preventDefault()
-      panels.close('share')
-      button.focus()
-    }
-  })
-  panels.onChange((current) => {
-    const open = current === 'share'
-    button.setAttribute('aria-expanded', String(open))
+  panels.wire('share', { button, panel, closeButton, onChange: (open) => {
     if (open && !panel.dataset.shown) {
       panel.dataset.shown = '1'
       say('')
@@ -316,7 +302,7 @@ export function mountShare ({ docId, panels, button, panel }) {
       load()
     }
     if (!open) delete panel.dataset.shown
-  })
+  } })
 
   return {
     /**

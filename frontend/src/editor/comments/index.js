@@ -53,6 +53,13 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   let dataChanged = true // the comments map changed since it was last read
   let lastOrder = '' // the shown threads, as last rendered (see order())
   const resizes = new ResizeObserver(() => scheduleLayout())
+  /** @type {Array<() => void>} what `destroy` undoes */
+  const teardown = []
+  /** @param {EventTarget} target @param {string} type @param {(event: any) => void} listener */
+  const listen = (target, type, listener) => {
+    target.addEventListener(type, listener)
+    teardown.push(() => target.removeEventListener(type, listener))
+  }
 
   // ---- the margin's fixed parts ----
   const filterButtons = {
@@ -74,14 +81,10 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
   headerButton.append(headerCount)
 
   for (const button of Object.values(filterButtons)) {
-    button.addEventListener('click', () => setFilter(/** @type {'open'|'resolved'|'mine'} */ (button.dataset.filter)))
+    listen(button, 'click', () => setFilter(/** @type {'open'|'resolved'|'mine'} */ (button.dataset.filter)))
   }
-  closeButton.addEventListener('click', () => {
-    panels.close('comments')
-    headerButton.focus()
-  })
-  headerButton.addEventListener('click', () => panels.toggle('comments'))
-  root.addEventListener('keydown', (event) => {
+  // Escape: first leaves the active thread; then closes the margin where it covers the text
+  listen(root, 'keydown', (/** @type {KeyboardEvent} */ event) => {
     if (event.key !== 'Escape' || event.defaultPrevented) return
     if (active) {
       setActive(null)
@@ -430,36 +433,46 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     }
   }
   const scheduleSync = () => { if (!readFrame) readFrame = requestAnimationFrame(sync) }
-  store.commentsMap(doc).observeDeep(() => {
+  const commentsMap = store.commentsMap(doc)
+  const onData = () => {
     dataChanged = true
     scheduleSync()
-  })
-  editor.on('transaction', ({ transaction }) => {
+  }
+  commentsMap.observeDeep(onData)
+  teardown.push(() => commentsMap.unobserveDeep(onData))
+  /** @param {{transaction: import('@tiptap/pm/state').Transaction}} event */
+  const onTransaction = ({ transaction }) => {
     if (transaction.docChanged) scheduleSync()
-  })
-  editor.on('update', () => {
+  }
+  const onUpdate = () => {
     // setEditable() emits an update too: show or hide the reply boxes and buttons
     if (editable() !== wasEditable) {
       wasEditable = editable()
       refresh()
     }
-  })
+  }
+  editor.on('transaction', onTransaction)
+  editor.on('update', onUpdate)
+  teardown.push(() => { editor.off('transaction', onTransaction); editor.off('update', onUpdate) })
   // Moving the caret into a highlighted passage with the keyboard shows its thread, as a click
   // does (on a narrow screen without opening the drawer over the text).
-  view.dom.addEventListener('keyup', (event) => {
+  listen(view.dom, 'keyup', (/** @type {KeyboardEvent} */ event) => {
     if (!NAVIGATION_KEYS.has(event.key)) return
     const { selection } = view.state
     if (!selection.empty) return
     const id = threadAt(anchorState(view), selection.from)
     if (id && id !== active) setActive(id, { from: 'caret' })
   })
-  window.addEventListener('resize', scheduleLayout)
-  panels.onChange((current) => {
-    headerButton.setAttribute('aria-expanded', String(current === 'comments'))
-    refresh()
+  listen(window, 'resize', scheduleLayout)
+  teardown.push(panels.wire('comments', { button: headerButton, panel: root, closeButton, escape: false, onChange: () => refresh() }))
+  const clock = setInterval(() => { for (const card of cards.values()) card.refreshTimes() }, 60_000)
+  teardown.push(() => {
+    clearInterval(clock)
+    clearTimeout(hintTimer)
+    cancelAnimationFrame(readFrame)
+    cancelAnimationFrame(layoutFrame)
+    resizes.disconnect()
   })
-  headerButton.setAttribute('aria-expanded', String(panels.isOpen('comments')))
-  setInterval(() => { for (const card of cards.values()) card.refreshTimes() }, 60_000)
 
   sync()
   return {
@@ -479,6 +492,12 @@ export function mountComments ({ editor, doc, me, root, headerButton, panels, ca
     clicked (id) {
       if (id) setActive(id, { from: 'editor' })
       else if (active) setActive(null)
+    },
+    /** Stop listening to the document, the editor and the page, and empty the margin. */
+    destroy () {
+      for (const undo of teardown.splice(0).reverse()) undo()
+      root.replaceChildren()
+      headerCount.remove()
     },
   }
 }

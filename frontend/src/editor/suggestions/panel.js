@@ -99,8 +99,7 @@ export function mountSuggestions ({ editor, docId, bar, before, main, margin = n
     if (head) head.after(marginSection)
     else margin.prepend(marginSection)
   }
-  headerButton.addEventListener('click', () => panels.toggle(/** @type {any} */ ('suggestions')))
-  panels.onChange?.((current) => headerButton.setAttribute('aria-expanded', String(current === 'suggestions')))
+  panels.wire('suggestions', { button: headerButton, panel, closeButton: /** @type {HTMLElement} */ (panel.querySelector('[data-action="close"]')) })
 
   const nameOf = (/** @type {string | null} */ id) => (id && names.get(id)) || (id?.startsWith('link:') ? 'Someone with a link' : 'Someone')
 
@@ -152,7 +151,6 @@ export function mountSuggestions ({ editor, docId, bar, before, main, margin = n
     const target = /** @type {HTMLElement} */ (event.target)
     const action = target.closest('[data-action]')?.getAttribute('data-action')
     const id = target.closest('[data-suggestion]')?.getAttribute('data-suggestion') || null
-    if (action === 'close') panels.close(/** @type {any} */ ('suggestions'))
     if (action === 'accept' && id) decide(editor, { accept: true, ids: new Set([id]) })
     if (action === 'reject' && id) decide(editor, { accept: false, ids: new Set([id]) })
     if (action === 'accept-all') decide(editor, { accept: true, author: who.value || null })
