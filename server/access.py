@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
 
 from server.security import LINK_PREFIX, PERSONAL_PREFIX, csrf_matches, token_hash
+from server.state import app_state
 from storage import accounts, sessions, shares
 from storage import documents as store_docs
 from storage.models import Document, Share, User
@@ -95,7 +96,7 @@ def at_least(role: str | None, needed: str) -> bool:
 
 
 async def current_principal(request: Request) -> Principal:
-    state = request.app.state
+    state = app_state(request)
     if not state.settings.auth_required:
         return Principal()
     token = bearer_token(request.headers.get("authorization"), request.query_params.get("token"))
@@ -113,7 +114,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 async def signed_in_user(request: Request, principal: PrincipalDep) -> User | None:
     """The signed-in account (401 without one); None when auth is switched off."""
-    if not request.app.state.settings.auth_required:
+    if not app_state(request).settings.auth_required:
         return None
     if principal.user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first",
@@ -137,17 +138,17 @@ class Access:
 
 async def document_access(request: Request, doc_id: str, principal: Principal,
                           needed: str) -> Access:
-    engine = request.app.state.engine
+    engine = app_state(request).engine
 
     def lookup() -> tuple[Document | None, str | None]:
         doc = store_docs.get_document(engine, doc_id=doc_id)
-        if doc is None or not request.app.state.settings.auth_required:
+        if doc is None or not app_state(request).settings.auth_required:
             return doc, "owner" if doc is not None else None
         return doc, role_on(engine, principal, doc)
 
     doc, role = await asyncio.to_thread(lookup)
     if doc is None or role is None:
-        if principal.anonymous and request.app.state.settings.auth_required:
+        if principal.anonymous and app_state(request).settings.auth_required:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first",
                                 headers={"WWW-Authenticate": "Bearer"})
         # no role: say "not found" so ids of others' documents cannot be probed

@@ -45,6 +45,7 @@ from server.routes import (
 from server.routes import versions as versions_routes
 from server.search import SearchIndexer
 from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
+from server.templating import STATIC_DIR, STATIC_URL
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
 from server.webhooks import Webhooks
@@ -53,7 +54,6 @@ from storage.db import make_engine
 from storage.store import SqlStore
 
 log = logging.getLogger("quire.app")
-FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
 
 @asynccontextmanager
@@ -271,7 +271,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(pages.router)
     app.add_exception_handler(RoomUnavailable, _room_unavailable)
-    static = FRONTEND / "static"
-    if static.is_dir():
-        app.mount("/static", StaticFiles(directory=static), name="static")
+    if STATIC_DIR.is_dir():
+        app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     return app

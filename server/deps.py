@@ -14,38 +14,39 @@ from server.liveaccess import AccessWatch
 from server.notify import Inbox, Notifier
 from server.search import SearchIndexer
 from server.security import PasswordWork
+from server.state import app_state
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return app_state(request).settings
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    return app_state(request).engine
 
 
 def get_rooms(request: Request) -> Rooms:
-    return request.app.state.rooms
+    return app_state(request).rooms
 
 
 def get_access_watch(request: Request) -> AccessWatch:
-    return request.app.state.access_watch
+    return app_state(request).access_watch
 
 
 def get_search(request: Request) -> SearchIndexer:
-    return request.app.state.search
+    return app_state(request).search
 
 
 def get_notifier(request: Request) -> Notifier:
-    return request.app.state.notifier
+    return app_state(request).notifier
 
 
 def get_inbox(request: Request) -> Inbox:
-    return request.app.state.inbox
+    return app_state(request).inbox
 
 
 def get_passwords(request: Request) -> PasswordWork:
-    return request.app.state.passwords
+    return app_state(request).passwords
 
 
 def client_address(request: Request) -> str:
@@ -59,7 +60,7 @@ RoomsDep = Annotated[Rooms, Depends(get_rooms)]
 
 
 def get_cpu(request: Request) -> CpuPool:
-    return request.app.state.cpu
+    return app_state(request).cpu
 
 
 CpuDep = Annotated[CpuPool, Depends(get_cpu)]

@@ -31,6 +31,7 @@ from crdt.rooms import ShuttingDown
 from server.access import Principal, bearer_token, resolve, role_on
 from server.access_cache import AccessCache
 from server.channel import AsgiWebSocketChannel
+from server.state import app_state
 from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
 from storage.accounts import get_user
 from storage.db import sample_ids
@@ -80,7 +81,7 @@ def document_socket(scope) -> str | None:
 
 
 async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
-    state = app.state
+    state = app_state(app)
     settings = state.settings
     client = scope.get("client")  # the real client, if a trusted proxy said so (server/proxies.py)
     address = client[0] if client else "?"
@@ -99,7 +100,7 @@ async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
 
 
 async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
-    state = app.state
+    state = app_state(app)
     settings = state.settings
     # read before accepting: the server may drop the handshake's headers once it is done
     # (server/websocket_protocol.py); a connection lives for hours, keep only what it needs

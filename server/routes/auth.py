@@ -14,10 +14,7 @@ back off per username and per address (`LoginThrottle`), sign-ups are limited pe
 from __future__ import annotations
 
 import asyncio
-import secrets
-from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,13 +28,15 @@ from server.security import (
     HashingBusy,
     account_problem,
     csrf_matches,
-    new_csrf_token,
     new_token,
     token_hash,
     valid_email,
 )
+from server.sessions import csrf_token, end_session, login_redirect, start_session
+from server.state import app_state
+from server.templating import page_headers, templates
 from storage import accounts, sessions
-from storage.models import User, utcnow
+from storage.models import User
 
 router = APIRouter(tags=["accounts"])
 
@@ -78,42 +77,6 @@ def me(user: User) -> Me:
     return Me(id=user.id, username=user.username, display_name=user.display_name)
 
 
-def csrf_token(request: Request) -> str:
-    """This session's CSRF token (made on first use); pages put it in a meta tag."""
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = new_csrf_token()
-    return token
-
-
-async def start_session(request: Request, user: User) -> None:
-    """Sign this browser in as `user`: a new session row, and its random id in the cookie
-    (a new id on every sign-in; the one the browser had before is revoked)."""
-    state = request.app.state
-    old = request.session.get("sid")
-    if isinstance(old, str):
-        await asyncio.to_thread(sessions.revoke_session, state.engine, session_hash=token_hash(old))
-        state.access_cache.clear()  # nobody may open a socket with the old id any more
-    session_id = secrets.token_urlsafe(32)
-    await asyncio.to_thread(
-        sessions.create_session, state.engine, session_hash=token_hash(session_id),
-        user_id=user.id,
-        expires_at=utcnow() + timedelta(seconds=state.settings.session_max_age))
-    request.session.clear()
-    request.session["sid"] = session_id
-    request.session["csrf"] = new_csrf_token()
-
-
-async def end_session(request: Request) -> None:
-    """Sign this browser out: revoke its session row and empty its cookie."""
-    session_id = request.session.get("sid")
-    if isinstance(session_id, str):
-        await asyncio.to_thread(sessions.revoke_session, request.app.state.engine,
-                                session_hash=token_hash(session_id))
-        request.app.state.access_cache.clear()
-    request.session.clear()
-
-
 def _busy() -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                          "Many people are signing in right now. Try again in a moment.",
@@ -126,7 +89,7 @@ def _wait_message(what: str, wait: int) -> str:
 
 async def check_login(request: Request, username: str, password: str) -> User:
     """The user for these credentials, or HTTPException 401, 429 (back-off) or 503 (busy)."""
-    state = request.app.state
+    state = app_state(request)
     throttle = state.login_throttle
     address = client_address(request)
     wait = throttle.begin(username, address)
@@ -158,7 +121,7 @@ async def create_account(request: Request, username: str, password: str,
         error = "That does not look like an email address."
     if error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
-    state = request.app.state
+    state = app_state(request)
     wait = state.signup_throttle.take(client_address(request))
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
@@ -194,7 +157,7 @@ async def change_password(request: Request, principal: Principal, current: str,
             raise
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "That is not your current password.") from exc
-    state = request.app.state
+    state = app_state(request)
     try:
         password_hash = await state.passwords.hash(new)
     except HashingBusy as exc:
@@ -206,7 +169,7 @@ async def change_password(request: Request, principal: Principal, current: str,
 
 async def sign_out_everywhere(request: Request, user: User, watch: AccessWatch) -> None:
     """Revoke every session of the account (this browser's too) and close their sockets."""
-    await asyncio.to_thread(sessions.revoke_user_sessions, request.app.state.engine,
+    await asyncio.to_thread(sessions.revoke_user_sessions, app_state(request).engine,
                             user_id=user.id)
     request.session.clear()
     await watch.account_changed(user.id)
@@ -295,8 +258,6 @@ def _safe_next(target: str | None) -> str:
 def _form_page(request: Request, name: str, *, error: str | None = None, code: int = 200,
                username: str = "", next_url: str = "/", display_name: str = "",
                email: str = "") -> HTMLResponse:
-    from server.routes.pages import page_headers, templates
-
     return templates.TemplateResponse(
         request, name,
         {"error": error, "csrf_token": csrf_token(request), "username": username,
@@ -370,21 +331,19 @@ async def account_page(request: Request, principal: PrincipalDep):
 
 def account_page_response(request: Request, user: User, *, error: str | None = None,
                   done: str | None = None, code: int = 200) -> HTMLResponse:
-    from server.routes.pages import page_headers, templates
-
     return templates.TemplateResponse(
         request, "account.html",
         {"error": error, "done": done, "csrf_token": csrf_token(request),
          "user_name": user.display_name, "username": user.username, "email": user.email,
          "choice": user.email_notifications,
-         "mail_on": bool(request.app.state.settings.smtp_url),
-         "digest_minutes": round(request.app.state.settings.email_digest_seconds / 60)},
+         "mail_on": bool(app_state(request).settings.smtp_url),
+         "digest_minutes": round(app_state(request).settings.email_digest_seconds / 60)},
         status_code=code, headers=page_headers())
 
 
 async def _form_principal(request: Request) -> Principal:
     """Who posts a form: by the session cookie only (the form's CSRF field was checked)."""
-    return await asyncio.to_thread(resolve, request.app.state.engine,
+    return await asyncio.to_thread(resolve, app_state(request).engine,
                                    session_id=request.session.get("sid"), token=None)
 
 
@@ -422,8 +381,3 @@ async def logout_everywhere_form(request: Request, watch: AccessWatchDep,
     if principal.user is not None:
         await sign_out_everywhere(request, principal.user, watch)
     return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=status.HTTP_303_SEE_OTHER)

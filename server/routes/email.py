@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from server.mailer import valid_unsubscribe
 from server.routes.auth import account_form, account_page_response
 from server.security import valid_email
+from server.state import app_state
+from server.templating import page_headers, templates
 from storage import notifications
 from storage.accounts import get_user
 
@@ -36,7 +38,7 @@ async def email_settings_form(request: Request, email: FormText = "",
     if email_notifications not in notifications.EMAIL_KINDS:
         return account_page_response(request, principal.user, code=422,
                                      error="Choose which emails you want.")
-    user = await asyncio.to_thread(notifications.set_email, request.app.state.engine,
+    user = await asyncio.to_thread(notifications.set_email, app_state(request).engine,
                                    user_id=principal.user.id, email=address,
                                    choice=email_notifications)
     return account_page_response(request, user or principal.user,
@@ -45,8 +47,6 @@ async def email_settings_form(request: Request, email: FormText = "",
 
 def _page(request: Request, title: str, text: str, *, action: str | None = None,
           code: int = 200) -> HTMLResponse:
-    from server.routes.pages import page_headers, templates
-
     return templates.TemplateResponse(
         request, "message.html",
         {"title": title, "text": text, "action": action, "button": "Unsubscribe"},
@@ -54,7 +54,7 @@ def _page(request: Request, title: str, text: str, *, action: str | None = None,
 
 
 def _checked(request: Request, u: str, s: str) -> bool:
-    return len(u) <= 64 and len(s) <= 128 and valid_unsubscribe(request.app.state.secret_key, u, s)
+    return len(u) <= 64 and len(s) <= 128 and valid_unsubscribe(app_state(request).secret_key, u, s)
 
 
 @router.get("/unsubscribe")
@@ -72,7 +72,7 @@ async def unsubscribe(request: Request, u: str = Query(default="", max_length=64
                       s: str = Query(default="", max_length=128)):
     if not _checked(request, u, s):
         return _page(request, "Link not valid", "This unsubscribe link is not valid.", code=400)
-    engine = request.app.state.engine
+    engine = app_state(request).engine
     if await asyncio.to_thread(get_user, engine, user_id=u) is None:
         return _page(request, "Link not valid", "This account no longer exists.", code=404)
     await asyncio.to_thread(notifications.set_choice, engine, user_id=u, choice="none")

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from server.deps import SettingsDep
+from server.state import app_state
 from storage.db import ping
 
 router = APIRouter(tags=["operations"])
@@ -23,7 +24,7 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz")
 async def healthz(request: Request):
-    state = request.app.state
+    state = app_state(request)
     checks = {"database": "ok"}
     try:
         await asyncio.wait_for(asyncio.to_thread(ping, state.engine), timeout=3)
@@ -48,4 +49,4 @@ async def metrics(request: Request, settings: SettingsDep,
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "A metrics token is needed",
                             headers={"WWW-Authenticate": "Bearer"})
-    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(app_state(request).metrics), media_type=CONTENT_TYPE_LATEST)

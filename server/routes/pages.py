@@ -7,73 +7,28 @@ No inline scripts or handlers, so the pages carry a strict Content-Security-Poli
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from server.access import Principal, PrincipalDep
-
-FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
-STATIC_DIR = FRONTEND_DIR / "static"
-STATIC_URL = "/static"
-
-# 'self' covers same-origin ws:/wss: in current browsers; listed explicitly for older ones.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-
-templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
-
-
-def asset(path: str) -> str:
-    """URL of a static file with its modification time as a cache-busting version."""
-    try:
-        version = int((STATIC_DIR / path).stat().st_mtime)
-    except OSError:
-        version = 0
-    return f"{STATIC_URL}/{path}?v={version}"
-
-
-templates.env.globals["asset"] = asset
+from server.sessions import csrf_token, login_redirect
+from server.state import app_state
+from server.templating import CONTENT_SECURITY_POLICY, STATIC_DIR, page_headers, templates
 
 router = APIRouter(tags=["pages"])
-
-_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
 
 DocId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def page_headers() -> dict[str, str]:
-    return dict(_HEADERS)
-
-
 def _session_context(request: Request, principal: Principal) -> dict:
     """What every page tells its script: the CSRF token for API calls and who is signed in."""
-    from server.routes.auth import csrf_token
-
     user = principal.user
     return {
         "csrf_token": csrf_token(request),
-        "auth_required": request.app.state.settings.auth_required,
+        "auth_required": app_state(request).settings.auth_required,
         "user_name": user.display_name if user else "",
         "username": user.username if user else "",
     }
@@ -94,12 +49,10 @@ def viewer_person(principal: Principal, doc_id: str) -> dict[str, str | None] | 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard(request: Request, principal: PrincipalDep) -> Response:
     """The list of documents (of the signed-in account)."""
-    from server.routes.auth import login_redirect
-
-    if request.app.state.settings.auth_required and principal.user is None:
+    if app_state(request).settings.auth_required and principal.user is None:
         return login_redirect(request)
     return templates.TemplateResponse(request, "dashboard.html",
-                                      _session_context(request, principal), headers=_HEADERS)
+                                      _session_context(request, principal), headers=page_headers())
 
 
 @router.get("/d/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -113,14 +66,12 @@ async def editor(request: Request, doc_id: DocId, principal: PrincipalDep) -> Re
     visitor whose browser already has a session cookie (it had a page from us before) gets the
     shell, whose script sends them to sign in unless it holds a token for this document. A
     first-time visitor without a token goes straight to the sign-in page."""
-    from server.routes.auth import login_redirect
-
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     if settings.auth_required and principal.anonymous and not request.session:
         return login_redirect(request)
     context = {"doc_id": doc_id, "me": viewer_person(principal, doc_id),
                **_session_context(request, principal)}
-    return templates.TemplateResponse(request, "editor.html", context, headers=_HEADERS)
+    return templates.TemplateResponse(request, "editor.html", context, headers=page_headers())
 
 
 @router.get("/sw.js", include_in_schema=False)

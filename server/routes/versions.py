@@ -21,6 +21,7 @@ from server.cpu import refusals
 from server.deps import CpuDep, EngineDep, RoomsDep, SettingsDep
 from server.routes.authors import Authorship, runs_of
 from server.routes.authors import public as authorship
+from server.state import app_state
 from server.versions import VersionKeeper, VersionUnavailable
 from storage import versions as store
 from storage.versions import VersionInfo
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/docs/{doc_id}/versions", tags=["versions"])
 
 
 def get_keeper(request: Request) -> VersionKeeper:
-    return request.app.state.versions
+    return app_state(request).versions
 
 
 KeeperDep = Annotated[VersionKeeper, Depends(get_keeper)]
@@ -113,7 +114,7 @@ async def name_version(doc_id: str, body: VersionCreate, access: CanEdit, keeper
     except (VersionUnavailable, RoomUnavailable) as exc:
         raise _unavailable(exc) from exc
     user = access.principal.user
-    request.app.state.webhooks.emit(doc_id, "version.named", {
+    app_state(request).webhooks.emit(doc_id, "version.named", {
         "version": {"id": version.id, "name": body.name},
         "actor": {"id": user.id, "name": user.display_name, "username": user.username}
         if user else None})

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from server.access import IsOwner
 from server.deps import EngineDep
+from server.state import app_state
 from server.webhooks import MAX_URL, BadUrl, check_url
 from storage import webhooks as store
 
@@ -57,7 +58,7 @@ def _public(hook, deliveries=()) -> WebhookPublic:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
 async def create_webhook(body: WebhookCreate, request: Request, access: IsOwner,
                          engine: EngineDep):
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     try:
         await asyncio.to_thread(check_url, body.url, allow_private=settings.webhook_allow_private)
     except BadUrl as exc:
