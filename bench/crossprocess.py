@@ -14,7 +14,7 @@ import time
 from pycrdt import Text
 
 from server.config import Settings
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.services import run_prefix
 from tests.support.yclient import YClient
 

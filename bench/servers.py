@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.servers import free_port
+
 from . import postgres
 
 BENCH = Path(__file__).resolve().parent
@@ -43,12 +45,6 @@ QUIRE_BENCH_ENV = {
     "QUIRE_UPDATES_PER_SECOND": "1000000",
     "QUIRE_UPDATE_BURST": "1000000",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerProcess:

@@ -19,17 +19,13 @@ import itertools
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+
+from tests.support.servers import QuireProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,93 +46,22 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 PASSWORD = "correct horse battery"
 
 
-class QuireServer:
-    """`quire serve` as a subprocess; kill() and start() keep the same port, database and
-    secret key. auth=False runs it as a private instance without accounts (measure.py)."""
+class QuireServer(QuireProcess):
+    """`quire serve` as a subprocess (tests/support/servers.py), accounts on unless auth=False
+    (measure.py runs a private instance). kill() and start() keep the same port, database and
+    secret key, so sessions survive a restart."""
 
     def __init__(self, workdir: Path, *, auth: bool = True) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.auth = auth
-        self.database_url = f"sqlite:///{workdir / 'quire.db'}"
-        self.log_path = workdir / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(base_url=self.url, timeout=10)
+        # every simulated person signs up from 127.0.0.1
+        super().__init__(workdir, auth=auth, env={"QUIRE_SIGNUPS_PER_HOUR": "100000"})
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 20.0) -> None:
-        quire = Path(sys.executable).with_name("quire")
-        command = [str(quire), "serve"] if quire.exists() else [sys.executable, "-m", "server.cli", "serve"]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--database-url", self.database_url],
-                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                # the generated secret key lives with the database, so it survives restarts
-                env={**os.environ, "QUIRE_LOG_LEVEL": "warning", "QUIRE_DATA_DIR": str(self.workdir),
-                     "QUIRE_AUTH_REQUIRED": "true" if self.auth else "false",
-                     # every simulated person signs up from 127.0.0.1
-                     "QUIRE_SIGNUPS_PER_HOUR": "100000"},
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"quire serve exited ({self.process.returncode}):\n{self.log_tail()}")
-            try:
-                if self.http.get("/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"quire serve not healthy after {timeout}s:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs; whatever was not committed is gone."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def new_doc(self, title: str = "E2E document") -> str:
-        """Accounts off only (measure.py); with accounts, a Person creates documents."""
-        response = self.http.post("/api/docs", json={"title": title})
-        response.raise_for_status()
-        return response.json()["id"]
-
-    def content(self, doc_id: str) -> dict:
-        response = self.http.get(f"/api/docs/{doc_id}/content")
-        response.raise_for_status()
-        return response.json()
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        """The base URL pages are opened at."""
+        return self.http
 
 
 @pytest.fixture(scope="session")
@@ -148,16 +73,15 @@ def quire_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QuireSer
         yield server
     finally:
         server.stop()
-        server.http.close()
 
 
 @pytest.fixture
 def quire(quire_process: QuireServer) -> Iterator[QuireServer]:
     """The session's server; a test that killed it and failed does not leave the next without."""
-    if not quire_process.running():
+    if not quire_process.running:
         quire_process.start()
     yield quire_process
-    if not quire_process.running():
+    if not quire_process.running:
         quire_process.start()
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pycrdt import Text, XmlElement, XmlFragment, XmlText
 
+from tests.support.servers import QuireProcess
 from tests.support.yclient import open_client as yclient
 
-from .conftest import ACCOUNT, QuireServer, require_node
+from .conftest import ACCOUNT, require_node
 from .node_client import node_client
 
 HERE = Path(__file__).resolve().parent
@@ -23,9 +24,9 @@ def _node() -> None:
     require_node(HERE)
 
 
-async def test_node_edits_reach_pycrdt(quire_server: QuireServer) -> None:
-    doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+async def test_node_edits_reach_pycrdt(quire_server: QuireProcess) -> None:
+    doc_id = quire_server.new_doc()
+    async with node_client() as node, yclient(quire_server.ws(doc_id)) as py:
         await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         await node.insert_text("t", "hello from node")
         await node.xml_append("first paragraph")
@@ -43,9 +44,9 @@ async def test_node_edits_reach_pycrdt(quire_server: QuireServer) -> None:
         assert str(fragment) == state["xmlString"]["default"]
 
 
-async def test_pycrdt_edits_reach_node(quire_server: QuireServer) -> None:
-    doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+async def test_pycrdt_edits_reach_node(quire_server: QuireProcess) -> None:
+    doc_id = quire_server.new_doc()
+    async with node_client() as node, yclient(quire_server.ws(doc_id)) as py:
         await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         text = py.doc.get("t", type=Text)
         fragment = py.doc.get("default", type=XmlFragment)
@@ -63,9 +64,9 @@ async def test_pycrdt_edits_reach_node(quire_server: QuireServer) -> None:
         assert state["xmlString"]["default"] == str(fragment)
 
 
-async def test_concurrent_edits_converge(quire_server: QuireServer) -> None:
-    doc_id = quire_server.create_doc()
-    async with node_client() as node, yclient(quire_server.room_url(doc_id)) as py:
+async def test_concurrent_edits_converge(quire_server: QuireProcess) -> None:
+    doc_id = quire_server.new_doc()
+    async with node_client() as node, yclient(quire_server.ws(doc_id)) as py:
         await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         text = py.doc.get("t", type=Text)
         # Both insert at index 0; the pycrdt edit is still queued when Node makes its own.
@@ -77,10 +78,10 @@ async def test_concurrent_edits_converge(quire_server: QuireServer) -> None:
         assert sorted(str(text).replace("NODE", "")) == ["P", "Y"]
 
 
-async def test_awareness_both_ways(quire_server: QuireServer) -> None:
+async def test_awareness_both_ways(quire_server: QuireProcess) -> None:
     """Presence flows both ways; a signed-in person shows under the account's name and username
     (the server rewrites `user.name` and `user.username`), everything else arrives as sent."""
-    doc_id = quire_server.create_doc()
+    doc_id = quire_server.new_doc()
     node_user = {"user": {"name": "Node", "color": "#112233"}, "cursor": None}
     py_user = {"user": {"name": "Python", "color": "#445566"}}
 
@@ -89,7 +90,7 @@ async def test_awareness_both_ways(quire_server: QuireServer) -> None:
 
     async with node_client() as node:
         node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
-        async with yclient(quire_server.room_url(doc_id)) as py:
+        async with yclient(quire_server.ws(doc_id)) as py:
             await node.set_awareness(node_user)
             await py.wait_until(lambda: py.remote_states().get(node_id) == as_account(node_user))
 
@@ -101,10 +102,10 @@ async def test_awareness_both_ways(quire_server: QuireServer) -> None:
         assert py_id not in state["awareness"]
 
 
-async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireServer) -> None:
+async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireProcess) -> None:
     """A client killed without a goodbye must not leave a ghost cursor behind."""
-    doc_id = quire_server.create_doc()
-    async with yclient(quire_server.room_url(doc_id)) as py:
+    doc_id = quire_server.new_doc()
+    async with yclient(quire_server.ws(doc_id)) as py:
         async with node_client() as node:
             node_id = await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
             await node.set_awareness({"user": {"name": "Ghost", "color": "#abcdef"}})
@@ -114,9 +115,9 @@ async def test_awareness_removed_when_node_client_vanishes(quire_server: QuireSe
         assert node_id not in py.remote_states()
 
 
-async def test_saved_confirmation_reaches_node(quire_server: QuireServer) -> None:
+async def test_saved_confirmation_reaches_node(quire_server: QuireProcess) -> None:
     """With ?saved=1 the official client receives message 100 and can show "Saved"."""
-    doc_id = quire_server.create_doc()
+    doc_id = quire_server.new_doc()
     async with node_client() as node:
         await node.connect(quire_server.ws_base, doc_id, token=quire_server.token, saved="1")
         await node.insert_text("t", "persist me")
@@ -127,10 +128,10 @@ async def test_saved_confirmation_reaches_node(quire_server: QuireServer) -> Non
 
 @pytest.mark.parametrize(("token", "code"), [("", 4401), ("qp_not-a-real-token", 4401)],
                          ids=["no-token", "bad-token"])
-async def test_refused_node_client_stops_reconnecting(quire_server: QuireServer, token: str,
+async def test_refused_node_client_stops_reconnecting(quire_server: QuireProcess, token: str,
                                                       code: int) -> None:
     """Close codes 44xx are terminal for y-websocket: the official client gives up at once."""
-    doc_id = quire_server.create_doc()
+    doc_id = quire_server.new_doc()
     async with node_client() as node:
         params = {"token": token} if token else {}
         await node.connect(quire_server.ws_base, doc_id, wait=False, **params)
@@ -142,12 +143,12 @@ async def test_refused_node_client_stops_reconnecting(quire_server: QuireServer,
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
-async def test_node_resyncs_after_server_restart(quire_server: QuireServer, sig: int) -> None:
-    doc_id = quire_server.create_doc()
+async def test_node_resyncs_after_server_restart(quire_server: QuireProcess, sig: int) -> None:
+    doc_id = quire_server.new_doc()
     async with node_client() as node:
         await node.connect(quire_server.ws_base, doc_id, token=quire_server.token)
         await node.insert_text("t", "before;")
-        async with yclient(quire_server.room_url(doc_id)) as py:
+        async with yclient(quire_server.ws(doc_id)) as py:
             text = py.doc.get("t", type=Text)
             await py.wait_until(lambda: str(text) == "before;")
 
@@ -158,7 +159,7 @@ async def test_node_resyncs_after_server_restart(quire_server: QuireServer, sig:
         quire_server.start()
 
         # Meanwhile a pycrdt client edits the restarted server; the provider reconnects by itself.
-        async with yclient(quire_server.room_url(doc_id)) as py:
+        async with yclient(quire_server.ws(doc_id)) as py:
             text = py.doc.get("t", type=Text)
             text.insert(0, "meanwhile;")
             state = await node.wait_state(

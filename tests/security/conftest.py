@@ -37,8 +37,8 @@ import pytest
 import websockets
 from pycrdt import Doc
 
-from tests.conftest import TEST_PASSWORD
-from tests.support.process import QuireProcess
+from tests.support.accounts import TEST_PASSWORD, make_account
+from tests.support.servers import QuireProcess
 from tests.support.yclient import YClient
 
 ROLES = ("owner", "editor", "commenter", "viewer")
@@ -76,25 +76,22 @@ class SecureQuire:
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None,
                  database_url: str | None = None) -> None:
-        self.process = QuireProcess(workdir, database_url=database_url,
-                                    env={"QUIRE_AUTH_REQUIRED": "true",
-                                                  "QUIRE_SECRET_KEY": "s" * 48,
-                                                  "QUIRE_UNLOAD_AFTER": "0.3",
-                                                  "QUIRE_METRICS_TOKEN": METRICS_TOKEN,
-                                                  **(env or {})})
+        self.process = QuireProcess(workdir, auth=True, database_url=database_url,
+                                    env={"QUIRE_SECRET_KEY": "s" * 48,
+                                         "QUIRE_UNLOAD_AFTER": "0.3",
+                                         "QUIRE_METRICS_TOKEN": METRICS_TOKEN,
+                                         **(env or {})})
         self.cast: dict[str, Person] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self, cast_of: SecureQuire | None = None) -> None:
         """Start the server and make its cast (or share `cast_of`'s, on the same database)."""
-        asyncio.run(self.process.start())
+        self.process.start()
         if cast_of is not None:
             self.cast = cast_of.cast
             return
         from sqlalchemy import create_engine
-
-        from tests.conftest import make_account
 
         engine = create_engine(self.process.database_url)
         try:
@@ -117,7 +114,7 @@ class SecureQuire:
 
     @property
     def alive(self) -> bool:
-        return self.process.process is not None and self.process.process.poll() is None
+        return self.process.running
 
     @property
     def http(self) -> str:
@@ -170,11 +167,11 @@ class SecureQuire:
     @property
     def ws_base(self) -> str:
         """What y-websocket's provider takes as its server URL (the room is appended)."""
-        return f"ws://127.0.0.1:{self.process.port}/ws"
+        return self.process.ws_base
 
     def rss_kib(self) -> int:
         """The server process's resident memory (VmRSS), in KiB."""
-        status = Path(f"/proc/{self.process.process.pid}/status").read_text()
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(next(line.split()[1] for line in status.splitlines()
                         if line.startswith("VmRSS:")))
 
@@ -183,7 +180,7 @@ class SecureQuire:
         if role is not None:
             params = {"token": self.cast[role].token, **params}
         query = "&".join(f"{k}={v}" for k, v in params.items())
-        return f"ws://127.0.0.1:{self.process.port}/ws/{doc_id}" + (f"?{query}" if query else "")
+        return f"{self.ws_base}/{doc_id}" + (f"?{query}" if query else "")
 
     def client(self, role: str | None = "owner", **kwargs) -> httpx.AsyncClient:
         """An HTTP client as `role` (None: anonymous)."""
@@ -291,7 +288,7 @@ class SecureQuire:
         assert result.latencies, "no probe ran"
 
     def log_text(self) -> str:
-        return self.process.log_path.read_text(errors="replace")
+        return self.process.log_text()
 
 
 def _start(tmp_path_factory, env: dict[str, str] | None = None) -> Iterator[SecureQuire]:

@@ -44,7 +44,7 @@ def twin_of(quire: SecureQuire, role: str) -> Person:
 
     from server.security import PERSONAL_PREFIX, new_token, token_hash
     from storage import accounts
-    from tests.conftest import password_hash
+    from tests.support.accounts import password_hash
 
     engine = create_engine(quire.process.database_url)
     try:

@@ -30,8 +30,8 @@ import httpx
 import pytest
 from pycrdt import XmlElement, XmlFragment, XmlText
 
-from tests.conftest import TEST_PASSWORD
 from tests.security.conftest import _start
+from tests.support.accounts import TEST_PASSWORD
 
 BUDGET = 2.0
 DIFF_BUDGET = 1.0

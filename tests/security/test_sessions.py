@@ -22,7 +22,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import TEST_PASSWORD, make_account
+from tests.support.accounts import TEST_PASSWORD, make_account
 from tests.support.sockets import closed_with, first_frame, refused_before_any_data
 
 RECHECK = 0.5  # QUIRE_ACCESS_RECHECK_SECONDS for this module's server

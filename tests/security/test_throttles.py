@@ -25,7 +25,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 PROXY = "127.0.0.2"
 ATTEMPTS = 3  # free failures per username; an address gets four times as many

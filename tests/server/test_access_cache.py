@@ -22,7 +22,8 @@ from server.access_cache import MAX_ENTRIES, AccessCache
 from server.config import Settings
 from server.security import token_hash
 from storage import shares as store_shares
-from tests.conftest import make_account, run_server
+from tests.support.accounts import make_account
+from tests.support.servers import run_server
 from tests.support.yclient import YClient
 
 

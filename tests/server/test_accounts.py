@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from server.config import Settings
-from tests.conftest import TEST_PASSWORD, run_server
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.servers import run_server
 
 
 async def test_signup_login_logout_with_json_and_csrf(server):

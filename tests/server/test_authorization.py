@@ -20,7 +20,7 @@ from storage import accounts
 from storage import shares as store_shares
 from storage.models import utcnow
 from storage.updates import load_updates
-from tests.conftest import make_account
+from tests.support.accounts import make_account
 from tests.support.yclient import YClient, eventually
 
 RANK = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}

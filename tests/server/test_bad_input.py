@@ -20,7 +20,7 @@ import pytest
 from pycrdt import Text, write_var_uint
 
 from server.config import Settings
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, eventually
 
 LIMIT = 64 * 1024

@@ -11,7 +11,7 @@ from crdt.markdown import document_text
 from server.security import PERSONAL_PREFIX, new_token, token_hash
 from storage import accounts
 from storage import shares as store_shares
-from tests.conftest import password_hash
+from tests.support.accounts import password_hash
 from tests.support.yclient import YClient, eventually
 
 BEA = {"name": "Bea", "color": "#2255aa"}

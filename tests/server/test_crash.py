@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Text
 
-from tests.support.process import QuireProcess
+from tests.support.servers import QuireProcess
 from tests.support.yclient import YClient, decode_state_vector, eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -99,12 +99,12 @@ async def test_sigkill_mid_stream_loses_nothing_anyone_saw(tmp_path: Path, recor
     "stored"); an observer watches. SIGKILL the server mid-stream, restart it on the same port
     and database, and check that everything the observer had received is stored. Two cycles;
     the writers keep typing through the outage and resync on reconnect."""
-    proc = QuireProcess(tmp_path)
+    proc = QuireProcess(tmp_path, auth=False)
     clients: list[YClient] = []
     writers: list[Writer] = []
     try:
-        await proc.start()
-        doc_id = await proc.new_doc("crash")
+        await proc.astart()
+        doc_id = await proc.anew_doc("crash")
         writer_clients = [await connect(proc.ws(doc_id)) for _ in range(WRITERS)]
         observer = await connect(proc.ws(doc_id))
         clients += [*writer_clients, observer]
@@ -123,7 +123,7 @@ async def test_sigkill_mid_stream_loses_nothing_anyone_saw(tmp_path: Path, recor
             kill_switch.fired.clear()
             kill_switch.armed = True
             await asyncio.wait_for(kill_switch.fired.wait(), 5)
-            assert await proc.wait(5) == -signal.SIGKILL
+            assert await proc.await_exit(5) == -signal.SIGKILL
             # frames still in the kernel's buffers were broadcast after their commit: count them
             for client in clients:
                 await asyncio.wait_for(client.closed.wait(), 5)
@@ -135,7 +135,7 @@ async def test_sigkill_mid_stream_loses_nothing_anyone_saw(tmp_path: Path, recor
             assert all(w.count > n for w, n in zip(writers, counts_at_kill, strict=True)), (
                 "the writers must still be mid-stream at the kill")
 
-            await proc.start()  # same port, same database
+            await proc.astart()  # same port, same database
             fresh = await connect(proc.ws(doc_id))
             fresh_sv = decode_state_vector(fresh.doc.get_state())
             fresh_texts = [str(fresh.doc.get(w.name, type=Text)) for w in writers]
@@ -189,11 +189,11 @@ async def test_sigterm_closes_1001_exits_0_and_keeps_everything(tmp_path: Path,
     """SIGTERM while a writer streams (asking for "saved" confirmations) and an observer
     watches: both get 1001, the process exits 0 within seconds, and after a restart the store
     holds everything settled before, everything the observer saw and everything confirmed."""
-    proc = QuireProcess(tmp_path)
+    proc = QuireProcess(tmp_path, auth=False)
     clients: list[YClient] = []
     try:
-        await proc.start()
-        doc_id = await proc.new_doc("graceful")
+        await proc.astart()
+        doc_id = await proc.anew_doc("graceful")
         writer_client = await connect(proc.ws(doc_id, saved="1"))
         observer = await connect(proc.ws(doc_id))
         clients += [writer_client, observer]
@@ -214,14 +214,14 @@ async def test_sigterm_closes_1001_exits_0_and_keeps_everything(tmp_path: Path,
         assert observer.close_code == 1001, (observer.close_code, observer.close_reason)
         assert writer_client.close_code == 1001, (writer_client.close_code,
                                                   writer_client.close_reason)
-        assert await proc.wait(5) == 0, proc.log_tail()  # a graceful stop is a clean exit
+        assert await proc.await_exit(5) == 0, proc.log_tail()  # a graceful stop is a clean exit
 
         seen_sv = decode_state_vector(observer.doc.get_state())
         confirmed = writer_client.persisted_sv
         assert confirmed is not None
         confirmed_sv = decode_state_vector(confirmed)
 
-        await proc.start()
+        await proc.astart()
         fresh = await connect(proc.ws(doc_id))
         clients.append(fresh)
         fresh_sv = decode_state_vector(fresh.doc.get_state())

@@ -12,7 +12,7 @@ from pycrdt import Text
 from server.config import Settings
 from storage.db import make_engine
 from storage.updates import load_updates
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import eventually, joined
 
 

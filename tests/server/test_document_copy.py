@@ -17,8 +17,8 @@ import asyncio
 from pycrdt import XmlElement, XmlFragment, XmlText
 
 from storage.models import Document, DocumentImage
-from tests.conftest import make_account
 from tests.server.test_images import png, upload
+from tests.support.accounts import make_account
 from tests.support.yclient import eventually
 
 TEXT = "Quarterly plan: hire two people."

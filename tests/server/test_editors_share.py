@@ -15,7 +15,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import make_account
+from tests.support.accounts import make_account
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from email.message import Message
 from urllib.parse import urlsplit
 
@@ -20,8 +19,9 @@ from aiosmtpd.controller import Controller
 from server.config import Settings
 from storage import notifications
 from storage.accounts import get_user_by_username
-from tests.conftest import make_account, run_server
 from tests.server.test_comments_api import write_paragraphs
+from tests.support.accounts import make_account
+from tests.support.servers import free_port, run_server
 from tests.support.yclient import eventually
 
 DIGEST = 0.6
@@ -37,12 +37,6 @@ class Inbox:
         self.messages.append((list(envelope.rcpt_tos),
                               email.message_from_bytes(envelope.content, policy=email.policy.default)))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ from crdt.room import SERVER
 from crdt.update_format import UpdateError
 from server.config import Settings
 from storage.updates import load_updates
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, decode_state_vector, eventually, joined
 
 MAX_MESSAGE = 64 * 1024  # the fuzz server's frame limit, so 1009 is cheap to reach

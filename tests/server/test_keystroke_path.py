@@ -25,7 +25,7 @@ from server.config import Settings
 from storage import documents, updates
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, eventually, joined
 
 

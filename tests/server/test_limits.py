@@ -15,7 +15,7 @@ import pytest
 from pycrdt import Text
 
 from server.config import Settings
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, eventually, joined
 
 

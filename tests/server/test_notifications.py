@@ -14,8 +14,8 @@ from pycrdt import Array, Map
 
 from storage import accounts
 from storage import shares as store_shares
-from tests.conftest import make_account
 from tests.server.test_comments_api import seeded
+from tests.support.accounts import make_account
 from tests.support.yclient import YClient
 
 

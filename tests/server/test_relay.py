@@ -12,8 +12,7 @@ from pycrdt import Doc, Text
 from server.config import Settings
 from storage.db import make_engine
 from storage.updates import load_updates
-from tests.conftest import run_server
-from tests.support.process import QuireProcess
+from tests.support.servers import QuireProcess, run_server
 from tests.support.services import private_redis, require_redis, run_prefix
 from tests.support.yclient import YClient, eventually, joined
 
@@ -138,15 +137,13 @@ async def test_redis_restart_mid_edit_loses_nothing(sqlite_url):
 async def test_kill_one_process_mid_edit_loses_nothing(pg_database, redis_url, tmp_path):
     env = {"QUIRE_REDIS_URL": redis_url, "QUIRE_REDIS_PREFIX": run_prefix(),
            "QUIRE_UNLOAD_AFTER": "0.3"}
-    procs = [QuireProcess(tmp_path / name, database_url=pg_database, env=env)
+    procs = [QuireProcess(tmp_path / name, auth=False, database_url=pg_database, env=env)
              for name in ("one", "two")]
-    for proc in procs:
-        (tmp_path / proc.log_path.parent.name).mkdir(exist_ok=True)
     try:
         for proc in procs:
-            await proc.start()
+            await proc.astart()
         one, two = procs
-        doc_id = await one.new_doc()
+        doc_id = await one.anew_doc()
         a = await joined(one, doc_id)
         b = await joined(two, doc_id)
         ta = a.doc.get("t", type=Text)
@@ -157,7 +154,7 @@ async def test_kill_one_process_mid_edit_loses_nothing(pg_database, redis_url, t
             tb.insert(0, "b")
             typed += 2
             if i == 30:
-                await one.kill()  # mid-stream: no shutdown code runs
+                await one.akill()  # mid-stream: no shutdown code runs
                 await asyncio.wait_for(a.closed.wait(), 5)
                 a = await joined(two, doc_id, doc=a.doc)  # reconnects to any process
             await asyncio.sleep(0.01)

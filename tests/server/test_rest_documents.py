@@ -125,7 +125,7 @@ async def test_documents_sorted_and_filtered_by_whose(server):
     """The dashboard's sort (last edited, title, created) and "Shared with me" filter."""
     import asyncio as _asyncio
 
-    from tests.conftest import make_account
+    from tests.support.accounts import make_account
 
     ids = {}
     for title in ("beta", "Alpha", "gamma"):

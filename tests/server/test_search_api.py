@@ -21,7 +21,8 @@ import pytest
 from pycrdt import XmlElement, XmlFragment, XmlText
 
 from server.config import Settings
-from tests.conftest import make_account, run_server
+from tests.support.accounts import make_account
+from tests.support.servers import run_server
 from tests.support.yclient import YClient
 
 

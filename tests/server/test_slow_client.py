@@ -10,7 +10,7 @@ import websockets
 from pycrdt import Doc, Text, create_sync_message
 
 from server.config import Settings
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, eventually
 
 

@@ -16,8 +16,9 @@ import pytest
 import uvicorn
 
 from server.config import Settings
-from tests.conftest import make_account, run_server
 from tests.server.test_comments_api import write_paragraphs
+from tests.support.accounts import make_account
+from tests.support.servers import run_server
 from tests.support.yclient import eventually
 
 

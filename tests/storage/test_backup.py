@@ -21,7 +21,7 @@ from storage.backup import BackupError, restore
 from storage.db import make_engine
 from storage.documents import all_document_ids
 from storage.updates import append_updates, load_updates
-from tests.conftest import run_server
+from tests.support.servers import run_server
 
 
 def snapshot(url: str) -> dict:

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 from server.config import Settings
 from storage import migrations
 from storage.db import make_engine
-from tests.conftest import run_server
+from tests.support.servers import run_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "quire-2026-12-05.db"
 DOC_ID = "N-tKS98T3DGgpa1SCpA6pQ"

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.servers import free_port
+
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -30,12 +32,6 @@ def require_redis() -> str:
             pytest.fail("Redis is not reachable at 127.0.0.1:6379 (CI must run these tests)")
         pytest.skip("Redis not reachable at 127.0.0.1:6379")
     return "redis://127.0.0.1:6379/0"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivateRedis:
