@@ -202,7 +202,7 @@ def test_a_letter_typed_before_the_same_letter_is_written_where_it_was_typed(qui
     assert letters[-4:] == [["b", "me"], ["r", "me"], ["a", "me"], ["a", "other"]], letters
     # Ada goes on typing after her "a", Bea after her "bra": each word stays whole
     ada.page.keyboard.press("End")  # her caret is still after her "a", at the end
-    for letter_a, letter_b in zip("lpha", "vo s"):
+    for letter_a, letter_b in zip("lpha", "vo s", strict=True):
         ada.page.keyboard.type(letter_a)
         bea.page.keyboard.type(letter_b)
     eventually(lambda: ada.text() == bea.text() and "alpha" in ada.text(), message="converged")
