@@ -68,8 +68,10 @@ run: install
 test: install chromium services check
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# tests/ without the slow ones (-m "not slow"; tests/conftest.py lists them and why): under a
+# minute on 2 cores. `make test` runs everything.
 test-fast: install
-	$(PY) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow" tests $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -38,6 +38,13 @@ ARTIFACTS = ROOT / "artifacts"
 IN_CI = os.environ.get("CI") == "true"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow (a browser, a subprocess): `make test-fast` leaves them out."""
+    for item in items:
+        if item.nodeid.startswith("e2e/"):
+            item.add_marker(pytest.mark.slow)
+
+
 def _require(condition: bool, reason: str) -> None:
     if condition:
         return
