@@ -55,7 +55,7 @@ async def test_each_passage_keeps_its_author_across_a_restart(quire):
     editor = await quire.joined(doc, "editor")
     _text(owner).insert(0, "Owner wrote this. ")
     await editor.wait_until(lambda: str(_text(editor)).startswith("Owner wrote"))
-    _text(editor).insert(len("Owner wrote this. ".encode()), "Édith's part 🙂 ")
+    _text(editor).insert(len(b"Owner wrote this. "), "Édith's part 🙂 ")
     await owner.wait_until(lambda: "🙂" in str(_text(owner)))
     await _settle()
     await owner.close()
@@ -77,7 +77,7 @@ async def test_each_passage_keeps_its_author_across_a_restart(quire):
     before = await _authors(quire, doc)
     check(before)
     quire.stop()
-    await quire.process.start()
+    await asyncio.to_thread(quire.process.start)
     after = await _authors(quire, doc, "viewer")  # readers may ask too
     check(after)
     assert after["runs"] == before["runs"]

@@ -14,7 +14,7 @@ import redis.asyncio as redis
 from pycrdt import Text
 
 from server.config import Settings
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.services import private_redis, run_prefix
 from tests.support.yclient import eventually, joined
 

@@ -20,7 +20,7 @@ from pycrdt import Text
 from crdt.versions import doc_from_parts
 from server.config import Settings
 from storage import versions as store
-from tests.conftest import run_server
+from tests.support.servers import run_server
 from tests.support.services import require_redis, run_prefix
 from tests.support.yclient import eventually, joined
 
@@ -61,7 +61,7 @@ def _text_of_version(server, doc_id: str, version_id: int) -> str:
 async def _bo(one, doc_id: str) -> tuple[str, str]:
     """A second person, Bo, editor of the document: (account id, API token)."""
     from storage.accounts import get_user_by_username
-    from tests.conftest import make_account
+    from tests.support.accounts import make_account
 
     engine = one.app.state.engine
     username, token = await asyncio.to_thread(make_account, engine, "bo")
