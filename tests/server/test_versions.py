@@ -18,8 +18,8 @@ from server.config import Settings
 from storage import updates as store_updates
 from storage import versions as store_versions
 from storage.models import utcnow
-from tests.support.servers import run_server
 from tests.storage.test_versions import seed_versions
+from tests.support.servers import run_server
 from tests.support.yclient import YClient, eventually
 
 NO_AUTO = {"version_quiet_seconds": 3600, "version_max_interval_seconds": 3600}
