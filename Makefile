@@ -7,7 +7,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8000
 NODE_DIRS := frontend tests/interop bench
 
-.PHONY: install venv node frontend chromium services run test test-fast lint types lint-js check lock bench clean
+.PHONY: install venv node frontend chromium services run test test-fast lint types lint-js test-js check lock bench clean
 
 install: venv node frontend
 
@@ -84,8 +84,12 @@ types: venv
 lint-js: node
 	cd frontend && npm run --silent lint
 
-# what CI checks besides the tests (make test runs it first)
-check: lint types lint-js
+# the front end's own unit tests (frontend/test, node:test: no browser, a second or two)
+test-js: node
+	cd frontend && npm test --silent
+
+# what CI checks besides the Python and browser tests (make test runs it first)
+check: lint types lint-js test-js
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
