@@ -137,11 +137,18 @@ export function createAuthors ({ doc }) {
         view (view) {
           /** @type {ReturnType<typeof setTimeout> | null} */
           let timer = null
+          let misses = 0 // redraws that found Yjs and the view out of step, in a row
           const redraw = () => {
             timer = null
             if (view.isDestroyed) return
             const set = shown ? decorate(view) : DecorationSet.empty
-            if (set === null) { schedule(); return }
+            if (set === null) {
+              // out of step for a moment (a change on its way); give up after a few tries
+              // until the text changes again (a document this editor cannot show as it is)
+              if (++misses < 5) schedule()
+              return
+            }
+            misses = 0
             view.dispatch(view.state.tr.setMeta(key, set).setMeta('addToHistory', false))
             for (const listener of listeners) listener()
           }
@@ -153,7 +160,12 @@ export function createAuthors ({ doc }) {
           toggleWakers.add(wake)
           if (shown) schedule()
           return {
-            update (v, prev) { if (shown && v.state.doc !== prev.doc) schedule() },
+            update (v, prev) {
+              if (shown && v.state.doc !== prev.doc) {
+                misses = 0
+                schedule()
+              }
+            },
             destroy () {
               if (timer) clearTimeout(timer)
               map.unobserve(onRecord)
