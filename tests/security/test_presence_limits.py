@@ -37,6 +37,7 @@ from crdt.protocol import encode_awareness_update
 from server.relay import HEADER, MAGIC
 from tests.interop.node_client import node_available, node_client
 from tests.security.conftest import _start
+from tests.support.services import IN_CI
 
 ZOE = {"user": {"name": "Zoë", "color": "#aa3300"}}
 MARK = 7_000_000  # the attackers' client ids start here
@@ -253,7 +254,8 @@ async def test_a_hostile_relayed_message_is_bounded(relayed_quire):
 
 # ---- the people who did nothing wrong --------------------------------------------------------
 
-@pytest.mark.skipif(not node_available(), reason="needs node and tests/interop/node_modules")
+@pytest.mark.skipif(not node_available() and not IN_CI,
+                    reason="needs node and tests/interop/node_modules (CI must run this)")
 async def test_real_clients_keep_working_through_every_attack(quire):
     """Official y-websocket providers (echoing every change, as browsers do) move their carets
     and type while the attacks above run in the same room: none is ever closed or throttled

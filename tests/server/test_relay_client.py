@@ -3,12 +3,15 @@ subscriber reconnects through that client's pool, and nothing it opened stays op
 
 | situation                                        | expected                                    |
 |--------------------------------------------------|---------------------------------------------|
-| Redis kills the relay's subscription 5 times     | it resubscribes each time, with no new      |
-|                                                  | Redis client; its connections stay at most  |
-|                                                  | two (pooled, subscribed); typing is relayed |
+| Redis kills both processes' subscriptions 5 times | each resubscribes every time; typing on one |
+|                                                  | process still reaches a person on the other;|
+|                                                  | each made one Redis client, and holds at    |
+|                                                  | most two connections (pooled, subscribed)   |
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import redis.asyncio as redis
 from pycrdt import Text
@@ -19,12 +22,8 @@ from tests.support.services import private_redis, run_prefix
 from tests.support.yclient import eventually, joined
 
 
-async def test_reconnects_reuse_one_client(sqlite_url, monkeypatch):
-    with private_redis() as private:  # killing connections must not touch anyone else's
-        await _reconnects_reuse_one_client(sqlite_url, private.url, monkeypatch)
-
-
-async def _reconnects_reuse_one_client(sqlite_url: str, redis_url: str, monkeypatch) -> None:
+async def test_typing_crosses_processes_after_redis_drops_them_and_no_client_leaks(
+        sqlite_url, monkeypatch):
     made: list[str] = []
     from_url = redis.Redis.from_url
 
@@ -33,27 +32,35 @@ async def _reconnects_reuse_one_client(sqlite_url: str, redis_url: str, monkeypa
         return from_url(url, *args, **kwargs)
 
     monkeypatch.setattr(redis.Redis, "from_url", counting)
-    prefix = run_prefix()
-    settings = Settings(database_url=sqlite_url, redis_url=redis_url, redis_prefix=prefix)
-    admin = from_url(redis_url)
-    try:
-        async with run_server(settings) as server:
-            relay = server.app.state.relay
-            await eventually(lambda: relay.connected, timeout=5)
-            await admin.client_setname("test-admin")
+    # a private Redis: killing its connections must not touch anyone else's
+    with private_redis() as private:
+        admin = from_url(private.url)
+        await admin.client_setname("test-admin")
+        prefix = run_prefix()
+        async with contextlib.AsyncExitStack() as stack:
+            servers = [await stack.enter_async_context(run_server(Settings(
+                database_url=sqlite_url, redis_url=private.url, redis_prefix=prefix)))
+                for _ in range(2)]
+            relays = [server.app.state.relay for server in servers]
+            await eventually(lambda: all(r.connected for r in relays), timeout=5)
+            one, two = servers
+            doc_id = await one.new_doc()
+            ada = await joined(one, doc_id)
+            bo = await joined(two, doc_id)
+            text_a, text_b = ada.doc.get("t", type=Text), bo.doc.get("t", type=Text)
             for round_ in range(5):
                 killed = await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-                assert killed >= 1
-                await eventually(lambda r=round_: relay.stats.reconnects > r and relay.connected,
-                                 timeout=5)
-            assert len(made) == 1, made  # the relay's own client, made once
-            doc_id = await server.new_doc()
-            a = await joined(server, doc_id)
-            a.doc.get("t", type=Text).insert(0, "still relayed")
-            await eventually(lambda: relay.stats.published >= 1, timeout=5)
-            await a.close()
-            # the relay's own: its subscription, and one pooled connection (publish, ping)
+                assert killed >= 2  # both processes' subscriptions
+                await eventually(lambda r=round_: all(x.stats.reconnects > r and x.connected
+                                                      for x in relays), timeout=5)
+                word = f"word{round_} "
+                text_a.insert(len(text_a), word)
+                await eventually(lambda w=word: str(text_b).endswith(w), timeout=5)
+            assert str(text_b) == "".join(f"word{n} " for n in range(5))
+            assert len(made) == 2, made  # one client per process, made once each
+            # each process: its subscription and one pooled connection (publish, ping)
             others = [c for c in await admin.client_list() if c.get("name") != "test-admin"]
-            assert len(others) <= 2, others
-    finally:
+            assert len(others) <= 4, others
+            await ada.close()
+            await bo.close()
         await admin.aclose()
