@@ -61,9 +61,7 @@ class Owners:
 
     def __init__(self, doc: Doc[Any]) -> None:
         self.map = authors_map(doc)
-        self.known: dict[int, Recorded] = {}  # client id -> whose
-        for key, value in self.map.items():
-            self._learn(key, value)
+        self.known: dict[int, Recorded] = owners(doc)  # client id -> whose
         self._subscription = self.map.observe(self._changed)
 
     def _changed(self, event: Any) -> None:

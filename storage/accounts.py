@@ -34,6 +34,15 @@ def get_user(engine: Engine, *, user_id: str) -> User | None:
         return session.get(User, user_id)
 
 
+def users_by_id(engine: Engine, user_ids: list[str]) -> dict[str, User]:
+    """The accounts among `user_ids` that exist, by id, in one query."""
+    if not user_ids:
+        return {}
+    with Session(engine) as session:
+        users = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+        return {user.id: user for user in users}
+
+
 def get_user_by_username(engine: Engine, *, username: str) -> User | None:
     with Session(engine) as session:
         return session.exec(select(User).where(User.username == username.lower())).first()

@@ -56,14 +56,8 @@ def runs_of_state(state: bytes, *, deadline: Deadline
 
 
 def _people(engine: Any, ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    found: dict[str, tuple[str, str | None]] = {}
-    for user_id in ids:
-        if user_id.startswith("link:"):
-            continue
-        user = accounts.get_user(engine, user_id=user_id)
-        if user is not None:
-            found[user_id] = (user.display_name, user.username)
-    return found
+    users = accounts.users_by_id(engine, [i for i in ids if not i.startswith("link:")])
+    return {user_id: (user.display_name, user.username) for user_id, user in users.items()}
 
 
 async def public(engine: Any, runs: list[AuthorRun], recorded_names: dict[str, str | None]

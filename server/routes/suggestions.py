@@ -39,12 +39,8 @@ class Decided(BaseModel):
 
 
 def _names(engine, ids: set[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for user_id in sorted(ids)[:200]:
-        user = accounts.get_user(engine, user_id=user_id)
-        if user is not None:
-            names[user_id] = user.display_name
-    return names
+    users = accounts.users_by_id(engine, sorted(ids)[:200])
+    return {user_id: user.display_name for user_id, user in users.items()}
 
 
 @router.get("", response_model=list[SuggestionPublic])

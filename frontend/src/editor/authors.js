@@ -85,35 +85,39 @@ export function createAuthors ({ doc }) {
   let counts = new Map()
   let unrecorded = 0
 
-  /** Accounts in a fixed order (by id), so everyone sees the same colour for the same person. */
-  const accounts = () => [...new Set([...owners(map).values()].map((o) => o.id))].sort()
-  /** @param {string} account */
-  const colourClass = (account) => {
-    const at = accounts().indexOf(account)
-    return `author-c${(at < 0 ? 0 : at) % PALETTE_SIZE}`
+  /**
+   * The record, read once per change of it: whose each client id is, each account's colour
+   * (accounts in a fixed order, by id, so everyone sees the same colour for the same person)
+   * and the name it was recorded under.
+   */
+  const read = () => {
+    const recorded = owners(map)
+    const order = [...new Set([...recorded.values()].map((o) => o.id))].sort()
+    /** @type {Map<string, string>} */
+    const names = new Map()
+    for (const owner of recorded.values()) if (owner.name && !names.has(owner.id)) names.set(owner.id, owner.name)
+    return { recorded, colour: new Map(order.map((id, at) => [id, at % PALETTE_SIZE])), names }
   }
+  let people = read()
+  map.observe(() => { people = read() })
   /** @param {string} account */
-  const nameOf = (account) => {
-    for (const owner of owners(map).values()) {
-      if (owner.id === account && owner.name) return owner.name
-    }
-    return account.startsWith('link:') ? 'Someone with the link' : 'A former account'
-  }
+  const colourClass = (account) => `author-c${people.colour.get(account) ?? 0}`
+  /** @param {string} account */
+  const nameOf = (account) => people.names.get(account) ??
+    (account.startsWith('link:') ? 'Someone with the link' : 'A former account')
 
   /** @param {import('@tiptap/pm/view').EditorView} view */
   const decorate = (view) => {
-    const found = authorSpans(fragment, view.state.schema, owners(map))
+    const found = authorSpans(fragment, view.state.schema, people.recorded)
     const size = view.state.doc.content.size
     if (!found || found.spans.some((span) => span.to > size)) return null // not in step yet
-    const names = new Map()
     counts = new Map()
     unrecorded = found.unrecorded
     const decorations = found.spans.map((span) => {
       counts.set(span.account, (counts.get(span.account) ?? 0) + span.to - span.from)
-      if (!names.has(span.account)) names.set(span.account, nameOf(span.account))
       return Decoration.inline(span.from, span.to, {
         class: `author ${colourClass(span.account)}`,
-        title: `Written by ${names.get(span.account)}`,
+        title: `Written by ${nameOf(span.account)}`,
       })
     })
     return DecorationSet.create(view.state.doc, decorations)
