@@ -88,17 +88,23 @@ class Receiver:
             return
         if checked.decision is Decision.IGNORE:
             return
-        update = checked.update
-        if self.room.size + len(update) > self.room.max_bytes:
+        if self.room.size + len(checked.update) > self.room.max_bytes:
             raise ProtocolError("the document reached its size limit",
                                 CloseCode.DOCUMENT_TOO_LARGE)
-        if not self._suggestions_ok(conn, checked) or not self._authorship_ok(conn, checked):
-            return
-        self.room.apply(update, conn)
-        self._correct_suggestions(conn, checked)
-        self._record_authors(conn, checked)
+        self._accept(conn, checked)
         if self.held:
             self.release_held()
+
+    def _accept(self, conn: Connection, checked: Any) -> bool:
+        """Apply a checked update, if a commenter's text is only their suggestions and nobody
+        writes under another's client id; then correct misattributed suggestions and record
+        the sender's new client ids. True if it was applied."""
+        if not self._suggestions_ok(conn, checked) or not self._authorship_ok(conn, checked):
+            return False
+        self.room.apply(checked.update, conn)
+        self._correct_suggestions(conn, checked)
+        self._record_authors(conn, checked)
+        return True
 
     def _suggestions_ok(self, conn: Connection, checked: Any) -> bool:
         """A commenter's change to the text passes only as their own suggestions (refused
@@ -172,12 +178,7 @@ class Receiver:
                     if checked.decision is Decision.REFUSE:
                         self._refuse(conn, checked.reason)
                         continue
-                    if (not self._suggestions_ok(conn, checked)
-                            or not self._authorship_ok(conn, checked)):
-                        continue
-                    self.room.apply(checked.update, conn)
-                    self._correct_suggestions(conn, checked)
-                    self._record_authors(conn, checked)
-                    progress = True
+                    if self._accept(conn, checked):
+                        progress = True
                 if not waiting or conn not in self.room.connections or conn.closing:
                     self.held.pop(conn, None)
