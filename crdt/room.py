@@ -123,13 +123,14 @@ class Room:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    async def fetch(self) -> None:
-        """Read the stored updates (snapshot + tail) and merge them, in a worker thread.
+    async def fetch(self, stored: list[bytes] | None = None) -> None:
+        """Read the stored updates (snapshot + tail), unless the caller read them (`stored`),
+        and merge them, in a worker thread.
 
         When this state is big, fresh clients are sent it as it is (all of it is persisted)
         before the doc is built: see `_handle_early`. Stored updates are screened before pycrdt
         reads them (`_screen`): here when several are merged, else when the doc is built."""
-        updates = await self.store.load(self.doc_id)
+        updates = stored if stored is not None else await self.store.load(self.doc_id)
         self.size = sum(len(u) for u in updates)
         self.committer.since_compact = max(0, len(updates) - 1)
         if not updates:

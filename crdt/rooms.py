@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from crdt.connection import Connection
 from crdt.flag import Flag
@@ -32,6 +33,17 @@ class ShuttingDown(RoomUnavailable):
 
 class LoadFailed(RoomUnavailable):
     """The document could not be loaded from the store."""
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """A document's stored updates, read by the caller ahead of `Rooms.join` (in the same
+    worker-thread visit as its access check), with the ticket `Rooms.preload_ticket` gave
+    before the read. The room is built from them only if no room of that document came and went
+    since the ticket (it might have stored more); otherwise the room reads the store itself."""
+
+    ticket: int
+    updates: list[bytes]
 
 
 class Rooms:
@@ -65,6 +77,7 @@ class Rooms:
         self._unloaders: dict[Room, asyncio.Task[None]] = {}
         self._unloaded: dict[Room, Flag] = {}
         self._closed = False
+        self._forgotten = 0  # rooms forgotten so far: the ticket of `preload_ticket`
 
     # ---- queries ---------------------------------------------------------------------------
 
@@ -90,19 +103,28 @@ class Rooms:
     def connection_count(self) -> int:
         return sum(len(r.connections) for r in self._rooms.values())
 
+    def preload_ticket(self, doc_id: str) -> int | None:
+        """None when `doc_id` has a room here (open, loading or unloading): joining it reads
+        nothing. Otherwise a ticket for reading its stored state ahead of `join` (`Preloaded`)."""
+        if doc_id in self._rooms or doc_id in self._loading:
+            return None
+        return self._forgotten
+
     # ---- get or load -----------------------------------------------------------------------
 
-    async def get(self, doc_id: str, *, ready: bool = True) -> Room:
-        """The open room for `doc_id`, loading it from the store if needed (once). With
-        `ready=False` the room may still be building its doc (enough to serve a client)."""
-        room = await self._get(doc_id)
+    async def get(self, doc_id: str, *, ready: bool = True,
+                  preloaded: Preloaded | None = None) -> Room:
+        """The open room for `doc_id`, loading it from the store if needed (once), or from
+        `preloaded` if that is still good. With `ready=False` the room may still be building
+        its doc (enough to serve a client)."""
+        room = await self._get(doc_id, preloaded)
         if ready and not room.ready.is_set():
             await room.built()
             if room.failed:
                 raise LoadFailed("the document could not be loaded")
         return room
 
-    async def _get(self, doc_id: str) -> Room:
+    async def _get(self, doc_id: str, preloaded: Preloaded | None = None) -> Room:
         while True:
             if self._closed:
                 raise ShuttingDown("server shutting down")
@@ -120,15 +142,17 @@ class Rooms:
             if loading is not None:
                 await asyncio.shield(loading)
                 continue
-            return await self._load(doc_id)
+            if preloaded is not None and preloaded.ticket != self._forgotten:
+                preloaded = None  # a room came and went since it was read: it may be stale
+            return await self._load(doc_id, preloaded)
 
-    async def _load(self, doc_id: str) -> Room:
+    async def _load(self, doc_id: str, preloaded: Preloaded | None = None) -> Room:
         future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
         self._loading[doc_id] = future
         try:
             room = Room(doc_id, self.store, stats=self.stats, compact_every=self.compact_every,
                         max_bytes=self.max_document_bytes, limits=self.presence_limits)
-            await room.fetch()
+            await room.fetch(preloaded.updates if preloaded is not None else None)
             await room.start()  # builds the doc (a big one in a task, see Room.start)
         except BaseException as exc:
             future.set_exception(exc)
@@ -154,9 +178,9 @@ class Rooms:
     async def join(self, doc_id: str, channel: Channel, *, wants_persisted: bool = False,
                    label: str = "", role: str = "editor", identity: object = None,
                    verified_name: str | None = None, account: str | None = None,
-                   username: str | None = None) -> None:
+                   username: str | None = None, preloaded: Preloaded | None = None) -> None:
         """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
-        room = await self.get(doc_id, ready=False)
+        room = await self.get(doc_id, ready=False, preloaded=preloaded)
         conn = Connection(channel, wants_persisted=wants_persisted,
                           max_backlog=self.max_backlog, stats=self.stats, label=label,
                           role=role, identity=identity, verified_name=verified_name,
@@ -210,6 +234,7 @@ class Rooms:
             await self._forget(room)
 
     async def _forget(self, room: Room) -> None:
+        self._forgotten += 1
         await room.stop()
         if self._rooms.get(room.doc_id) is room:
             del self._rooms[room.doc_id]

@@ -77,12 +77,19 @@ def resolve(engine: Engine, *, session_id: str | None, token: str | None) -> Pri
 
 def role_on(engine: Engine, principal: Principal, doc: Document) -> str | None:
     """The best role `principal` has on `doc`, or None. Blocking: run in a thread."""
-    roles: list[str] = []
-    if principal.user is not None:
-        if doc.owner_id == principal.user.id:
-            return "owner"
-        roles += shares.user_roles(engine, doc_id=doc.id, user_id=principal.user.id)
-    if principal.link is not None and principal.link.doc_id == doc.id:
+    invited: list[str] = []
+    if principal.user is not None and doc.owner_id != principal.user.id:
+        invited = shares.user_roles(engine, doc_id=doc.id, user_id=principal.user.id)
+    return role_from(principal, doc.id, shares.AccessFacts(owner_id=doc.owner_id, invited=invited))
+
+
+def role_from(principal: Principal, doc_id: str, facts: shares.AccessFacts) -> str | None:
+    """The best role `principal` has on document `doc_id`, whose owner and the principal's
+    invitations are `facts` (the one place the rules are written)."""
+    if principal.user is not None and facts.owner_id == principal.user.id:
+        return "owner"
+    roles = list(facts.invited) if principal.user is not None else []
+    if principal.link is not None and principal.link.doc_id == doc_id:
         if shares.is_active(principal.link):
             roles.append(principal.link.role)
     return max(roles, key=RANK.__getitem__, default=None)

@@ -10,9 +10,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlmodel import Session, col, select
 
@@ -88,6 +89,19 @@ def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, 
     )
 
 
+# Core statements, compiled once: opening a document reads through these, and the ORM's
+# per-query work cost several times the read itself (server/ws.py opens thousands a second).
+_UPDATES = Update.__table__  # type: ignore[attr-defined]
+_SNAPSHOTS = Snapshot.__table__  # type: ignore[attr-defined]
+_READ_SNAPSHOT = sa_select(_SNAPSHOTS.c.upto_id, _SNAPSHOTS.c.data).where(
+    _SNAPSHOTS.c.doc_id == bindparam("doc_id"))
+_READ_SNAPSHOT_POSITION = sa_select(_SNAPSHOTS.c.upto_id).where(
+    _SNAPSHOTS.c.doc_id == bindparam("doc_id"))
+_READ_TAIL = (sa_select(_UPDATES.c.id, _UPDATES.c.data)
+              .where(_UPDATES.c.doc_id == bindparam("doc_id"), _UPDATES.c.id > bindparam("after"))
+              .order_by(_UPDATES.c.id))
+
+
 def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
     """The snapshot plus every later log row (or only rows after `after_id`, without snapshot).
 
@@ -96,30 +110,30 @@ def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
     between them would fold rows into a snapshot this read did not see and delete them from the
     log it reads next, and they would be missing. So the snapshot is read again after the rows;
     if it moved on, the whole read is made again."""
+    with engine.connect() as conn:
+        return read_stored(conn, doc_id=doc_id, after_id=after_id)
+
+
+def read_stored(conn: Connection, *, doc_id: str, after_id: int = 0) -> Loaded:
+    """`load_updates` on a connection the caller holds (and may read more on)."""
     for _ in range(20):
-        with Session(engine) as session:
-            updates: list[bytes] = []
-            start = after_id
-            upto = None
-            if after_id == 0:
-                snap = session.get(Snapshot, doc_id)
-                if snap is not None:
-                    updates.append(snap.data)
-                    start = upto = snap.upto_id
-            rows = session.exec(
-                select(Update.id, Update.data)
-                .where(Update.doc_id == doc_id, col(Update.id) > start)
-                .order_by(col(Update.id))
-            ).all()
-            if after_id == 0:
-                now = session.exec(select(Snapshot.upto_id)
-                                   .where(Snapshot.doc_id == doc_id)).first()
-                if now != upto:
-                    continue  # compacted in between: read again
-            updates.extend(r[1] for r in rows)
-            last_id = rows[-1][0] if rows else start
-            assert last_id is not None  # a stored row has its id
-            return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
+        updates: list[bytes] = []
+        start = after_id
+        upto = None
+        if after_id == 0:
+            snap = conn.execute(_READ_SNAPSHOT, {"doc_id": doc_id}).first()
+            if snap is not None:
+                updates.append(snap.data)
+                start = upto = snap.upto_id
+        rows = conn.execute(_READ_TAIL, {"doc_id": doc_id, "after": start}).all()
+        if after_id == 0:
+            now = conn.execute(_READ_SNAPSHOT_POSITION, {"doc_id": doc_id}).scalar()
+            if now != upto:
+                continue  # compacted in between: read again
+        updates.extend(r[1] for r in rows)
+        last_id = rows[-1][0] if rows else start
+        assert last_id is not None  # a stored row has its id
+        return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
     raise RuntimeError(f"document {doc_id}: the log kept being compacted while it was read")
 
 

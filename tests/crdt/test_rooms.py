@@ -12,6 +12,9 @@ channels and a memory store.
 | a client stops reading                              | its backlog past the limit closes it     |
 |                                                     | (1013) without holding up the room       |
 | a client sends updates faster than its rate         | the token bucket says no                 |
+| the caller read the stored state ahead (`Preloaded`)| the room is built from it, no second read|
+| ... but a room of it came and went since            | that read is dropped: the room reads the |
+|                                                     | store (and has what was typed meanwhile) |
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from pycrdt import Doc
 from crdt import protocol
 from crdt.connection import Connection
 from crdt.protocol import CloseCode
-from crdt.rooms import Rooms
-from tests.support.recording import MemoryStore, RecordingChannel, typed
+from crdt.rooms import Preloaded, Rooms
+from tests.support.recording import MemoryStore, RecordingChannel, paragraph_text, typed
 
 
 async def _settle() -> None:
@@ -70,6 +73,50 @@ async def test_the_room_unloads_after_the_last_leaves_and_loads_fresh_after():
     await _settle()
     second = rooms.open_room("d")
     assert second is not None and second is not first and store.loads == 2
+    bea.leave()
+    await task
+    await rooms.aclose()
+
+
+async def test_a_state_read_ahead_of_join_is_used_and_not_read_again():
+    store = MemoryStore()
+    store.docs["d"] = [typed(Doc(), "stored")]
+    rooms = Rooms(store, unload_after=60)
+    ticket = rooms.preload_ticket("d")
+    assert ticket is not None
+    ann = RecordingChannel()
+    task = asyncio.create_task(rooms.join("d", ann, preloaded=Preloaded(ticket, list(store.docs["d"]))))
+    await _settle()
+    room = rooms.open_room("d")
+    assert room is not None and store.loads == 0
+    assert paragraph_text(room.doc) == "stored"
+    assert rooms.preload_ticket("d") is None  # open: joining it reads nothing
+    ann.leave()
+    await task
+    await rooms.aclose()
+
+
+async def test_a_state_read_before_a_room_came_and_went_is_not_used():
+    store = MemoryStore()
+    rooms = Rooms(store, unload_after=0.01)
+    ticket = rooms.preload_ticket("d")
+    assert ticket is not None
+    stale = Preloaded(ticket, list(store.docs.get("d", [])))  # read: nothing stored yet
+    # meanwhile someone opens the document, types and leaves; the room unloads
+    ann = RecordingChannel()
+    task = asyncio.create_task(rooms.join("d", ann))
+    await _settle()
+    ann.put(protocol.update_message(typed(Doc(), "typed meanwhile")))
+    await _settle()
+    ann.leave()
+    await task
+    await asyncio.sleep(0.1)
+    assert rooms.open_room("d") is None and store.text("d") == "typed meanwhile"
+    bea = RecordingChannel()
+    task = asyncio.create_task(rooms.join("d", bea, preloaded=stale))
+    await _settle()
+    room = rooms.open_room("d")
+    assert room is not None and paragraph_text(room.doc) == "typed meanwhile"
     bea.leave()
     await task
     await rooms.aclose()

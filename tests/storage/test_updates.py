@@ -6,6 +6,7 @@ import threading
 import time
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+from sqlalchemy import event
 
 from crdt.compaction import merge_to_state
 from storage import documents, updates
@@ -139,20 +140,17 @@ def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
     updates.compact(engine, doc_id=doc_id, merge=merge_to_state)  # a first snapshot
     updates.append_updates(engine, [(doc_id, u) for u in ups[10:]])
 
-    real_session = updates.Session
     overtaken = []
 
-    class Overtaken(real_session):
-        def get(self, *args, **kwargs):
-            found = super().get(*args, **kwargs)
-            if not overtaken:  # right after the load read the snapshot: another compaction
-                overtaken.append(True)
-                updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
-            return found
+    def after_read(conn, cursor, statement, parameters, context, executemany):
+        # right after the load read the snapshot: another compaction, on another connection
+        if not overtaken and "FROM snapshot" in statement and "upto_id, snapshot.data" in statement:
+            overtaken.append(True)
+            updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
 
-    monkeypatch.setattr(updates, "Session", Overtaken)
+    event.listen(engine, "after_cursor_execute", after_read)
     loaded = updates.load_updates(engine, doc_id=doc_id)
-    monkeypatch.setattr(updates, "Session", real_session)
+    event.remove(engine, "after_cursor_execute", after_read)
     assert overtaken
     assert content(rebuilt(loaded.updates)) == content(rebuilt(ups))
     engine.dispose()
