@@ -28,6 +28,9 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         stream=sys.stderr,
     )
+    # websockets' per-socket lines (server/websocket_protocol.py): warnings and errors only
+    logging.getLogger("websockets").setLevel(
+        logging.DEBUG if level.lower() in ("debug", "trace") else logging.WARNING)
 
 
 def redact_server_logs() -> None:

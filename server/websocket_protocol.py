@@ -25,9 +25,10 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
@@ -67,10 +68,22 @@ def shared_frame(data: bytes) -> bytes:
     return frame
 
 
+# websockets' own lines for every socket ("connection open", "connection closed"): uvicorn
+# sends them to its error log at INFO, two lines per document opened that say nothing the
+# access line ('"WebSocket /ws/..." [accepted]') does not, and that cost more than the rest of
+# the handshake's logging. They go to websockets' own logger, shown from WARNING up (or at
+# QUIRE_LOG_LEVEL=debug: server/logs.py).
+PROTOCOL_LOG = logging.getLogger("websockets.server")
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     _on_message: Callable[[bytes], None] | None = None
     _on_read: Callable[[], None] | None = None
     _delivered = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn.logger = PROTOCOL_LOG
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
