@@ -23,6 +23,7 @@ from server.state import app_state
 from storage import accounts, sessions, shares
 from storage import documents as store_docs
 from storage.models import Document, Share, User
+from storage.opening import AccessFacts
 
 RANK = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -80,10 +81,10 @@ def role_on(engine: Engine, principal: Principal, doc: Document) -> str | None:
     invited: list[str] = []
     if principal.user is not None and doc.owner_id != principal.user.id:
         invited = shares.user_roles(engine, doc_id=doc.id, user_id=principal.user.id)
-    return role_from(principal, doc.id, shares.AccessFacts(owner_id=doc.owner_id, invited=invited))
+    return role_from(principal, doc.id, AccessFacts(owner_id=doc.owner_id, invited=invited))
 
 
-def role_from(principal: Principal, doc_id: str, facts: shares.AccessFacts) -> str | None:
+def role_from(principal: Principal, doc_id: str, facts: AccessFacts) -> str | None:
     """The best role `principal` has on document `doc_id`, whose owner and the principal's
     invitations are `facts` (the one place the rules are written)."""
     if principal.user is not None and facts.owner_id == principal.user.id:

@@ -23,6 +23,7 @@ from server.liveaccess import AccessWatch
 from server.mailer import Mailer
 from server.metrics import make_registry
 from server.notify import Inbox, Notifier
+from server.opener import Opener
 from server.origins import OriginPolicy
 from server.proxies import TrustedProxies
 from server.relay import RedisRelay
@@ -90,6 +91,7 @@ async def lifespan(app: FastAPI):
         app.state.search = indexer
         app.state.engine = engine
         app.state.rooms = rooms
+        app.state.opener = Opener(engine, auth_required=settings.auth_required)
         titles_task = asyncio.create_task(titles.run(), name="quire-titles")
         versions_task = asyncio.create_task(keeper.run(), name="quire-versions")
         search_task = asyncio.create_task(indexer.run(), name="quire-search")
@@ -137,6 +139,7 @@ async def lifespan(app: FastAPI):
             yield
         finally:
             inbox.close()
+            app.state.opener.close()
             await rooms.aclose()  # takes the last versions (unload observers)
             versions_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

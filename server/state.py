@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from server.liveaccess import AccessWatch
     from server.mailer import Mailer
     from server.notify import Inbox, Notifier
+    from server.opener import Opener
     from server.origins import OriginPolicy
     from server.proxies import TrustedProxies
     from server.relay import RedisRelay
@@ -44,6 +45,7 @@ class AppState(Protocol):
     cpu: CpuPool
     engine: Engine
     rooms: Rooms
+    opener: Opener
     versions: VersionKeeper
     search: SearchIndexer
     relay: RedisRelay | None

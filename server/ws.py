@@ -15,7 +15,6 @@ Before anything of the document is sent, in this order:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -28,7 +27,7 @@ import itsdangerous
 from crdt.ports import ChannelClosed
 from crdt.protocol import CloseCode
 from crdt.rooms import Preloaded, ShuttingDown
-from server.access import Principal, bearer_token, resolve, role_from
+from server.access import bearer_token, resolve
 from server.access_cache import AccessCache
 from server.channel import AsgiWebSocketChannel
 from server.state import app_state
@@ -36,7 +35,7 @@ from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFF
 from storage.accounts import get_user
 from storage.db import sample_ids
 from storage.documents import get_document
-from storage.shares import access_facts
+from storage.opening import access_facts_for, stored_states
 from storage.updates import load_updates
 
 log = logging.getLogger("quire.ws")
@@ -67,7 +66,9 @@ def warm_up(engine) -> None:
     missing = "-warm-up-"
     some = sample_ids(engine)
     get_document(engine, doc_id=some.get("document", missing))
-    access_facts(engine, doc_id=some.get("document", missing), user_id=some.get("user", missing))
+    with engine.connect() as conn:
+        access_facts_for(conn, [(some.get("document", missing), some.get("user", missing))])
+        stored_states(conn, [some.get("document", missing)])
     get_user(engine, user_id=some.get("user", missing))
     resolve(engine, session_id=missing, token="qp_" + missing)
     resolve(engine, session_id=None, token="qs_" + missing)
@@ -135,25 +136,6 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         return
 
     cache: AccessCache = state.access_cache
-    known = cache.principal(session_id, token) if settings.auth_required else None
-    ticket = state.rooms.preload_ticket(doc_id)
-
-    def authorise() -> tuple[Principal, str | None, Preloaded | None]:
-        """(Worker thread.) Who it is, their role and, for a document with no room here yet,
-        its stored state: one visit to a thread instead of one per question."""
-        principal = Principal()
-        if settings.auth_required:
-            principal = known or resolve(state.engine, session_id=session_id, token=token)
-        user_id = principal.user.id if principal.user is not None else None
-        facts = access_facts(state.engine, doc_id=doc_id, user_id=user_id)
-        role = None
-        if facts is not None:
-            role = role_from(principal, doc_id, facts) if settings.auth_required else "owner"
-        stored = None
-        if role is not None and ticket is not None:
-            stored = Preloaded(ticket, load_updates(state.engine, doc_id=doc_id).updates)
-        return principal, role, stored
-
     decided = cache.decision(doc_id, session_id, token) if settings.auth_required else None
     role: str | None
     preloaded: Preloaded | None = None
@@ -161,11 +143,15 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         principal, role = decided
     else:
         try:
-            principal, role, preloaded = await asyncio.to_thread(authorise)
+            opened = await state.opener.open(
+                doc_id, session_id=session_id, token=token,
+                known=cache.principal(session_id, token) if settings.auth_required else None,
+                ticket=state.rooms.preload_ticket(doc_id))
         except Exception as exc:
             log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
             await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
             return
+        principal, role, preloaded = opened.principal, opened.role, opened.preloaded
         if settings.auth_required:
             cache.remember(doc_id, session_id, token, principal, role)
     if role is None and principal.anonymous and settings.auth_required:

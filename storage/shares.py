@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, bindparam, or_
-from sqlalchemy import select as sa_select
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -23,44 +21,12 @@ def _aware(when: datetime | None) -> datetime | None:
 
 
 def is_active(share: Share, now: datetime | None = None) -> bool:
-    return _active(share.expires_at, share.revoked_at, now or utcnow())
+    return active(share.expires_at, share.revoked_at, now or utcnow())
 
 
-def _active(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+def active(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
     expires = _aware(expires_at)
     return revoked_at is None and (expires is None or expires > now)
-
-
-_DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
-_SHARES = Share.__table__  # type: ignore[attr-defined]
-_READ_OWNER = sa_select(_DOCUMENTS.c.owner_id).where(_DOCUMENTS.c.id == bindparam("doc_id"))
-_READ_INVITATIONS = sa_select(_SHARES.c.role, _SHARES.c.expires_at, _SHARES.c.revoked_at).where(
-    _SHARES.c.doc_id == bindparam("doc_id"), _SHARES.c.user_id == bindparam("user_id"))
-
-
-@dataclass(frozen=True)
-class AccessFacts:
-    """What decides a person's role on a document, read at once (see server.access.role_from)."""
-
-    owner_id: str | None
-    invited: list[str]  # the roles active invitations give the person (none read for its owner)
-
-
-def access_facts(engine: Engine, *, doc_id: str, user_id: str | None) -> AccessFacts | None:
-    """The document's owner and the roles `user_id`'s active invitations give on it, in one
-    connection and two compiled statements (opening a document over a WebSocket asks this
-    thousands of times a second); None when there is no such document."""
-    with engine.connect() as conn:
-        found = conn.execute(_READ_OWNER, {"doc_id": doc_id}).first()
-        if found is None:
-            return None
-        invited: list[str] = []
-        if user_id is not None and found.owner_id != user_id:
-            now = utcnow()
-            invited = [row.role for row in conn.execute(
-                _READ_INVITATIONS, {"doc_id": doc_id, "user_id": user_id})
-                if _active(row.expires_at, row.revoked_at, now)]
-        return AccessFacts(owner_id=found.owner_id, invited=invited)
 
 
 def create_share(engine: Engine, *, doc_id: str, role: str, created_by: str | None,
