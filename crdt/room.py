@@ -22,7 +22,7 @@ from typing import Any
 
 from pycrdt import Awareness, Doc, Map, merge_updates
 
-from crdt import comments, protocol
+from crdt import comments, observing, protocol
 from crdt.authors import Owners
 from crdt.commit import Committer
 from crdt.compaction import digest, merge_to_state
@@ -41,6 +41,7 @@ from crdt.update_format import UpdateError, sanitize
 
 __all__ = ["RELAY", "SERVER", "Origin", "Room", "RoomFailed"]
 
+observing.install()  # pycrdt reads each observer's signature once (crdt/observing.py)
 log = logging.getLogger("quire.room")
 
 EMPTY_STATE_VECTOR = b"\x00"

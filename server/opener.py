@@ -64,7 +64,9 @@ class Opener:
         ask = _Ask(doc_id, session_id, token, known, ticket, loop.create_future())
         self._queue.append(ask)
         if not self._visiting:
-            self._visit_next(loop)
+            # after the handshakes this turn of the loop reads: they go in the same visit
+            self._visiting = True
+            loop.call_soon(self._visit_next, loop)
         return await ask.future
 
     def close(self) -> None:
@@ -77,6 +79,8 @@ class Opener:
         try:
             done = self._thread.submit(self._visit, batch)
         except RuntimeError as exc:  # closed: the server is stopping
+            self._visiting = False
+            batch, self._queue = batch + self._queue, []
             for ask in batch:
                 if not ask.future.done():
                     ask.future.set_exception(exc)

@@ -1,0 +1,48 @@
+"""crdt/observing.py: pycrdt's observers with each callback's signature read once."""
+
+from __future__ import annotations
+
+import inspect
+
+from pycrdt import Doc, Map, _base
+
+from crdt import observing
+from crdt.room import Room  # noqa: F401  (installs the remembered signatures)
+
+
+class Watcher:
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def one(self, event) -> None:
+        self.seen.append(("one", dict(event.keys)))
+
+    def two(self, event, txn) -> None:
+        self.seen.append(("two", txn is not None))
+
+
+def test_pycrdt_reads_the_remembered_signature():
+    assert _base.signature is observing.remembered_signature
+
+
+def test_observers_still_get_what_their_signature_asks_for():
+    doc: Doc = Doc()
+    m = doc.get("m", type=Map)
+    a, b = Watcher(), Watcher()
+    for watcher in (a, b):
+        m.observe(watcher.one)
+        m.observe(watcher.two)
+    m["k"] = 1
+    assert a.seen == [("one", {"k": {"action": "add", "newValue": 1}}), ("two", True)]
+    assert b.seen == a.seen
+
+
+def test_a_signature_is_read_once_per_function():
+    first = observing.remembered_signature(Watcher().two)
+    again = observing.remembered_signature(Watcher().two)
+    assert first is again and first == inspect.signature(Watcher().two)
+    assert list(first.parameters) == ["event", "txn"]
+    lam = lambda e: None  # noqa: E731
+    assert observing.remembered_signature(lam) is observing.remembered_signature(lam)
+    assert len(observing.remembered_signature(print).parameters) == len(
+        inspect.signature(print).parameters)
