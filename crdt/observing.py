@@ -5,7 +5,7 @@ also takes the transaction. A room subscribes three times when it loads (who wro
 comment threads, the title), always with the same few methods, and `inspect.signature` of a
 bound method costs more than the rest of the subscription: about a twentieth of the server's
 work to open a document. So the signature of each function is read once and remembered
-(weakly: a function that goes away is forgotten); other callables are asked as before.
+by its code object (closures made by one `def` share it); other callables are asked as before.
 
 `install()` swaps pycrdt's module-level `signature` for this one; pycrdt is pinned
 (pyproject.toml), and tests/crdt/test_observing.py fails if its `observe` stops reading
@@ -16,30 +16,29 @@ from __future__ import annotations
 
 import inspect
 import types
-import weakref
 from collections.abc import Callable
 from typing import Any
 
-_methods: weakref.WeakKeyDictionary[Callable[..., Any], inspect.Signature] = (
-    weakref.WeakKeyDictionary())
-_functions: weakref.WeakKeyDictionary[Callable[..., Any], inspect.Signature] = (
-    weakref.WeakKeyDictionary())
+# by code object, and whether bound (a method's signature leaves out its first parameter):
+# closures made by one `def`, a new function object each time, share an entry
+_signatures: dict[tuple[types.CodeType, bool], inspect.Signature] = {}
+MAX_REMEMBERED = 10_000
 
 
 def remembered_signature(callback: Callable[..., Any]) -> inspect.Signature:
-    """`inspect.signature(callback)`, remembered per function for functions and bound methods."""
-    if isinstance(callback, types.MethodType):
-        func = callback.__func__
-        found = _methods.get(func)
-        if found is None:
-            found = _methods[func] = inspect.signature(callback)
-        return found
-    if isinstance(callback, types.FunctionType):
-        found = _functions.get(callback)
-        if found is None:
-            found = _functions[callback] = inspect.signature(callback)
-        return found
-    return inspect.signature(callback)
+    """`inspect.signature(callback)`, remembered for functions and bound methods (pycrdt reads
+    only how many parameters it has)."""
+    bound = isinstance(callback, types.MethodType)
+    func = callback.__func__ if isinstance(callback, types.MethodType) else callback
+    if not isinstance(func, types.FunctionType):
+        return inspect.signature(callback)
+    key = (func.__code__, bound)
+    found = _signatures.get(key)
+    if found is None:
+        found = inspect.signature(callback)
+        if len(_signatures) < MAX_REMEMBERED:
+            _signatures[key] = found
+    return found
 
 
 def install() -> None:

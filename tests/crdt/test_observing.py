@@ -42,7 +42,9 @@ def test_a_signature_is_read_once_per_function():
     again = observing.remembered_signature(Watcher().two)
     assert first is again and first == inspect.signature(Watcher().two)
     assert list(first.parameters) == ["event", "txn"]
-    lam = lambda e: None  # noqa: E731
-    assert observing.remembered_signature(lam) is observing.remembered_signature(lam)
+    def closure(n):
+        return lambda event: n
+
+    assert observing.remembered_signature(closure(1)) is observing.remembered_signature(closure(2))
     assert len(observing.remembered_signature(print).parameters) == len(
         inspect.signature(print).parameters)
