@@ -88,6 +88,8 @@ def run_one(round_: int, scenario: str, key: str, sizes: dict[str, Any],
             phase("start")
             rooms = server.rooms(room_count(scenario, sizes))
             phase("rooms")
+            server.settle()
+            phase("settle")
             config = load_config(scenario, sizes, server, rooms)
             result = run_load(config, server, timeout=TIMEOUT[scenario],
                               log_path=workdir / f"{label}.{key}.load.log")

@@ -76,6 +76,23 @@ class ServerProcess:
         prefix = secrets.token_hex(4)
         return [f"bench-{prefix}-{i}" for i in range(count)]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def settle(self, *, idle_share: float = 0.05, window: float = 1.0, timeout: float = 30.0) -> float:
+        """Wait until the server is idle (below `idle_share` of a core over `window` seconds):
+        what setting up a scenario started (Quire indexes new documents for search a moment
+        after they are made) must not run into what the scenario measures. Returns the wait."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if self.cpu_seconds() - before < idle_share * window:
+                break
+        return time.monotonic() - started
+
     def start(self, timeout: float = 30.0) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(self.argv, cwd=REPO, env=self.env,
