@@ -11,6 +11,9 @@
 | a session that expires while its socket is open                 | 4401 within the re-check interval |
 | /metrics without (or with a wrong) token                        | 401, no data                 |
 | an unknown id vs a document not shared with you                 | the same 4404 and reason     |
+| a crowd of handshakes at once (they share the opener's visits): | each its own answer: 4404 to |
+| a stranger's to a private document and to unknown ids, mixed    | the stranger, no byte of the |
+| with members opening a shared one                               | document; members synced     |
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import secrets
 import httpx
 import pytest
 import websockets
+from pycrdt import XmlFragment
 
 from tests.support.accounts import TEST_PASSWORD, make_account
 from tests.support.sockets import closed_with, first_frame, refused_before_any_data
+from tests.support.yclient import YClient
 
 RECHECK = 0.5  # QUIRE_ACCESS_RECHECK_SECONDS for this module's server
 
@@ -221,3 +226,35 @@ async def test_unknown_and_unshared_documents_look_the_same(quire):
         bodies = [(r.status_code, r.json()) for r in
                   [await viewer.get(f"/api/docs/{doc}") for doc in (private, unknown)]]
     assert bodies[0] == bodies[1] and bodies[0][0] == 404
+
+
+async def test_a_crowd_of_handshakes_each_gets_its_own_answer(quire):
+    """Handshakes in flight are answered together, in one worker-thread visit (server/opener.py):
+    none may get another's answer, and a stranger's may not make the server send (or read) a
+    document they may not open."""
+    async with quire.client("owner") as owner:
+        private = (await owner.post("/api/docs", json={"title": "Private plans"})).json()["id"]
+    shared = await quire.new_doc()
+    before = await quire.owner_view(private)
+
+    async def stranger(doc_id: str) -> tuple[int | None, str]:
+        async with websockets.connect(quire.ws_url(doc_id, "viewer"), open_timeout=10) as ws:
+            return await refused_before_any_data(ws)
+
+    async def member(role: str) -> str:
+        client = YClient(quire.ws_url(shared, role))
+        await client.connect(timeout=10)
+        try:
+            await client.wait_synced(timeout=10)
+            return str(client.doc.get("default", type=XmlFragment))
+        finally:
+            await client.close()
+
+    async with quire.probe():
+        answers = await asyncio.gather(
+            *[stranger(private) for _ in range(30)],
+            *[stranger(secrets.token_urlsafe(16)) for _ in range(30)],
+            *[member(("viewer", "editor", "commenter")[n % 3]) for n in range(30)])
+    assert answers[:60] == [(4404, "document not found")] * 60
+    assert all("The first paragraph of the plan." in text for text in answers[60:])
+    assert await quire.owner_view(private) == before
