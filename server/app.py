@@ -101,7 +101,7 @@ async def lifespan(app: FastAPI):
             rooms.room_observers.append(relay.watch)
             relay_task = asyncio.create_task(relay.run(), name="quire-relay")
         app.state.relay = relay
-        app.state.metrics = make_registry(rooms, relay)
+        app.state.metrics = make_registry(rooms, relay, app.state.opener)
         hooks = Webhooks(engine, allow_private=settings.webhook_allow_private,
                          retry_seconds=settings.webhook_retry_seconds,
                          timeout=settings.webhook_timeout_seconds)

@@ -63,9 +63,22 @@ class RelayCollector:
             yield CounterMetricFamily(name, doc, value=value)
 
 
-def make_registry(rooms: Rooms, relay=None) -> CollectorRegistry:
+class OpenerCollector:
+    def __init__(self, opener) -> None:
+        self.opener = opener
+
+    def collect(self):
+        yield CounterMetricFamily("quire_opens_asked", "WebSocket handshakes that asked the "
+                                  "database who may open a document", value=self.opener.asks)
+        yield CounterMetricFamily("quire_open_visits", "Worker-thread visits that answered them "
+                                  "(handshakes in flight share one)", value=self.opener.visits)
+
+
+def make_registry(rooms: Rooms, relay=None, opener=None) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(RoomsCollector(rooms))
+    if opener is not None:
+        registry.register(OpenerCollector(opener))
     if relay is not None:
         registry.register(RelayCollector(relay))
         lag = Histogram("quire_relay_lag_seconds", "Publish-to-receive delay between processes",

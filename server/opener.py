@@ -50,7 +50,8 @@ class Opener:
         self.engine = engine
         self.auth_required = auth_required
         self.max_batch = max_batch
-        self.visits = 0  # worker-thread visits so far (tests, metrics)
+        self.visits = 0  # worker-thread visits so far (/metrics)
+        self.asks = 0  # opens asked so far
         self._queue: list[_Ask] = []
         self._visiting = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-opener")
@@ -63,6 +64,7 @@ class Opener:
         loop = asyncio.get_running_loop()
         ask = _Ask(doc_id, session_id, token, known, ticket, loop.create_future())
         self._queue.append(ask)
+        self.asks += 1
         if not self._visiting:
             # after the handshakes this turn of the loop reads: they go in the same visit
             self._visiting = True

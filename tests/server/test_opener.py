@@ -55,7 +55,7 @@ async def test_many_opens_at_once_are_answered_in_a_few_visits(engine):
         asks.append(opener.open(docs[0], known=Principal(user=cy), ticket=None))
         asks.append(opener.open("no-such-document", known=Principal(user=ann), ticket=7))
         answers = await asyncio.gather(*asks)
-        assert opener.visits < len(asks) / 4
+        assert opener.asks == len(asks) and opener.visits < len(asks) / 4
         for n, doc_id in enumerate(docs):
             mine, strangers = answers[2 * n], answers[2 * n + 1]
             assert mine.role == "owner" and mine.preloaded is not None

@@ -103,7 +103,8 @@ async def test_health_and_metrics(server):
         text = (await http.get("/metrics",
                                headers={"Authorization": "Bearer metrics-test-token"})).text
     for name in ("quire_open_rooms 1.0", "quire_connections 1.0", "quire_updates_persisted_total",
-                 "quire_persist_seconds_bucket", "quire_bytes_in_total", "quire_frames_rejected"):
+                 "quire_persist_seconds_bucket", "quire_bytes_in_total", "quire_frames_rejected",
+                 "quire_opens_asked_total 1.0", "quire_open_visits_total 1.0"):
         assert name in text
     await client.close()
 
