@@ -10,8 +10,10 @@ decided to open (`stored_states`). Blocking: run in a worker thread.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -26,20 +28,52 @@ _SHARES = Share.__table__  # type: ignore[attr-defined]
 _SNAPSHOTS = Snapshot.__table__  # type: ignore[attr-defined]
 _UPDATES = Update.__table__  # type: ignore[attr-defined]
 
-_OWNERS = sa_select(_DOCUMENTS.c.id, _DOCUMENTS.c.owner_id).where(
-    _DOCUMENTS.c.id.in_(bindparam("doc_ids", expanding=True)))
-_INVITATIONS = sa_select(_SHARES.c.doc_id, _SHARES.c.user_id, _SHARES.c.role,
-                         _SHARES.c.expires_at, _SHARES.c.revoked_at).where(
-    _SHARES.c.doc_id.in_(bindparam("doc_ids", expanding=True)),
-    _SHARES.c.user_id.in_(bindparam("user_ids", expanding=True)))
-_SNAPSHOTS_OF = sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id, _SNAPSHOTS.c.data).where(
-    _SNAPSHOTS.c.doc_id.in_(bindparam("doc_ids", expanding=True)))
-_POSITIONS_OF = sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id).where(
-    _SNAPSHOTS.c.doc_id.in_(bindparam("doc_ids", expanding=True)))
-_TAILS_OF = (sa_select(_UPDATES.c.doc_id, _UPDATES.c.id, _UPDATES.c.data)
-             .where(_UPDATES.c.doc_id.in_(bindparam("doc_ids", expanding=True)))
-             .order_by(_UPDATES.c.id))
+# `IN (...)` with one bound parameter per id, in statements made once per size (a power of two:
+# the ids are padded with their last): an "expanding" parameter would be rendered into the SQL
+# again on every execution, which cost more than the reads.
 
+
+def _slots(size: int) -> int:
+    return 1 << max(0, size - 1).bit_length()
+
+
+def _ids(prefix: str, values: Sequence[str]) -> dict[str, str]:
+    padded = list(values) + [values[-1]] * (_slots(len(values)) - len(values))
+    return {f"{prefix}{n}": value for n, value in enumerate(padded)}
+
+
+def _in(column: Any, prefix: str, size: int) -> Any:
+    return column.in_([bindparam(f"{prefix}{n}") for n in range(size)])
+
+
+@functools.cache
+def _owners(size: int) -> Any:
+    return sa_select(_DOCUMENTS.c.id, _DOCUMENTS.c.owner_id).where(_in(_DOCUMENTS.c.id, "d", size))
+
+
+@functools.cache
+def _invitations(docs: int, users: int) -> Any:
+    return sa_select(_SHARES.c.doc_id, _SHARES.c.user_id, _SHARES.c.role, _SHARES.c.expires_at,
+                     _SHARES.c.revoked_at).where(_in(_SHARES.c.doc_id, "d", docs),
+                                                 _in(_SHARES.c.user_id, "u", users))
+
+
+@functools.cache
+def _snapshots(size: int) -> Any:
+    return sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id, _SNAPSHOTS.c.data).where(
+        _in(_SNAPSHOTS.c.doc_id, "d", size))
+
+
+@functools.cache
+def _positions(size: int) -> Any:
+    return sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id).where(
+        _in(_SNAPSHOTS.c.doc_id, "d", size))
+
+
+@functools.cache
+def _tails(size: int) -> Any:
+    return (sa_select(_UPDATES.c.doc_id, _UPDATES.c.id, _UPDATES.c.data)
+            .where(_in(_UPDATES.c.doc_id, "d", size)).order_by(_UPDATES.c.id))
 
 
 @dataclass(frozen=True)
@@ -51,7 +85,7 @@ class AccessFacts:
 
 
 # asks per statement: far below every backend's limit on bound parameters
-CHUNK = 200
+CHUNK = 128
 
 
 def access_facts_for(conn: Connection,
@@ -63,13 +97,15 @@ def access_facts_for(conn: Connection,
     for start in range(0, len(asks), CHUNK):
         part = asks[start:start + CHUNK]
         doc_ids = sorted({doc_id for doc_id, _ in part})
-        for row in conn.execute(_OWNERS, {"doc_ids": doc_ids}):
+        for row in conn.execute(_owners(_slots(len(doc_ids))), _ids("d", doc_ids)):
             owners[row.id] = row.owner_id
         wanted = {(d, u) for d, u in part if u is not None and d in owners and owners[d] != u}
         if wanted:
             now = utcnow()
-            for row in conn.execute(_INVITATIONS, {"doc_ids": sorted({d for d, _ in wanted}),
-                                                   "user_ids": sorted({u for _, u in wanted})}):
+            docs = sorted({d for d, _ in wanted})
+            users = sorted({u for _, u in wanted})
+            statement = _invitations(_slots(len(docs)), _slots(len(users)))
+            for row in conn.execute(statement, {**_ids("d", docs), **_ids("u", users)}):
                 if (row.doc_id, row.user_id) in wanted and active(row.expires_at,
                                                                   row.revoked_at, now):
                     invited.setdefault((row.doc_id, row.user_id), []).append(row.role)
@@ -91,14 +127,15 @@ def stored_states(conn: Connection, doc_ids: Sequence[str]) -> dict[str, list[by
     unique = sorted(set(doc_ids))
     for start in range(0, len(unique), CHUNK):
         part = unique[start:start + CHUNK]
+        size, ids = _slots(len(part)), _ids("d", part)
         snapshots = {row.doc_id: (row.upto_id, row.data)
-                     for row in conn.execute(_SNAPSHOTS_OF, {"doc_ids": part})}
+                     for row in conn.execute(_snapshots(size), ids)}
         tails: dict[str, list[bytes]] = {doc_id: [] for doc_id in part}
-        for row in conn.execute(_TAILS_OF, {"doc_ids": part}):
+        for row in conn.execute(_tails(size), ids):
             snapshot = snapshots.get(row.doc_id)
             if snapshot is None or row.id > snapshot[0]:
                 tails[row.doc_id].append(row.data)
-        now = {row.doc_id: row.upto_id for row in conn.execute(_POSITIONS_OF, {"doc_ids": part})}
+        now = {row.doc_id: row.upto_id for row in conn.execute(_positions(size), ids)}
         for doc_id in part:
             snapshot = snapshots.get(doc_id)
             if now.get(doc_id) != (snapshot[0] if snapshot is not None else None):
