@@ -61,7 +61,7 @@ class Owners:
 
     def __init__(self, doc: Doc[Any]) -> None:
         self.map = authors_map(doc)
-        self.known: dict[int, Recorded] = owners(doc)  # client id -> whose
+        self.known: dict[int, Recorded] = _owners_in(self.map)  # client id -> whose
         self._subscription = self.map.observe(self._changed)
 
     def _changed(self, event: Any) -> None:
@@ -102,8 +102,12 @@ def record(authors: Map[Any], clients: frozenset[int], account: str, name: str |
 
 def owners(doc: Doc[Any]) -> dict[int, Recorded]:
     """Every recorded client id of `doc`."""
+    return _owners_in(authors_map(doc))
+
+
+def _owners_in(authors: Map[Any]) -> dict[int, Recorded]:
     found: dict[int, Recorded] = {}
-    for key, value in authors_map(doc).items():
+    for key, value in authors.items():
         owner = _read(value)
         if owner is not None and key.isdigit():
             found[int(key)] = owner

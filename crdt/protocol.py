@@ -299,16 +299,19 @@ def with_user_name(payload: bytes, entries: list[Entry], name: str | None,
     anyone without an account: nobody claims someone else's username) and, when `name` is
     given, `user.name` to `name` (a signed-in account shows under its own name only).
     Returns `payload` itself when nothing needs changing."""
-    def fixed(user: dict[str, Any]) -> dict[str, Any]:
-        return {**user, "username": username, **({"name": name} if name is not None else {})}
-
-    if all(state is None or not isinstance(state.get("user"), dict)
-           or fixed(state["user"]) == state["user"] for _, _, state in entries):
-        return payload
-    return encode_awareness_update([
-        (cid, clock, {**state, "user": fixed(state["user"])}
-         if state is not None and isinstance(state.get("user"), dict) else state)
-        for cid, clock, state in entries])
+    fixed: list[Entry] = []
+    changed = False
+    for client_id, clock, state in entries:
+        user = state.get("user") if state is not None else None
+        if isinstance(user, dict):
+            verified = {**user, "username": username}
+            if name is not None:
+                verified["name"] = name
+            if verified != user:
+                changed = True
+                state = {**state, "user": verified}  # type: ignore[dict-item]
+        fixed.append((client_id, clock, state))
+    return encode_awareness_update(fixed) if changed else payload
 
 
 def sync_step1(state_vector: bytes) -> bytes:
