@@ -25,6 +25,7 @@ from crdt.comment_ledger import CommentLedger
 from crdt.judge import WRITE_ROLES, Refused, judge
 from crdt.structs import Resolution, StructIndex
 from crdt.update_format import (
+    Update,
     UpdateError,
     collect_structs,
     parse_update,
@@ -98,10 +99,11 @@ class Gate:
         resolution = self.index.resolve(parse_update(update), check_depth=False, partial=True)
         self._add(resolution, update)
 
-    def load(self, boot: bytes) -> tuple[bytes, str]:
+    def load(self, boot: bytes, *, read: Update | None = None) -> tuple[bytes, str]:
         """Place a stored state before pycrdt builds the doc from it: (the bytes to build from,
-        with shared types nested too deep collected; why anything was left out, or "")."""
-        update = parse_update(boot)
+        with shared types nested too deep collected; why anything was left out, or ""). `read`:
+        `boot` as already read by `update_format.sanitize_read`, if it was."""
+        update = read if read is not None and read.data is boot else parse_update(boot)
         deep: list[Any] = []
         resolution = self.index.resolve(update, partial=True, too_deep=deep)
         why = ""

@@ -37,7 +37,7 @@ from crdt.protocol import FATAL, CloseCode, Kind, ProtocolError
 from crdt.receiver import Receiver
 from crdt.stats import Stats
 from crdt.suggestion_check import SuggestionCheck
-from crdt.update_format import UpdateError, sanitize
+from crdt.update_format import Update, UpdateError, sanitize_read
 
 __all__ = ["RELAY", "SERVER", "Origin", "Room", "RoomFailed"]
 
@@ -144,27 +144,30 @@ class Room:
 
     def _screen_and_merge(self, updates: list[bytes]) -> bytes:
         """(Worker thread.) The stored updates, screened, merged into one."""
-        clean = self._screen(updates)
+        clean, _ = self._screen(updates)
         if not clean:
             return b"\x00\x00"
         return clean[0] if len(clean) == 1 else merge_updates(*clean)
 
-    def _screen(self, updates: list[bytes]) -> list[bytes]:
+    def _screen(self, updates: list[bytes]) -> tuple[list[bytes], Update | None]:
         """Stored updates made safe for pycrdt (`update_format.sanitize`): an unreadable one is
         left out, one holding values nested too deep is repaired (those items collected); the
         originals are quarantined by the store and reported (log, /metrics). The first (the
-        snapshot, when there is one) is remembered as screened for compaction if it was sound."""
+        snapshot, when there is one) is remembered as screened for compaction if it was sound;
+        when it is the only one, it comes back as read too (the gate need not read it again)."""
         self._screened = None
         clean: list[bytes] = []
+        read = None
         for n, update in enumerate(updates):
-            safe, why = sanitize(update)
+            safe, why, parsed = sanitize_read(update)
             if why:
                 self._quarantine(update, why)
             elif n == 0:
                 self._screened = digest(update)
+                read = parsed if len(updates) == 1 else None
             if safe is not None:
                 clean.append(safe)
-        return clean
+        return clean, read
 
     def _quarantine(self, update: bytes, why: str) -> None:
         self.stats.updates_quarantined += 1
@@ -175,10 +178,11 @@ class Room:
     def _load_state(self, boot: bytes) -> None:
         """Screen the stored state, place its items in the gate (collecting shared types nested
         too deep), then let pycrdt build the doc from it. (In a worker thread for a big doc.)"""
+        read = None
         if self._stored is not None:  # one stored update: not screened yet
-            clean = self._screen(self._stored)
+            clean, read = self._screen(self._stored)
             boot = clean[0] if clean else b"\x00\x00"
-        boot, why = self.gate.load(boot)
+        boot, why = self.gate.load(boot, read=read)
         if why:
             self._quarantine(boot, why)
         if boot != b"\x00\x00":

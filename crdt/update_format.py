@@ -453,11 +453,19 @@ def sanitize(data: bytes, *, max_value_depth: int = MAX_VALUE_DEPTH) -> tuple[by
     """Stored bytes made safe for pycrdt: (`data` itself and "" when it is sound; a repaired
     copy, with the items whose values nest too deep collected, and why; None and why when it
     cannot be read at all)."""
+    safe, why, _ = sanitize_read(data, max_value_depth=max_value_depth)
+    return safe, why
+
+
+def sanitize_read(data: bytes, *, max_value_depth: int = MAX_VALUE_DEPTH,
+                  ) -> tuple[bytes | None, str, Update | None]:
+    """`sanitize`, and the update as read when `data` was sound (None otherwise): what
+    `parse_update(data)` would give, so a caller about to read it again need not."""
     try:
         update = parse_update(data, max_value_depth=max_value_depth, lenient=True)
     except UpdateError as exc:
-        return None, exc.reason
+        return None, exc.reason, None
     if not update.too_deep:
-        return data, ""
+        return data, "", update
     return (collect_structs(update, update.too_deep),
-            f"{len(update.too_deep)} item(s) nested deeper than {max_value_depth} levels")
+            f"{len(update.too_deep)} item(s) nested deeper than {max_value_depth} levels", None)

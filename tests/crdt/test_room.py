@@ -176,3 +176,30 @@ async def test_leaving_takes_its_presence_away_for_everyone():
     assert [entry[2] for entry in protocol.read_awareness(last.payload, None)[0]] == [None]
     bea.leave()
     await bea_task
+
+
+async def test_a_stored_snapshot_is_read_once_when_the_room_opens(monkeypatch):
+    """Screening the stored state and placing it in the gate used to read it twice (the
+    biggest cost of opening a big document, after pycrdt's own build)."""
+    from crdt import update_format
+
+    reads = []
+    real = update_format._Reader.update
+
+    def counted(reader):
+        reads.append(len(reader.data))
+        return real(reader)
+
+    store = MemoryStore()
+    store.docs[DOC] = [typed(Doc(), "a snapshot of the plan")]
+    monkeypatch.setattr(update_format._Reader, "update", counted)
+    room, _ = await _room(store)
+    assert paragraph_text(room.doc) == "a snapshot of the plan"
+    assert reads == [len(store.docs[DOC][0])]
+    channel, _, task = _join(room)
+    doc = Doc()
+    channel.put(protocol.sync_step1(doc.get_state()))
+    await _settle()
+    assert paragraph_text(_received(channel)) == "a snapshot of the plan"
+    channel.leave()
+    await task
