@@ -17,14 +17,12 @@ from __future__ import annotations
 from datetime import timedelta
 from secrets import token_hex
 
-from sqlalchemy import event
-
 from crdt.compaction import merge_to_state
 from storage import accounts, documents, shares, updates
 from storage.db import make_engine
 from storage.models import utcnow
 from storage.opening import CHUNK, access_facts_for, stored_states
-from tests.storage.test_updates import content, edits, rebuilt
+from tests.storage.test_updates import compaction_after_snapshot_read, content, edits, rebuilt
 
 
 def _user(engine, name: str):
@@ -85,18 +83,8 @@ def test_a_compaction_between_the_reads_misses_nothing(db_url):
     updates.append_updates(engine, [(doc_id, u) for u in ups[:10]])
     updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
     updates.append_updates(engine, [(doc_id, u) for u in ups[10:]] + [(quiet, ups[0])])
-    overtaken = []
-
-    def after_read(conn, cursor, statement, parameters, context, executemany):
-        # right after the snapshots were read: a compaction, on another connection
-        if not overtaken and "FROM snapshot" in statement and "snapshot.data" in statement:
-            overtaken.append(True)
-            updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
-
-    event.listen(engine, "after_cursor_execute", after_read)
-    with engine.connect() as conn:
+    with compaction_after_snapshot_read(engine, doc_id) as overtaken, engine.connect() as conn:
         states = stored_states(conn, [doc_id, quiet])
-    event.remove(engine, "after_cursor_execute", after_read)
     assert overtaken
     assert content(rebuilt(states[doc_id])) == content(rebuilt(ups))
     assert states[quiet] == [ups[0]]

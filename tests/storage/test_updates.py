@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 from sqlalchemy import event
@@ -129,6 +131,24 @@ def test_document_ids_never_look_like_command_line_options():
     assert all(len(i) == 22 for i in ids)
 
 
+@contextmanager
+def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
+    """Within the block, right after the first read of a snapshot's data, another connection
+    compacts `doc_id` (the list it yields then holds True)."""
+    overtaken: list[bool] = []
+
+    def after_read(conn, cursor, statement, parameters, context, executemany):
+        if not overtaken and "FROM snapshot" in statement and "snapshot.data" in statement:
+            overtaken.append(True)
+            updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
+
+    event.listen(engine, "after_cursor_execute", after_read)
+    try:
+        yield overtaken
+    finally:
+        event.remove(engine, "after_cursor_execute", after_read)
+
+
 def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
     """A compaction committed between the load's two reads (snapshot, then the log after it)
     folded rows into a snapshot the load had not seen and deleted them from the log it read
@@ -140,17 +160,8 @@ def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
     updates.compact(engine, doc_id=doc_id, merge=merge_to_state)  # a first snapshot
     updates.append_updates(engine, [(doc_id, u) for u in ups[10:]])
 
-    overtaken = []
-
-    def after_read(conn, cursor, statement, parameters, context, executemany):
-        # right after the load read the snapshot: another compaction, on another connection
-        if not overtaken and "FROM snapshot" in statement and "upto_id, snapshot.data" in statement:
-            overtaken.append(True)
-            updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
-
-    event.listen(engine, "after_cursor_execute", after_read)
-    loaded = updates.load_updates(engine, doc_id=doc_id)
-    event.remove(engine, "after_cursor_execute", after_read)
+    with compaction_after_snapshot_read(engine, doc_id) as overtaken:
+        loaded = updates.load_updates(engine, doc_id=doc_id)
     assert overtaken
     assert content(rebuilt(loaded.updates)) == content(rebuilt(ups))
     engine.dispose()
