@@ -139,8 +139,10 @@ async def lifespan(app: FastAPI):
             yield
         finally:
             inbox.close()
-            app.state.opener.close()
             await rooms.aclose()  # takes the last versions (unload observers)
+            # after the rooms: a socket opening meanwhile is told "server restarting" (1001)
+            # by the closed registry, not "storage unavailable" by a closed opener
+            app.state.opener.close()
             versions_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await versions_task
