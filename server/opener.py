@@ -116,11 +116,22 @@ class Opener:
 
     def _visit(self, batch: list[_Ask]) -> list[Opened | BaseException]:
         principals: list[Principal | BaseException] = []
+        # the same cookie or token in one visit (one person's tabs, a crowd sharing a link, a
+        # reconnect storm that came before the access cache knew them) is resolved once
+        resolved: dict[tuple[str | None, str | None], Principal | BaseException] = {}
         for ask in batch:
-            try:
+            if ask.known is not None or not self.auth_required:
                 principals.append(self._principal(ask))
-            except Exception as exc:  # only this ask fails
-                principals.append(exc)
+                continue
+            key = (ask.session_id, ask.token)
+            found = resolved.get(key)
+            if found is None:
+                try:
+                    found = self._principal(ask)
+                except Exception as exc:  # only the asks with these credentials fail
+                    found = exc
+                resolved[key] = found
+            principals.append(found)
         asked = [(ask, principal) for ask, principal in zip(batch, principals, strict=True)
                  if isinstance(principal, Principal)]
         with self.engine.connect() as conn:

@@ -8,6 +8,8 @@
 | someone invited as a commenter                        | "commenter"                             |
 | an unknown document id                                | no role                                 |
 | one person's sign-in cannot be checked (it raises)    | that one fails; the others are answered |
+| 30 tabs with one token and 10 with another, at once   | each credential looked up once a visit; |
+|                                                       | each tab gets its own person's role     |
 | the database fails a whole visit                      | every ask of it fails; the next visit   |
 |                                                       | works again                             |
 """
@@ -21,8 +23,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from server import opener as opener_module
-from server.access import Principal
+from server.access import PERSONAL_PREFIX, Principal
 from server.opener import Opener
+from server.security import token_hash
 from storage import accounts, documents, shares, updates
 from storage.db import make_engine
 
@@ -89,6 +92,40 @@ async def test_one_failing_sign_in_fails_only_its_own_ask(engine, monkeypatch):
         assert isinstance(answers[0], OperationalError)
         assert answers[1].role == "owner"
         assert answers[2].role is None and answers[2].principal.anonymous
+    finally:
+        opener.close()
+
+
+async def test_one_credential_is_looked_up_once_per_visit(engine, monkeypatch):
+    ann, bea = _user(engine, "ann"), _user(engine, "bea")
+    doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
+    shares.create_share(engine, doc_id=doc_id, role="commenter", created_by=ann.id,
+                        user_id=bea.id)
+    tokens = {}
+    for person in (ann, bea):
+        tokens[person.id] = PERSONAL_PREFIX + token_hex(16)
+        accounts.add_api_token(engine, user_id=person.id, token_hash=token_hash(tokens[person.id]),
+                               name="t")
+    real = opener_module.resolve
+    looked_up: list[str | None] = []
+
+    def resolve(engine, *, session_id, token):
+        looked_up.append(token)
+        return real(engine, session_id=session_id, token=token)
+
+    monkeypatch.setattr(opener_module, "resolve", resolve)
+    opener = Opener(engine)
+    try:
+        asks = [opener.open(doc_id, token=tokens[ann.id]) for _ in range(30)]
+        asks += [opener.open(doc_id, token=tokens[bea.id]) for _ in range(10)]
+        asks.append(opener.open(doc_id, token=PERSONAL_PREFIX + "not-a-token"))
+        answers = await asyncio.gather(*asks)
+        assert [a.role for a in answers] == ["owner"] * 30 + ["commenter"] * 10 + [None]
+        assert {a.principal.user.id for a in answers[:30]} == {ann.id}
+        assert {a.principal.user.id for a in answers[30:40]} == {bea.id}
+        # at most once per credential and visit (without sharing: 41 look-ups)
+        assert len(looked_up) <= 3 * opener.visits
+        assert looked_up.count(tokens[ann.id]) <= opener.visits < 30
     finally:
         opener.close()
 
