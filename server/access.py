@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine
 
 from server.security import LINK_PREFIX, PERSONAL_PREFIX, csrf_matches, token_hash
 from server.state import app_state
-from storage import accounts, sessions, shares
 from storage import documents as store_docs
+from storage import shares
 from storage.models import Document, Share, User
-from storage.opening import AccessFacts
+from storage.opening import AccessFacts, SignIns, sign_ins_for
 
 RANK = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -63,14 +63,35 @@ def bearer_token(authorization: str | None, query_token: str | None) -> str | No
 
 def resolve(engine: Engine, *, session_id: str | None, token: str | None) -> Principal:
     """Who sends `token` and/or the session cookie's `session_id`. Blocking: run in a thread."""
+    with engine.connect() as conn:
+        found = sign_ins_for(conn, **asked_of([(session_id, token)]))
+    return principal_from(session_id, token, found)
+
+
+def asked_of(credentials: list[tuple[str | None, str | None]]) -> dict[str, list[str]]:
+    """What `storage.opening.sign_ins_for` must read for these (session id, token) pairs."""
+    asked: dict[str, dict[str, None]] = {"sessions": {}, "tokens": {}, "links": {}}
+    for session_id, token in dict.fromkeys(credentials):  # each once, in order
+        if token and token.startswith(PERSONAL_PREFIX):
+            asked["tokens"][token_hash(token)] = None
+        elif token and token.startswith(LINK_PREFIX):
+            asked["links"][token_hash(token)] = None
+        if session_id:
+            asked["sessions"][token_hash(session_id)] = None
+    return {kind: list(hashes) for kind, hashes in asked.items()}
+
+
+def principal_from(session_id: str | None, token: str | None, found: SignIns) -> Principal:
+    """Who sends `token` and/or the cookie's `session_id`, by what `found` holds (read for them:
+    see `asked_of`). A personal token speaks for its account before the cookie does."""
     user = link = api_token = session = None
     if token and token.startswith(PERSONAL_PREFIX):
-        user = accounts.user_for_token(engine, token_hash=token_hash(token))
+        user = found.tokens.get(token_hash(token))
         api_token = token_hash(token) if user is not None else None
     elif token and token.startswith(LINK_PREFIX):
-        link = shares.link_share(engine, token_hash=token_hash(token))
+        link = found.links.get(token_hash(token))
     if user is None and session_id:
-        user = sessions.session_user(engine, session_hash=token_hash(session_id))
+        user = found.sessions.get(token_hash(session_id))
         session = token_hash(session_id) if user is not None else None
     return Principal(user=user, link=link, via_session=session is not None, session=session,
                      api_token=api_token)

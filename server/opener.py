@@ -4,11 +4,13 @@ for a document with no room here yet, its stored state, in one worker-thread vis
 A visit to a worker thread costs the event loop more than the reads themselves (a future, a
 wake-up, and the GIL handed back and forth), and handshakes come in crowds: a page of links, a
 reconnect storm after a restart. So asks queue up while a visit runs and the next visit takes
-them all (up to `max_batch`): people not known from the access cache are resolved one by one,
-then every document's owner and invitations are read in one statement, each role is decided by
-`server.access.role_from` (the one place the rules are written), and only then the stored
-state of the documents someone may open, again in one statement (storage/opening.py). Someone
-who may not open a document never makes the server read it.
+them all (up to `max_batch`): who the cookies and tokens not known from the access cache stand
+for, in a statement per kind of credential (`server.access.principal_from` reads the answer,
+as `resolve` does for one), then every document's owner and invitations in one statement, each
+role decided by `server.access.role_from` (the one place the rules are written), and only then
+the stored state of the documents someone may open, again in one statement
+(storage/opening.py). Someone who may not open a document never makes the server read it. A
+visit the database fails fails its asks; the next visit asks again.
 
 One visit at a time, on a thread of its own: on SQLite the reads take microseconds; on
 PostgreSQL a visit is a handful of round trips whatever the crowd.
@@ -21,11 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from crdt.rooms import Preloaded
-from server.access import Principal, resolve, role_from
-from storage.opening import AccessFacts, access_facts_for, stored_states
+from server.access import Principal, asked_of, principal_from, role_from
+from storage.opening import AccessFacts, access_facts_for, sign_ins_for, stored_states
 
 
 @dataclass(frozen=True)
@@ -93,77 +95,60 @@ class Opener:
                                                            finished))
 
     def _answer(self, loop: asyncio.AbstractEventLoop, batch: list[_Ask],
-                finished: Future[list[Opened | BaseException]]) -> None:
+                finished: Future[list[Opened]]) -> None:
         self._visiting = False
-        answers: list[Opened | BaseException]
+        failure: BaseException | None = None
         try:
             answers = finished.result()
         except Exception as exc:  # the database failed the whole visit
-            answers = [exc] * len(batch)
+            failure = exc
         except BaseException:  # cancelled: the server is stopping
-            answers = [RuntimeError("the server is stopping")] * len(batch)
-        for ask, answer in zip(batch, answers, strict=True):
+            failure = RuntimeError("the server is stopping")
+        for n, ask in enumerate(batch):
             if ask.future.done():  # its handshake went away meanwhile
                 continue
-            if isinstance(answer, BaseException):
-                ask.future.set_exception(answer)
+            if failure is not None:
+                ask.future.set_exception(failure)
             else:
-                ask.future.set_result(answer)
+                ask.future.set_result(answers[n])
         if self._queue:
             self._visit_next(loop)
 
     # ---- on the opener's thread ------------------------------------------------------------
 
-    def _visit(self, batch: list[_Ask]) -> list[Opened | BaseException]:
-        principals: list[Principal | BaseException] = []
-        # the same cookie or token in one visit (one person's tabs, a crowd sharing a link, a
-        # reconnect storm that came before the access cache knew them) is resolved once
-        resolved: dict[tuple[str | None, str | None], Principal | BaseException] = {}
-        for ask in batch:
-            if ask.known is not None or not self.auth_required:
-                principals.append(self._principal(ask))
-                continue
-            key = (ask.session_id, ask.token)
-            found = resolved.get(key)
-            if found is None:
-                try:
-                    found = self._principal(ask)
-                except Exception as exc:  # only the asks with these credentials fail
-                    found = exc
-                resolved[key] = found
-            principals.append(found)
-        asked = [(ask, principal) for ask, principal in zip(batch, principals, strict=True)
-                 if isinstance(principal, Principal)]
+    def _visit(self, batch: list[_Ask]) -> list[Opened]:
         with self.engine.connect() as conn:
+            principals = self._principals(conn, batch)
             facts = access_facts_for(conn, [
                 (ask.doc_id, principal.user.id if principal.user is not None else None)
-                for ask, principal in asked])
+                for ask, principal in zip(batch, principals, strict=True)])
             roles = [self._role(ask, principal, found)
-                     for (ask, principal), found in zip(asked, facts, strict=True)]
-            wanted = [ask.doc_id for (ask, _), role in zip(asked, roles, strict=True)
+                     for ask, principal, found in zip(batch, principals, facts, strict=True)]
+            wanted = [ask.doc_id for ask, role in zip(batch, roles, strict=True)
                       if role is not None and ask.ticket is not None]
             states = stored_states(conn, wanted) if wanted else {}
-        opened: dict[int, Opened] = {}
-        for (ask, principal), role in zip(asked, roles, strict=True):
+        opened: list[Opened] = []
+        for ask, principal, role in zip(batch, principals, roles, strict=True):
             preloaded = None
             if role is not None and ask.ticket is not None:
                 preloaded = Preloaded(ask.ticket, states[ask.doc_id])
-            opened[id(ask)] = Opened(principal, role, preloaded)
-        return [opened[id(ask)] if isinstance(principal, Principal) else principal
-                for ask, principal in zip(batch, principals, strict=True)]
+            opened.append(Opened(principal, role, preloaded))
+        return opened
+
+    def _principals(self, conn: Connection, batch: list[_Ask]) -> list[Principal]:
+        """Each ask's person: from the access cache, else read for all of the visit at once."""
+        if not self.auth_required:
+            return [Principal()] * len(batch)
+        unknown = [(ask.session_id, ask.token) for ask in batch if ask.known is None]
+        found = sign_ins_for(conn, **asked_of(unknown)) if unknown else None
+        return [ask.known if ask.known is not None
+                else principal_from(ask.session_id, ask.token, found)  # type: ignore[arg-type]
+                for ask in batch]
 
     def _role(self, ask: _Ask, principal: Principal, found: AccessFacts | None) -> str | None:
         if found is None:
             return None
         return role_from(principal, ask.doc_id, found) if self.auth_required else "owner"
-
-    def _principal(self, ask: _Ask) -> Principal:
-        if not self.auth_required:
-            return Principal()
-        if ask.known is not None:
-            return ask.known
-        return resolve(self.engine, session_id=ask.session_id, token=ask.token)
-
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, *args: Any) -> None:

@@ -58,15 +58,6 @@ def add_api_token(engine: Engine, *, user_id: str, token_hash: str, name: str) -
         return token
 
 
-def user_for_token(engine: Engine, *, token_hash: str) -> User | None:
-    with Session(engine) as session:
-        row = session.exec(
-            select(User).join(ApiToken, col(ApiToken.user_id) == col(User.id))
-            .where(ApiToken.token_hash == token_hash, col(ApiToken.revoked_at).is_(None))
-        ).first()
-        return row
-
-
 def revoke_api_token(engine: Engine, *, user_id: str, token_id: str) -> bool:
     with Session(engine) as session:
         token = session.get(ApiToken, token_id)

@@ -1,11 +1,13 @@
-"""What opening documents needs from storage, read for many at once.
+"""Who may do what, and what is stored, read for many at once.
 
 When people open documents, many handshakes are in flight together (a page of links, a
-reconnect storm after a restart, a thousand tabs). Asking the database once per document costs
+reconnect storm after a restart, a thousand tabs); every few seconds the server re-checks every
+open connection (server/liveaccess.py). Asking the database once per person and document costs
 a worker-thread visit and several statements each; here one visit asks for all of them in a few
-statements (`IN (...)`), on one connection: first whether each document exists, its owner and
-the person's invitations (`access_facts_for`), then the stored state of those the caller
-decided to open (`stored_states`). Blocking: run in a worker thread.
+statements (`IN (...)`), on one connection: who the cookies and tokens stand for
+(`sign_ins_for`), whether each document exists, its owner and the person's invitations
+(`access_facts_for`), then the stored state of those the caller decided to open
+(`stored_states`). Blocking: run in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
 
-from storage.models import Document, Share, Snapshot, Update, utcnow
+from storage.models import ApiToken, Document, LoginSession, Share, Snapshot, Update, User, utcnow
+from storage.sessions import is_active as session_active
 from storage.shares import active
 from storage.updates import read_stored
 
@@ -86,6 +90,50 @@ class AccessFacts:
 
 # asks per statement: far below every backend's limit on bound parameters
 CHUNK = 128
+
+
+@dataclass(frozen=True)
+class SignIns:
+    """What credentials stand for (see server.access.principal_from): only what is valid now,
+    except shares by id, read as they are (a re-check tells an expired link from a revoked one)."""
+
+    sessions: dict[str, User]  # hash of a session id -> the account of the active session
+    tokens: dict[str, User]  # hash of a personal API token -> the account (token not revoked)
+    links: dict[str, Share]  # hash of a link token -> its active link share
+    shares: dict[str, Share]  # share id -> the share
+
+
+def sign_ins_for(conn: Connection, *, sessions: Sequence[str] = (), tokens: Sequence[str] = (),
+                 links: Sequence[str] = (), share_ids: Sequence[str] = ()) -> SignIns:
+    """Sessions, personal tokens and link tokens (each by its hash), and shares by id, for many
+    people at once: a statement per kind asked for (per `CHUNK`)."""
+    found = SignIns({}, {}, {}, {})
+    now = utcnow()
+    with Session(bind=conn) as session:
+        for part in _chunks(sessions):
+            for row, user in session.exec(
+                    select(LoginSession, User).join(User, col(User.id) == col(LoginSession.user_id))
+                    .where(col(LoginSession.id).in_(part))):
+                if session_active(row, now):
+                    found.sessions[row.id] = user
+        for part in _chunks(tokens):
+            for token_hash, user in session.exec(
+                    select(ApiToken.token_hash, User).join(User, col(User.id) == col(ApiToken.user_id))
+                    .where(col(ApiToken.token_hash).in_(part), col(ApiToken.revoked_at).is_(None))):
+                found.tokens[token_hash] = user
+        for part in _chunks(links):
+            for share in session.exec(select(Share).where(col(Share.token_hash).in_(part))):
+                if share.token_hash is not None and active(share.expires_at, share.revoked_at, now):
+                    found.links[share.token_hash] = share
+        for part in _chunks(share_ids):
+            for share in session.exec(select(Share).where(col(Share.id).in_(part))):
+                found.shares[share.id] = share
+    return found
+
+
+def _chunks(values: Sequence[str]) -> list[list[str]]:
+    unique = sorted(set(values))
+    return [unique[start:start + CHUNK] for start in range(0, len(unique), CHUNK)]
 
 
 def access_facts_for(conn: Connection,

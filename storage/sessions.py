@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from storage.models import LoginSession, User, utcnow
 
@@ -24,18 +24,6 @@ def is_active(row: LoginSession, now: datetime | None = None) -> bool:
     if expires.tzinfo is None:  # SQLite gives naive datetimes back (they were UTC)
         expires = expires.replace(tzinfo=UTC)
     return row.revoked_at is None and expires > (now or utcnow())
-
-
-def session_user(engine: Engine, *, session_hash: str) -> User | None:
-    """The account of an active (present, unrevoked, unexpired) session, else None."""
-    with Session(engine) as session:
-        row = session.exec(
-            select(LoginSession, User).join(User, col(User.id) == col(LoginSession.user_id))
-            .where(LoginSession.id == session_hash)
-        ).first()
-        if row is None or not is_active(row[0]):
-            return None
-        return row[1]
 
 
 def revoke_session(engine: Engine, *, session_hash: str) -> bool:

@@ -7,9 +7,8 @@
 | a stranger, with a ticket, on someone else's document | no role and no state read for them      |
 | someone invited as a commenter                        | "commenter"                             |
 | an unknown document id                                | no role                                 |
-| one person's sign-in cannot be checked (it raises)    | that one fails; the others are answered |
-| 30 tabs with one token and 10 with another, at once   | each credential looked up once a visit; |
-|                                                       | each tab gets its own person's role     |
+| a crowd of cookies and tokens: live, expired, revoked,| each socket its own person and role;    |
+| unknown, a token and a cookie together, link tokens   | one read per kind of credential a visit |
 | the database fails a whole visit                      | every ask of it fails; the next visit   |
 |                                                       | works again                             |
 """
@@ -17,17 +16,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from secrets import token_hex
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from server import opener as opener_module
-from server.access import PERSONAL_PREFIX, Principal
+from server.access import Principal
 from server.opener import Opener
-from server.security import token_hash
-from storage import accounts, documents, shares, updates
+from server.security import LINK_PREFIX, PERSONAL_PREFIX, token_hash
+from storage import accounts, documents, sessions, shares, updates
 from storage.db import make_engine
+from storage.models import utcnow
 
 
 def _user(engine, name: str):
@@ -71,61 +72,78 @@ async def test_many_opens_at_once_are_answered_in_a_few_visits(engine):
         opener.close()
 
 
-async def test_one_failing_sign_in_fails_only_its_own_ask(engine, monkeypatch):
-    ann = _user(engine, "ann")
+async def test_everyone_in_a_crowd_is_who_their_own_cookie_or_token_says(engine, monkeypatch):
+    ann, bea, cy = _user(engine, "ann"), _user(engine, "bea"), _user(engine, "cy")
     doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
-    real = opener_module.resolve
+    shares.create_share(engine, doc_id=doc_id, role="editor", created_by=ann.id, user_id=bea.id)
+    later, earlier = utcnow() + timedelta(days=1), utcnow() - timedelta(minutes=1)
 
-    def resolve(engine, *, session_id, token):
-        if session_id == "broken":
-            raise OperationalError("SELECT", {}, Exception("the sessions table is locked"))
-        return real(engine, session_id=session_id, token=token)
+    def cookie(person, *, expires_at=later, revoked=False) -> str:
+        session_id = token_hex(16)
+        sessions.create_session(engine, session_hash=token_hash(session_id), user_id=person.id,
+                                expires_at=expires_at)
+        if revoked:
+            sessions.revoke_session(engine, session_hash=token_hash(session_id))
+        return session_id
 
-    monkeypatch.setattr(opener_module, "resolve", resolve)
+    def personal(person, *, revoked=False) -> str:
+        token = PERSONAL_PREFIX + token_hex(16)
+        row = accounts.add_api_token(engine, user_id=person.id, token_hash=token_hash(token),
+                                     name="t")
+        if revoked:
+            accounts.revoke_api_token(engine, user_id=person.id, token_id=row.id)
+        return token
+
+    def link(role, *, expires_at=None, revoked=False) -> str:
+        token = LINK_PREFIX + token_hex(16)
+        share = shares.create_share(engine, doc_id=doc_id, role=role, created_by=ann.id,
+                                    token_hash=token_hash(token), expires_at=expires_at)
+        if revoked:
+            shares.revoke_share(engine, doc_id=doc_id, share_id=share.id)
+        return token
+
+    crowd = [  # (session id, token) -> (account, role)
+        ((cookie(ann), None), (ann, "owner")),
+        ((cookie(bea), None), (bea, "editor")),
+        ((cookie(cy), None), (cy, None)),
+        ((cookie(bea, expires_at=earlier), None), (None, None)),
+        ((cookie(bea, revoked=True), None), (None, None)),
+        (("no-such-session", None), (None, None)),
+        ((None, personal(bea)), (bea, "editor")),
+        ((None, personal(ann, revoked=True)), (None, None)),
+        ((cookie(cy), personal(ann)), (ann, "owner")),  # the token speaks first
+        ((cookie(cy), personal(ann, revoked=True)), (cy, None)),  # then the cookie
+        ((None, link("commenter")), (None, "commenter")),
+        ((None, link("viewer", expires_at=earlier)), (None, None)),
+        ((None, link("editor", revoked=True)), (None, None)),
+        ((cookie(cy), link("viewer")), (cy, "viewer")),
+        ((cookie(bea), link("viewer")), (bea, "editor")),  # the best of both
+        ((None, PERSONAL_PREFIX + "not-a-token"), (None, None)),
+        ((None, "neither-kind"), (None, None)),
+    ]
+    real = opener_module.sign_ins_for
+    reads: list[dict] = []
+
+    def sign_ins_for(conn, **asked):
+        reads.append(asked)
+        return real(conn, **asked)
+
+    monkeypatch.setattr(opener_module, "sign_ins_for", sign_ins_for)
     opener = Opener(engine)
     try:
-        answers = await asyncio.gather(
-            opener.open(doc_id, session_id="broken"),
-            opener.open(doc_id, known=Principal(user=ann), ticket=1),
-            opener.open(doc_id, session_id="no-such-session"),
-            return_exceptions=True)
-        assert isinstance(answers[0], OperationalError)
-        assert answers[1].role == "owner"
-        assert answers[2].role is None and answers[2].principal.anonymous
-    finally:
-        opener.close()
-
-
-async def test_one_credential_is_looked_up_once_per_visit(engine, monkeypatch):
-    ann, bea = _user(engine, "ann"), _user(engine, "bea")
-    doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
-    shares.create_share(engine, doc_id=doc_id, role="commenter", created_by=ann.id,
-                        user_id=bea.id)
-    tokens = {}
-    for person in (ann, bea):
-        tokens[person.id] = PERSONAL_PREFIX + token_hex(16)
-        accounts.add_api_token(engine, user_id=person.id, token_hash=token_hash(tokens[person.id]),
-                               name="t")
-    real = opener_module.resolve
-    looked_up: list[str | None] = []
-
-    def resolve(engine, *, session_id, token):
-        looked_up.append(token)
-        return real(engine, session_id=session_id, token=token)
-
-    monkeypatch.setattr(opener_module, "resolve", resolve)
-    opener = Opener(engine)
-    try:
-        asks = [opener.open(doc_id, token=tokens[ann.id]) for _ in range(30)]
-        asks += [opener.open(doc_id, token=tokens[bea.id]) for _ in range(10)]
-        asks.append(opener.open(doc_id, token=PERSONAL_PREFIX + "not-a-token"))
-        answers = await asyncio.gather(*asks)
-        assert [a.role for a in answers] == ["owner"] * 30 + ["commenter"] * 10 + [None]
-        assert {a.principal.user.id for a in answers[:30]} == {ann.id}
-        assert {a.principal.user.id for a in answers[30:40]} == {bea.id}
-        # at most once per credential and visit (without sharing: 41 look-ups)
-        assert len(looked_up) <= 3 * opener.visits
-        assert looked_up.count(tokens[ann.id]) <= opener.visits < 30
+        # everyone twice, and 30 more tabs of the first: all at once
+        asks = [(sid, token) for (sid, token), _ in crowd] * 2 + [crowd[0][0]] * 30
+        answers = await asyncio.gather(*(opener.open(doc_id, session_id=sid, token=token)
+                                         for sid, token in asks))
+        expected = [want for _, want in crowd] * 2 + [crowd[0][1]] * 30
+        for answer, (account, role) in zip(answers, expected, strict=True):
+            user = answer.principal.user
+            assert (user.id if user else None, answer.role) == (
+                account.id if account else None, role)
+        # one read of the credentials per visit, each credential once: not one per socket
+        assert len(reads) == opener.visits < len(asks) / 4
+        for asked in reads:
+            assert all(len(hashes) == len(set(hashes)) for hashes in asked.values())
     finally:
         opener.close()
 
