@@ -95,6 +95,7 @@ bench: install services
 	$(PY) -m bench $(BENCH_ARGS)
 	$(PY) -m bench.gate
 	$(PY) -m bench.search
+	$(PY) -m bench.access
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
