@@ -1,8 +1,9 @@
 """Live connections lose what their person lost, on every process.
 
 A WebSocket is authorised once, when it opens, and may then live for hours. `AccessWatch`
-re-checks the open connections of this process against the database and closes, or makes
-reconnect, those whose access changed:
+re-checks the open connections of this process against the database (`judge_all`: every
+session, token, link, document and invitation involved, read in a few statements whatever the
+number of connections) and closes, or makes reconnect, those whose access changed:
 
 | what changed                                     | close code                               |
 |--------------------------------------------------|------------------------------------------|
