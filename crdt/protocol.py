@@ -169,6 +169,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# made once: json.loads with these arguments builds a decoder on every call
+_STATE_JSON = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite_float)
+
 Entry = tuple[int, int, "dict[str, Any] | None"]  # (client id, clock, state or None)
 
 # Bounds for awareness updates read without a room's limits (tests, tools): a frame of the
@@ -247,8 +250,7 @@ def read_awareness(payload: bytes, awareness: Awareness | None, *, max_entries: 
             states += 1
             if states > max_states:
                 raise ProtocolError("too many presence states in one frame", code)
-            state = json.loads(bytes(raw).decode("utf-8"), parse_constant=_not_json,
-                               parse_float=_finite_float)
+            state = _STATE_JSON.decode(bytes(raw).decode("utf-8"))
             if not isinstance(state, dict):
                 raise ProtocolError("awareness state is not an object")
             entries.append((client_id, clock, state))
