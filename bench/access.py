@@ -11,8 +11,8 @@ at once:
   does every ``QUIRE_ACCESS_RECHECK_SECONDS`` (server/liveaccess.py).
 
 Reports wall time and this process's CPU for each, and writes ``bench/results/access-latest.json``.
-PostgreSQL runs when reachable at ``QUIRE_BENCH_PG_URL`` (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test), in a scratch database it drops afterwards.
+PostgreSQL runs when reachable at 127.0.0.1:5432, in a scratch database dropped afterwards
+(bench/postgres.py).
 """
 
 from __future__ import annotations
@@ -20,15 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
+from bench import postgres
 from server.access import resolve
 from server.liveaccess import judge_all
 from server.opener import Opener
@@ -36,8 +33,6 @@ from server.security import token_hash
 from storage import accounts, documents, sessions
 from storage.db import make_engine
 from storage.models import utcnow
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def fill(engine, people: int) -> list[tuple[str, str]]:
@@ -101,25 +96,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
 
-    runs = []
-    with tempfile.TemporaryDirectory() as tmp:
-        runs.append(run_one("sqlite", f"sqlite:///{Path(tmp) / 'access.db'}", args))
-    pg = os.environ.get("QUIRE_BENCH_PG_URL", PG_URL)
-    if not args.no_pg:
-        name = f"quire_bench_{secrets.token_hex(4)}"
-        try:
-            admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # no PostgreSQL here: SQLite only
-            print(f"PostgreSQL skipped: {exc.__class__.__name__}")
-        else:
-            try:
-                runs.append(run_one("postgresql", f"{pg.rsplit('/', 1)[0]}/{name}", args))
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    runs = postgres.on_each_database(lambda label, url: run_one(label, url, args),
+                                     postgresql=not args.no_pg)
     for run in runs:
         storm_, recheck = run["reconnect_storm"], run["recheck"]
         print(f"{run['engine']}: {run['people']} people, each opening their own document "

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SQLALCHEMY_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+T = TypeVar("T")
 
 
 def available(admin_url: str = ADMIN_URL) -> bool:
@@ -31,3 +35,18 @@ def temporary_database(admin_url: str = ADMIN_URL) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def on_each_database(run: Callable[[str, str], T], *, postgresql: bool = True) -> list[T]:
+    """``run(label, url)`` on a fresh SQLite file, then (unless told not to, and when it is
+    reachable) on a throw-away PostgreSQL database."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}"))
+    if postgresql:
+        if available():
+            with temporary_database() as url:
+                results.append(run("postgresql", url))
+        else:
+            print("PostgreSQL skipped: not reachable at 127.0.0.1:5432")
+    return results

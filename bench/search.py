@@ -4,9 +4,8 @@ Builds ``--docs`` documents (1,000 by default) of ``--words`` words each (2,000)
 two comment threads each, owned by one account and shared with another, through the real index
 (storage/search.py); then times ``--queries`` searches (200) of each shape as the invited account
 (so the permission filter runs), and reports p50/p95 per shape and the index size per document.
-Writes ``bench/results/search-latest.json``. PostgreSQL runs when reachable at
-``QUIRE_BENCH_PG_URL`` (default postgresql+psycopg://postgres@127.0.0.1:5432/test), in a scratch
-database it drops afterwards.
+Writes ``bench/results/search-latest.json``. PostgreSQL runs when reachable at 127.0.0.1:5432,
+in a scratch database dropped afterwards (bench/postgres.py).
 """
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ import json
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from bench import postgres
 from storage import accounts, documents, search, shares
 from storage.db import make_engine
 
@@ -36,7 +35,6 @@ SHAPES = {
     "rare word": lambda r, rare: r.choice(rare),
     "no match": lambda r, rare: "zzqqxx",
 }
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def vocabulary(r: random.Random, size: int = 20_000) -> list[str]:
@@ -113,27 +111,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
-    import os
 
-    runs = []
-    with tempfile.TemporaryDirectory() as tmp:
-        runs.append(run_one("sqlite", f"sqlite:///{Path(tmp) / 'search.db'}", args))
-    pg = os.environ.get("QUIRE_BENCH_PG_URL", PG_URL)
-    if not args.no_pg:
-        name = f"quire_bench_{secrets.token_hex(4)}"
-        try:
-            admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # no PostgreSQL here: SQLite only
-            print(f"PostgreSQL skipped: {exc.__class__.__name__}")
-        else:
-            try:
-                runs.append(run_one("postgresql", f"{pg.rsplit('/', 1)[0]}/{name}", args))
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    runs = postgres.on_each_database(lambda label, url: run_one(label, url, args),
+                                     postgresql=not args.no_pg)
     for run in runs:
         print(f"{run['engine']}: {run['docs']} documents x {run['words']} words, indexed in "
               f"{run['index_seconds']} s, {run['index_kib_per_doc']} KiB of index per document")
