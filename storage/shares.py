@@ -63,11 +63,6 @@ def list_shares(engine: Engine, *, doc_id: str) -> list[tuple[Share, User | None
         return [(s, u) for s, u in rows]
 
 
-def get_share(engine: Engine, *, share_id: str) -> Share | None:
-    with Session(engine) as session:
-        return session.get(Share, share_id)
-
-
 def revoke_share(engine: Engine, *, doc_id: str, share_id: str) -> bool:
     with Session(engine) as session:
         share = session.get(Share, share_id)
@@ -77,13 +72,6 @@ def revoke_share(engine: Engine, *, doc_id: str, share_id: str) -> bool:
         session.add(share)
         session.commit()
         return True
-
-
-def link_share(engine: Engine, *, token_hash: str) -> Share | None:
-    """The active link share for a token hash, if any."""
-    with Session(engine) as session:
-        share = session.exec(select(Share).where(Share.token_hash == token_hash)).first()
-        return share if share is not None and is_active(share) else None
 
 
 def user_roles(engine: Engine, *, doc_id: str, user_id: str) -> list[str]:

@@ -20,9 +20,8 @@ import pytest
 from server.access import Principal
 from server.access_cache import MAX_ENTRIES, AccessCache
 from server.config import Settings
-from server.security import token_hash
 from storage import shares as store_shares
-from tests.support.accounts import make_account
+from tests.support.accounts import link_share, make_account
 from tests.support.servers import run_server
 from tests.support.yclient import YClient
 
@@ -55,7 +54,7 @@ async def test_a_decision_is_reused_without_asking_the_database(long_memory):
     link = await server.link(doc_id, "editor")
     assert await outcome(server, doc_id, link) is None
     # the row is gone behind Quire's back: only the remembered decision can let it in
-    share = store_shares.link_share(server.engine, token_hash=token_hash(link))
+    share = link_share(server.engine, link)
     store_shares.revoke_share(server.engine, doc_id=doc_id, share_id=share.id)
     assert await outcome(server, doc_id, link) is None
 
@@ -65,7 +64,7 @@ async def test_announced_revocation_is_never_served_from_memory(long_memory):
     doc_id = await server.new_doc()
     link = await server.link(doc_id, "editor")
     assert await outcome(server, doc_id, link) is None
-    share = store_shares.link_share(server.engine, token_hash=token_hash(link))
+    share = link_share(server.engine, link)
     async with server.client() as http:
         assert (await http.delete(f"/api/docs/{doc_id}/shares/{share.id}")).status_code == 204
     assert await outcome(server, doc_id, link) == 4401
@@ -110,7 +109,7 @@ async def test_unannounced_revocation_is_seen_after_the_lifetime(sqlite_url):
         doc_id = await server.new_doc()
         link = await server.link(doc_id, "viewer")
         assert await outcome(server, doc_id, link) is None
-        share = store_shares.link_share(server.engine, token_hash=token_hash(link))
+        share = link_share(server.engine, link)
         store_shares.revoke_share(server.engine, doc_id=doc_id, share_id=share.id)
         await asyncio.sleep(0.4)
         assert await outcome(server, doc_id, link) == 4401

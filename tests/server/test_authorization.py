@@ -20,7 +20,7 @@ from storage import accounts
 from storage import shares as store_shares
 from storage.models import utcnow
 from storage.updates import load_updates
-from tests.support.accounts import make_account
+from tests.support.accounts import link_share, make_account
 from tests.support.yclient import YClient, eventually
 
 RANK = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}
@@ -86,7 +86,7 @@ async def world(server):
         tokens[f"link {role}"] = await server.link(doc_id, role)
     _, tokens["another user"] = await asyncio.to_thread(make_account, engine, "stranger")
     revoked = await server.link(doc_id, "editor")
-    share = store_shares.link_share(engine, token_hash=token_hash(revoked))
+    share = link_share(engine, revoked)
     store_shares.revoke_share(engine, doc_id=doc_id, share_id=share.id)
     tokens["revoked link"] = revoked
     expired = new_token(LINK_PREFIX)
@@ -145,8 +145,7 @@ async def test_rest_matrix(server, world):
                 if method == "DELETE" and path.startswith("/shares") and want == 204:
                     # revoke a throw-away link, not the share the matrix relies on
                     extra = await server.link(doc_id, "viewer")
-                    share = store_shares.link_share(server.engine,
-                                                    token_hash=token_hash(extra))
+                    share = link_share(server.engine, extra)
                     url = f"/api/docs/{doc_id}/shares/{share.id}"
                 before = stored(server, doc_id) if method != "GET" and want >= 400 else None
                 r = await http.request(method, url, json=body)
@@ -257,7 +256,7 @@ async def test_revoking_a_link_drops_its_connections_at_once(server, world):
     viewer = YClient(server.ws(doc_id, token=link))
     await viewer.connect()
     await viewer.wait_synced()
-    share = store_shares.link_share(server.engine, token_hash=token_hash(link))
+    share = link_share(server.engine, link)
     async with server.client() as http:
         r = await http.delete(f"/api/docs/{doc_id}/shares/{share.id}")
         assert r.status_code == 204

@@ -10,8 +10,7 @@ from crdt.comments import MAX_BODY, mark_key
 from crdt.markdown import document_text
 from server.security import PERSONAL_PREFIX, new_token, token_hash
 from storage import accounts
-from storage import shares as store_shares
-from tests.support.accounts import password_hash
+from tests.support.accounts import link_share, password_hash
 from tests.support.yclient import YClient, eventually
 
 BEA = {"name": "Bea", "color": "#2255aa"}
@@ -19,7 +18,7 @@ BEA = {"name": "Bea", "color": "#2255aa"}
 
 def link_id(server, token: str) -> str:
     """The person id of a share-link holder: "link:" + the share's id."""
-    return "link:" + store_shares.link_share(server.engine, token_hash=token_hash(token)).id
+    return "link:" + link_share(server.engine, token).id
 
 
 def shown(person: dict | None) -> dict | None:

@@ -34,3 +34,13 @@ def make_account(engine, name: str = "tester") -> tuple[str, str]:
     token = new_token(PERSONAL_PREFIX)
     accounts.add_api_token(engine, user_id=user.id, token_hash=token_hash(token), name="tests")
     return username, token
+
+
+def link_share(engine, token: str):
+    """The active link share a link token stands for (None if there is none), as the server
+    reads it (storage/opening.py `sign_ins_for`)."""
+    from server.security import token_hash
+    from storage.opening import sign_ins_for
+
+    with engine.connect() as conn:
+        return sign_ins_for(conn, links=[token_hash(token)]).links.get(token_hash(token))
