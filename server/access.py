@@ -4,8 +4,10 @@ A principal comes from the signed session cookie (a random session id whose row 
 `login_session` must be live: see storage/sessions.py), a personal API token
 (`Authorization: Bearer qp_...` or `?token=qp_...`) or a share-link token (`qs_...`). Roles
 rank viewer < commenter < editor < owner; a document's owner is its creator; invitations and
-links grant the others. Every REST route and the WebSocket go through `role_on`, so the same
-rules hold everywhere. Sharing is the owner's, and editors' too when the owner allows it
+links grant the others. Who a cookie or token stands for is decided in `principal_from` and
+a role in `role_from`: REST routes (`resolve`, `role_on`), WebSocket handshakes
+(server/opener.py) and the re-check of open sockets (server/liveaccess.py) all go through them,
+so the same rules hold everywhere. Sharing is the owner's, and editors' too when the owner allows it
 (`CanShare`): they grant at most editor, and never change that setting.
 """
 
