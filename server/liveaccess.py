@@ -37,8 +37,9 @@ from server.access import Principal, role_from
 from server.access_cache import AccessCache
 from storage import sessions
 from storage import shares as store_shares
+from storage.in_lists import CHUNK
 from storage.models import Share, User
-from storage.opening import CHUNK, AccessFacts, SignIns, access_facts_for, sign_ins_for
+from storage.opening import AccessFacts, SignIns, access_facts_for, sign_ins_for
 
 log = logging.getLogger("quire.access")
 PURGE_EVERY = 3600.0  # seconds between deletions of long-dead session rows

@@ -9,11 +9,15 @@ for, in a statement per kind of credential (`server.access.principal_from` reads
 as `resolve` does for one), then every document's owner and invitations in one statement, each
 role decided by `server.access.role_from` (the one place the rules are written), and only then
 the stored state of the documents someone may open, again in one statement
-(storage/opening.py). Someone who may not open a document never makes the server read it. A
+(storage/opening.py, storage/updates.py). Someone who may not open a document never makes the server read it. A
 visit the database fails fails its asks; the next visit asks again.
 
-One visit at a time, on a thread of its own: on SQLite the reads take microseconds; on
-PostgreSQL a visit is a handful of round trips whatever the crowd.
+One visit at a time, on a thread of its own, on a connection the thread keeps, in autocommit:
+on PostgreSQL a visit is then its three statements' round trips, whatever the crowd (a
+connection from the pool for each visit also cost its check-out ping, and a BEGIN and a
+ROLLBACK per transaction: eight round trips). Each statement reads one moment, which is all
+the reads need. A connection that broke (the database restarted) is replaced, and the visit
+read again once; on SQLite the reads take microseconds either way.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from crdt.rooms import Preloaded
 from server.access import Principal, asked_of, principal_from, role_from
-from storage.opening import AccessFacts, access_facts_for, sign_ins_for, stored_states
+from storage.opening import AccessFacts, access_facts_for, sign_ins_for
+from storage.updates import read_many
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Opener:
         self._queue: list[_Ask] = []
         self._visiting = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-opener")
+        self._conn: Connection | None = None  # the thread's own, opened on its first visit
 
     async def open(self, doc_id: str, *, session_id: str | None = None,
                    token: str | None = None, known: Principal | None = None,
@@ -74,7 +81,12 @@ class Opener:
         return await ask.future
 
     def close(self) -> None:
-        self._thread.shutdown(wait=False, cancel_futures=True)
+        """Visits end; the thread gives its connection back after the one running, if any."""
+        try:
+            self._thread.submit(self._release)
+        except RuntimeError:  # closed already
+            return
+        self._thread.shutdown(wait=False)
 
     # ---- on the loop -----------------------------------------------------------------------
 
@@ -117,21 +129,39 @@ class Opener:
     # ---- on the opener's thread ------------------------------------------------------------
 
     def _visit(self, batch: list[_Ask]) -> list[Opened]:
-        with self.engine.connect() as conn:
-            principals = self._principals(conn, batch)
-            facts = access_facts_for(conn, [
-                (ask.doc_id, principal.user.id if principal.user is not None else None)
-                for ask, principal in zip(batch, principals, strict=True)])
-            roles = [self._role(ask, principal, found)
-                     for ask, principal, found in zip(batch, principals, facts, strict=True)]
-            wanted = [ask.doc_id for ask, role in zip(batch, roles, strict=True)
-                      if role is not None and ask.ticket is not None]
-            states = stored_states(conn, wanted) if wanted else {}
+        try:
+            return self._read(self._connection(), batch)
+        except DBAPIError as exc:
+            self._release()
+            if not exc.connection_invalidated:
+                raise
+        return self._read(self._connection(), batch)  # a fresh connection, once
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _read(self, conn: Connection, batch: list[_Ask]) -> list[Opened]:
+        principals = self._principals(conn, batch)
+        facts = access_facts_for(conn, [
+            (ask.doc_id, principal.user.id if principal.user is not None else None)
+            for ask, principal in zip(batch, principals, strict=True)])
+        roles = [self._role(ask, principal, found)
+                 for ask, principal, found in zip(batch, principals, facts, strict=True)]
+        wanted = [ask.doc_id for ask, role in zip(batch, roles, strict=True)
+                  if role is not None and ask.ticket is not None]
+        states = read_many(conn, wanted) if wanted else {}
         opened: list[Opened] = []
         for ask, principal, role in zip(batch, principals, roles, strict=True):
             preloaded = None
             if role is not None and ask.ticket is not None:
-                preloaded = Preloaded(ask.ticket, states[ask.doc_id])
+                preloaded = Preloaded(ask.ticket, states[ask.doc_id].updates)
             opened.append(Opened(principal, role, preloaded))
         return opened
 

@@ -35,8 +35,8 @@ from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFF
 from storage.accounts import get_user
 from storage.db import sample_ids
 from storage.documents import get_document
-from storage.opening import access_facts_for, stored_states
-from storage.updates import load_updates
+from storage.opening import access_facts_for
+from storage.updates import load_updates, read_many
 
 log = logging.getLogger("quire.ws")
 PATH = re.compile(r"^/ws/([A-Za-z0-9_-]{1,200})$")
@@ -68,7 +68,7 @@ def warm_up(engine) -> None:
     get_document(engine, doc_id=some.get("document", missing))
     with engine.connect() as conn:
         access_facts_for(conn, [(some.get("document", missing), some.get("user", missing))])
-        stored_states(conn, [some.get("document", missing)])
+        read_many(conn, [some.get("document", missing)])
     get_user(engine, user_id=some.get("user", missing))
     resolve(engine, session_id=missing, token="qp_" + missing)
     resolve(engine, session_id=None, token="qs_" + missing)

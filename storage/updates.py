@@ -6,17 +6,20 @@ that turns a list of updates into one equivalent update.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, literal_column, union_all, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlmodel import Session, col, select
 
+from storage.in_lists import bound, chunks, in_list, slots
 from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
 
 Merge = Callable[[list[bytes]], bytes]
@@ -93,48 +96,60 @@ def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, 
 # per-query work cost several times the read itself (server/ws.py opens thousands a second).
 _UPDATES = Update.__table__  # type: ignore[attr-defined]
 _SNAPSHOTS = Snapshot.__table__  # type: ignore[attr-defined]
-_READ_SNAPSHOT = sa_select(_SNAPSHOTS.c.upto_id, _SNAPSHOTS.c.data).where(
-    _SNAPSHOTS.c.doc_id == bindparam("doc_id"))
-_READ_SNAPSHOT_POSITION = sa_select(_SNAPSHOTS.c.upto_id).where(
-    _SNAPSHOTS.c.doc_id == bindparam("doc_id"))
 _READ_TAIL = (sa_select(_UPDATES.c.id, _UPDATES.c.data)
               .where(_UPDATES.c.doc_id == bindparam("doc_id"), _UPDATES.c.id > bindparam("after"))
               .order_by(_UPDATES.c.id))
 
 
-def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
-    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot).
+@functools.cache
+def _stored(size: int) -> Any:
+    """Each document's snapshot and the log rows after it, in one statement. One statement sees
+    one moment (PostgreSQL's read committed takes a snapshot per statement; SQLite reads in an
+    implicit transaction while the statement runs), so a compaction committed meanwhile is seen
+    whole or not at all: never a snapshot without the rows it folded in, nor rows deleted under
+    a snapshot not yet seen."""
+    snapshots = (sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id.label("id"),
+                           _SNAPSHOTS.c.data, literal_column("0").label("part"))
+                 .where(in_list(_SNAPSHOTS.c.doc_id, "d", size)))
+    tails = (sa_select(_UPDATES.c.doc_id, _UPDATES.c.id, _UPDATES.c.data, literal_column("1"))
+             .select_from(_UPDATES.outerjoin(_SNAPSHOTS,
+                                             _SNAPSHOTS.c.doc_id == _UPDATES.c.doc_id))
+             .where(in_list(_UPDATES.c.doc_id, "d", size),
+                    _UPDATES.c.id > func.coalesce(_SNAPSHOTS.c.upto_id, 0)))
+    return union_all(snapshots, tails).order_by("part", "id")
 
-    The snapshot and the rows are two reads, and each may see a different moment (SQLite
-    without an explicit read transaction, PostgreSQL's read committed): a compaction committed
-    between them would fold rows into a snapshot this read did not see and delete them from the
-    log it reads next, and they would be missing. So the snapshot is read again after the rows;
-    if it moved on, the whole read is made again."""
+
+def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
+    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot)."""
     with engine.connect() as conn:
         return read_stored(conn, doc_id=doc_id, after_id=after_id)
 
 
 def read_stored(conn: Connection, *, doc_id: str, after_id: int = 0) -> Loaded:
     """`load_updates` on a connection the caller holds (and may read more on)."""
-    for _ in range(20):
-        updates: list[bytes] = []
-        start = after_id
-        upto = None
-        if after_id == 0:
-            snap = conn.execute(_READ_SNAPSHOT, {"doc_id": doc_id}).first()
-            if snap is not None:
-                updates.append(snap.data)
-                start = upto = snap.upto_id
-        rows = conn.execute(_READ_TAIL, {"doc_id": doc_id, "after": start}).all()
-        if after_id == 0:
-            now = conn.execute(_READ_SNAPSHOT_POSITION, {"doc_id": doc_id}).scalar()
-            if now != upto:
-                continue  # compacted in between: read again
-        updates.extend(r[1] for r in rows)
-        last_id = rows[-1][0] if rows else start
-        assert last_id is not None  # a stored row has its id
-        return Loaded(updates=updates, last_id=last_id, tail_count=len(rows))
-    raise RuntimeError(f"document {doc_id}: the log kept being compacted while it was read")
+    if after_id == 0:
+        return read_many(conn, [doc_id])[doc_id]
+    rows = conn.execute(_READ_TAIL, {"doc_id": doc_id, "after": after_id}).all()
+    return Loaded(updates=[r[1] for r in rows], last_id=rows[-1][0] if rows else after_id,
+                  tail_count=len(rows))
+
+
+def read_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, Loaded]:
+    """`read_stored` for many documents: one statement per `CHUNK` of them (a round trip on
+    PostgreSQL, where the opener reads every document a crowd of handshakes asks for)."""
+    found: dict[str, Loaded] = {}
+    for part in chunks(doc_ids):
+        stored: dict[str, list[bytes]] = {doc_id: [] for doc_id in part}
+        last: dict[str, int] = dict.fromkeys(part, 0)
+        tail: dict[str, int] = dict.fromkeys(part, 0)
+        for row in conn.execute(_stored(slots(len(part))), bound("d", part)):
+            stored[row.doc_id].append(row.data)
+            last[row.doc_id] = row.id
+            tail[row.doc_id] += row.part
+        for doc_id in part:
+            found[doc_id] = Loaded(updates=stored[doc_id], last_id=last[doc_id],
+                                   tail_count=tail[doc_id])
+    return found
 
 
 def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:

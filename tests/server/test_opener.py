@@ -11,6 +11,8 @@
 | unknown, a token and a cookie together, link tokens   | one read per kind of credential a visit |
 | the database fails a whole visit                      | every ask of it fails; the next visit   |
 |                                                       | works again                             |
+| PostgreSQL drops the opener's connection (a restart)  | the visit reads again on a fresh one:   |
+|                                                       | the handshake never sees it             |
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import timedelta
 from secrets import token_hex
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from server import opener as opener_module
@@ -170,6 +173,31 @@ async def test_a_visit_the_database_fails_fails_its_asks_and_the_next_works(engi
         assert again.role == "owner"
     finally:
         opener.close()
+
+
+async def test_a_connection_the_database_dropped_is_replaced_within_the_visit(pg_database):
+    """The opener keeps its connection between visits (no check-out ping): when PostgreSQL
+    ends it (a restart, an idle timeout), the next visit must not fail the handshakes."""
+    engine = make_engine(pg_database)
+    ann = _user(engine, "ann")
+    doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
+    updates.append_updates(engine, [(doc_id, b"the stored state")])
+    opener = Opener(engine)
+    try:
+        first = await opener.open(doc_id, known=Principal(user=ann), ticket=1)
+        assert first.preloaded is not None and first.preloaded.updates == [b"the stored state"]
+        with engine.connect() as conn:  # every other idle connection to this database
+            ended = conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'idle'")).all()
+        assert ended, "the opener's connection was there to end"
+        again = await opener.open(doc_id, known=Principal(user=ann), ticket=2)
+        assert again.role == "owner" and again.preloaded is not None
+        assert again.preloaded.updates == [b"the stored state"] and opener.visits == 2
+    finally:
+        opener.close()
+        engine.dispose()
 
 
 async def test_without_accounts_every_existing_document_is_the_openers(engine):

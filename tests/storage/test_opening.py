@@ -20,8 +20,9 @@ from secrets import token_hex
 from crdt.compaction import merge_to_state
 from storage import accounts, documents, shares, updates
 from storage.db import make_engine
+from storage.in_lists import CHUNK
 from storage.models import utcnow
-from storage.opening import CHUNK, access_facts_for, stored_states
+from storage.opening import access_facts_for
 from tests.storage.test_updates import compaction_after_snapshot_read, content, edits, rebuilt
 
 
@@ -56,7 +57,7 @@ def test_access_facts_for_many_documents_and_people(db_url):
     engine.dispose()
 
 
-def test_stored_states_read_what_load_updates_reads(db_url):
+def test_read_many_reads_what_load_updates_reads(db_url):
     engine = make_engine(db_url)
     compacted = documents.create_document(engine, title="snapshot and tail").id
     log_only = documents.create_document(engine, title="log only").id
@@ -67,7 +68,8 @@ def test_stored_states_read_what_load_updates_reads(db_url):
     updates.append_updates(engine, [(compacted, u) for u in ups[12:]])
     updates.append_updates(engine, [(log_only, u) for u in ups[:5]])
     with engine.connect() as conn:
-        states = stored_states(conn, [compacted, log_only, empty, compacted])
+        states = {d: loaded.updates for d, loaded in
+                  updates.read_many(conn, [compacted, log_only, empty, compacted]).items()}
     for doc_id in (compacted, log_only, empty):
         assert states[doc_id] == updates.load_updates(engine, doc_id=doc_id).updates
     assert content(rebuilt(states[compacted])) == content(rebuilt(ups))
@@ -84,7 +86,7 @@ def test_a_compaction_between_the_reads_misses_nothing(db_url):
     updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
     updates.append_updates(engine, [(doc_id, u) for u in ups[10:]] + [(quiet, ups[0])])
     with compaction_after_snapshot_read(engine, doc_id) as overtaken, engine.connect() as conn:
-        states = stored_states(conn, [doc_id, quiet])
+        states = {d: loaded.updates for d, loaded in updates.read_many(conn, [doc_id, quiet]).items()}
     assert overtaken
     assert content(rebuilt(states[doc_id])) == content(rebuilt(ups))
     assert states[quiet] == [ups[0]]
@@ -100,7 +102,7 @@ def test_more_asks_than_one_statement_takes(db_url):
     asks = [(doc_id, owner.id) for doc_id in reversed(ids)]
     with engine.connect() as conn:
         found = access_facts_for(conn, asks)
-        states = stored_states(conn, ids)
+        states = {d: loaded.updates for d, loaded in updates.read_many(conn, ids).items()}
     assert all(f is not None and f.owner_id == owner.id for f in found)
     assert [states[doc_id] for doc_id in ids] == [[f"u{i}".encode()] for i in range(len(ids))]
     engine.dispose()

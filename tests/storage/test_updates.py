@@ -152,7 +152,8 @@ def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
 def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
     """A compaction committed between the load's two reads (snapshot, then the log after it)
     folded rows into a snapshot the load had not seen and deleted them from the log it read
-    next: the document opened without them. The load now reads again."""
+    next: the document opened without them. The load now reads both in one statement, which
+    sees one moment (on SQLite the compaction commits while the statement is still stepping)."""
     engine = make_engine(db_url)
     doc_id = documents.create_document(engine, title="overtaken").id
     _, ups = edits(30)
