@@ -15,7 +15,6 @@ Freshness: text typed over a WebSocket is found once the edits pause (the deboun
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from pycrdt import XmlElement, XmlFragment, XmlText
@@ -178,24 +177,33 @@ async def test_the_indexer_survives_rooms_unloading_while_it_works(sqlite_url):
 
 
 async def _race_an_unload_with_indexing(server) -> tuple[asyncio.Task, str]:
-    """Two documents fall due at once; while the first is indexed the second's room unloads
-    (and leaves the queue). Returns the indexer's task and a third document, written after."""
+    """Two documents fall due one after the other; while the first is indexed the second's
+    room unloads (indexed by the unload, and it leaves the queue). Returns the indexer's task
+    and a third document, written after."""
     indexer = server.app.state.search
+    rooms = server.app.state.rooms
     first, second, third = [await server.new_doc(t) for t in ("Ibis", "Jackal", "Third notes")]
-    for doc_id, word in ((first, "ibises"), (second, "jackals")):
-        await write(server, doc_id, f"Notes on {word}")
     real = indexer.index
+    raced = []
 
     async def busy(doc_id: str) -> None:
-        indexer._due.pop(second, None)  # what on_unload does for a room leaving meanwhile
+        room = rooms.open_room(second)
+        if doc_id == first and room is not None and not raced:
+            raced.append(doc_id)
+            await indexer.on_unload(room)  # what the last person leaving does meanwhile
         await real(doc_id)
 
     task = next(t for t in asyncio.all_tasks() if t.get_name() == "quire-search")
     indexer.index = busy
-    due = time.monotonic() - 1.0  # both fall due at the same moment
-    indexer._due[first] = indexer._due[second] = (due, due)
-    indexer._wake.set()
-    await asyncio.sleep(0.6)
+    for doc_id, word in ((first, "ibises"), (second, "jackals")):
+        await write(server, doc_id, f"Notes on {word}")
+    for _ in range(50):
+        if raced and second not in indexer._due:
+            break
+        await asyncio.sleep(0.05)
+    assert raced == [first]
+    await asyncio.sleep(0.4)  # the second's place in the queue comes (and is passed over)
     indexer.index = real
+    assert {h["doc_id"] for h in await hits(server, "jackals")} == {second}
     await write(server, third, "Notes on kestrels")
     return task, third
