@@ -5,9 +5,8 @@ a room's changes mark its document, and once the edits pause for `debounce` seco
 `max_wait` of continuous editing), a copy of its state (bytes, taken on the event loop) is read
 on a worker thread into index entries (title, text, one per comment thread) written in one
 transaction. Nothing of this runs on the keystroke path: marking a document is a dict write.
-The documents waiting are kept in a heap by the earliest time each may fall due, so marking one
-and finding those due cost O(log n) (a scan of every waiting document on each new mark cost
-O(n): with a thousand documents edited at once, most of a core).
+The documents waiting are `Deadlines` (server/waiting.py): marking one and finding those due
+cost O(log n), however many are being edited.
 A room that unloads is indexed at once; documents made or changed without a room (import, the
 CLI) are indexed from storage. The index lives in the database, so it survives restarts and
 every process shares it; `quire search reindex` rebuilds it.
@@ -16,7 +15,6 @@ every process shares it; `quire search reindex` rebuilds it.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +31,7 @@ from crdt.meta import get_title
 from crdt.plain_text import document_text
 from crdt.room import Room
 from crdt.rooms import Rooms
-from server.waiting import wait_until
+from server.waiting import Deadlines, wait_until
 from storage import assignments, search
 from storage.documents import get_document
 from storage.models import Assignment
@@ -100,9 +98,8 @@ class SearchIndexer:
         self.debounce = debounce
         self.max_wait = max_wait
         self._due: dict[str, tuple[float, float]] = {}  # doc id -> (first mark, last mark)
-        # (not due before, doc id, its first mark): one live entry per document in `_due`;
-        # an entry whose document left `_due`, or was marked again since, is dropped when met
-        self._queue: list[tuple[float, str, float]] = []
+        # when each document in `_due` may fall due (its last mark may have moved it later)
+        self._deadlines: Deadlines[str] = Deadlines()
         self._wake = asyncio.Event()
         # told what each pass found (e.g. @mentions in the text: server/notify.py)
         self.indexed_observers: list[Callable[[str, Indexed], Awaitable[None]]] = []
@@ -126,10 +123,9 @@ class SearchIndexer:
         marks = self._due.get(doc_id)
         if marks is None:
             self._due[doc_id] = (now, now)
-            heapq.heappush(self._queue, (self._due_at((now, now)), doc_id, now))
             # a newcomer falls due after everyone waiting (their marks are older): the loop
             # needs waking only when it had nothing to wait for
-            if self._queue[0][1] == doc_id:
+            if self._deadlines.at(doc_id, self._due_at((now, now))):
                 self._wake.set()
         else:  # already waiting: the loop sees the later mark when the earlier time comes
             self._due[doc_id] = (marks[0], now)
@@ -137,6 +133,7 @@ class SearchIndexer:
     async def on_unload(self, room: Room) -> None:
         """The last person left: index what they leave (the room's copy, at once)."""
         self._due.pop(room.doc_id, None)
+        self._deadlines.discard(room.doc_id)
         await self._index_room(room)
 
     def _due_at(self, marks: tuple[float, float]) -> float:
@@ -145,15 +142,14 @@ class SearchIndexer:
     async def run(self) -> None:
         """Index documents as they fall due (the lifespan owns this task)."""
         while True:
-            await wait_until(self._wake, self._queue[0][0] if self._queue else None)
-            while self._queue and self._queue[0][0] <= time.monotonic():
-                _, doc_id, first = heapq.heappop(self._queue)
+            await wait_until(self._wake, self._deadlines.soonest())
+            while (doc_id := self._deadlines.pop_due(time.monotonic())) is not None:
                 marks = self._due.get(doc_id)
-                if marks is None or marks[0] != first:
-                    continue  # indexed meanwhile (its room unloaded, a flush)
+                if marks is None:
+                    continue  # indexed meanwhile (its room unloaded)
                 due = self._due_at(marks)
                 if due > time.monotonic():  # marked again since: wait for the pause
-                    heapq.heappush(self._queue, (due, doc_id, first))
+                    self._deadlines.at(doc_id, due)
                     continue
                 # indexing awaits: meanwhile a room may unload (indexed then) or be marked again
                 del self._due[doc_id]
@@ -161,7 +157,8 @@ class SearchIndexer:
 
     async def flush(self) -> None:
         """Index everything marked, now (shutdown, tests)."""
-        due, self._due, self._queue = self._due, {}, []
+        due, self._due = self._due, {}
+        self._deadlines.clear()
         for doc_id in due:
             await self.index(doc_id)
 

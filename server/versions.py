@@ -35,7 +35,7 @@ from crdt.rooms import Rooms
 from crdt.update_format import UpdateError, parse_update
 from server.access import Principal
 from server.cpu import CpuPool
-from server.waiting import wait_until
+from server.waiting import Deadlines, wait_until
 from storage import versions as store
 from storage.versions import Kind, Tier, VersionInfo
 
@@ -193,6 +193,8 @@ class VersionKeeper:
         self._pruned: OrderedDict[str, float] = OrderedDict()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._wake = asyncio.Event()
+        # when each document with changes may fall due (later edits may have moved it on)
+        self._deadlines: Deadlines[str] = Deadlines()
 
     # ---- watching rooms ----------------------------------------------------------------------
 
@@ -212,20 +214,23 @@ class VersionKeeper:
     def _changed(self, room: Room, origin: Origin, update: bytes = b"") -> None:
         now = time.monotonic()
         changes = self._changes.get(room.doc_id)
+        moved = changes is None or changes.parked or (origin != RELAY and not changes.local)
         if changes is None:
             changes = self._changes[room.doc_id] = _Changes(room=room, first=now, last=now)
-            self._wake.set()
         else:
             changes.last = now
             changes.room = room
             changes.parked = False
+        if origin != RELAY:
+            changes.local = True
+        if moved:  # new, back from parked, or due sooner now that it has local edits
+            self._schedule(room.doc_id, changes)
         if origin == RELAY:
             # another process's clients: their accounts are in the document's record of
             # client ids (crdt/authors.py), so whichever process cuts the version names them
             for author in _relayed_authors(room, update):
                 changes.authors.setdefault(_key(author), author)
             return
-        changes.local = True
         if isinstance(origin, Connection) and origin not in changes.named:
             # Clients announce their name (awareness) just after their first edits: retry.
             changes.conns[origin] = None
@@ -252,18 +257,26 @@ class VersionKeeper:
         return max(min(changes.last + self.quiet, changes.first + self.max_interval) + later,
                    changes.not_before)
 
+    def _schedule(self, doc_id: str, changes: _Changes) -> None:
+        if self._deadlines.at(doc_id, self._due_at(changes)):
+            self._wake.set()
+
     async def run(self) -> None:
         """Take automatic versions when they fall due (the lifespan owns this task)."""
         while True:
-            waiting = [c for c in self._changes.values() if not c.parked]
-            delay = min((self._due_at(c) for c in waiting), default=None)
-            await wait_until(self._wake, delay)
-            now = time.monotonic()
-            for doc_id, changes in list(self._changes.items()):
+            await wait_until(self._wake, self._deadlines.soonest())
+            while (doc_id := self._deadlines.pop_due(time.monotonic())) is not None:
+                changes = self._changes.get(doc_id)
+                if changes is None or changes.parked:
+                    continue  # versioned meanwhile; or its room's unload will take it
                 if changes.room.failed:  # deleted, or lost its store: nothing to keep here
                     self._changes.pop(doc_id, None)
-                elif not changes.parked and self._due_at(changes) <= now:
-                    await self._auto(doc_id, changes)
+                    continue
+                due = self._due_at(changes)
+                if due > time.monotonic():  # edited since: wait for the pause
+                    self._deadlines.at(doc_id, due)
+                    continue
+                await self._auto(doc_id, changes)
 
     async def _auto(self, doc_id: str, changes: _Changes) -> None:
         if self._changes.get(doc_id) is not changes:
@@ -278,6 +291,7 @@ class VersionKeeper:
             pending = self._changes.get(doc_id)
             if pending is not None:
                 pending.not_before = time.monotonic() + max(self.quiet, 1.0)
+                self._schedule(doc_id, pending)
 
     # ---- taking versions -----------------------------------------------------------------------
 
@@ -459,4 +473,4 @@ class VersionKeeper:
             capture.changes.absorb(newer)
         capture.changes.parked = False
         self._changes[capture.doc_id] = capture.changes
-        self._wake.set()
+        self._schedule(capture.doc_id, capture.changes)
