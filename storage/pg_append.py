@@ -18,11 +18,13 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from storage.models import utcnow
+from storage.updates import EDITED_RESOLUTION
 
 log = logging.getLogger("quire.store")
 
 # the rows keep their order (the log position is the order of arrival); the data-modifying
-# CTE runs whether or not the UPDATE reads it, in the same statement, so both or neither
+# CTE runs whether or not the UPDATE reads it, in the same statement, so both or neither.
+# The edit time moves only once it is `EDITED_RESOLUTION` old (storage/updates.py).
 APPEND = """
 WITH appended AS (
     INSERT INTO "update" (doc_id, data, created_at)
@@ -30,7 +32,8 @@ WITH appended AS (
     FROM unnest(%(doc_ids)s::text[], %(data)s::bytea[]) WITH ORDINALITY AS row(doc_id, data, n)
     ORDER BY row.n
 )
-UPDATE document SET updated_at = %(stamp)s WHERE id = ANY(%(touched)s::text[])
+UPDATE document SET updated_at = %(stamp)s
+WHERE id = ANY(%(touched)s::text[]) AND updated_at < %(stale)s
 """
 
 
@@ -56,8 +59,10 @@ class PgAppender:
         if conn is None or conn.closed:
             conn = self._conn = await psycopg.AsyncConnection.connect(
                 self._conninfo, application_name="quire-append", autocommit=True)
+        stamp = utcnow().replace(tzinfo=None)  # naive UTC, as SQLAlchemy stores DateTime
         params = {
-            "stamp": utcnow().replace(tzinfo=None),  # naive UTC, as SQLAlchemy stores DateTime
+            "stamp": stamp,
+            "stale": stamp - EDITED_RESOLUTION,
             "doc_ids": [doc_id for doc_id, _ in rows],
             "data": [data for _, data in rows],
             "touched": sorted({doc_id for doc_id, _ in rows}),

@@ -10,6 +10,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, union_all, update
@@ -23,6 +24,12 @@ from storage.in_lists import bound, chunks, in_list, slots
 from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
 
 Merge = Callable[[list[bytes]], bytes]
+
+# A document's edit time (`updated_at`, "last edited" on the dashboard) moves only once it is
+# this old: otherwise each keystroke rewrote the document's row and its index entry (on
+# PostgreSQL a dead row version, WAL and vacuum work per keystroke, ~0.2 ms at the p99 of
+# a commit). It is never more than this behind the last edit.
+EDITED_RESOLUTION = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, 
     now = utcnow()
     # stored as SQLAlchemy stores DateTime on each backend (naive UTC)
     stamp: object = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now.replace(tzinfo=None)
+    stale = now - EDITED_RESOLUTION
+    before: object = stale.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else stale.replace(tzinfo=None)
     doc_ids = sorted({d for d, _ in rows})
     cursor.executemany(
         f'INSERT INTO "update" (doc_id, data, created_at) VALUES ({mark}, {mark}, {mark})',
@@ -87,8 +96,8 @@ def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, 
     )
     cursor.execute(
         f"UPDATE document SET updated_at = {mark} WHERE id IN "
-        f"({', '.join([mark] * len(doc_ids))})",
-        (stamp, *doc_ids),
+        f"({', '.join([mark] * len(doc_ids))}) AND updated_at < {mark}",
+        (stamp, *doc_ids, before),
     )
 
 

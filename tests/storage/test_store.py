@@ -130,3 +130,44 @@ async def test_postgres_broken_connection_fails_that_batch_only_and_recovers(pg_
         await store.append(doc.id, [b"kept"])
     assert stored(engine, doc.id) == [b"before", b"after", b"kept"]
     engine.dispose()
+
+
+async def test_an_edit_moves_the_edit_time_at_most_once_a_second(db_url):
+    """Every path that stores keystrokes (SQLite on the loop, the writer thread, PostgreSQL's
+    statement) moves a document's `updated_at` ("last edited") only once it is a second old:
+    a keystroke no longer rewrites the document's row each time."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from storage.models import utcnow
+
+    engine = make_engine(db_url)
+    doc = documents.create_document(engine, title="t")
+
+    def edited_at():
+        return documents.get_document(engine, doc_id=doc.id).updated_at
+
+    def age_it(seconds: float) -> None:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE document SET updated_at = :at WHERE id = :id"),
+                         {"at": (utcnow() - timedelta(seconds=seconds)).replace(tzinfo=None),
+                          "id": doc.id})
+
+    async with SqlStore(engine) as store:
+        age_it(5)
+        aged = edited_at()
+        await store.append(doc.id, [b"one"])
+        moved = edited_at()
+        assert moved - aged > timedelta(seconds=4)  # stale: moved to now
+        await store.append(doc.id, [b"two"])
+        assert edited_at() == moved  # a moment later: left as it is
+        age_it(1.5)
+        await store.append(doc.id, [b"three"])
+        assert utcnow().replace(tzinfo=None) - edited_at().replace(tzinfo=None) < timedelta(seconds=1)
+    updates.append_updates(engine, [(doc.id, b"four")])  # the writer thread's statement
+    assert stored(engine, doc.id) == [b"one", b"two", b"three", b"four"]
+    age_it(3)
+    updates.append_updates(engine, [(doc.id, b"five")])
+    assert utcnow().replace(tzinfo=None) - edited_at().replace(tzinfo=None) < timedelta(seconds=1)
+    engine.dispose()
