@@ -96,6 +96,7 @@ bench: install services
 	$(PY) -m bench.gate
 	$(PY) -m bench.search
 	$(PY) -m bench.access
+	$(PY) -m bench.pg_commit
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
