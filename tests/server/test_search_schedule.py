@@ -19,6 +19,7 @@ import time
 
 from server import search as search_module
 from server.search import SearchIndexer
+from tests.support.schedules import count_wakes, until
 
 
 def _indexer(monkeypatch, *, debounce: float, max_wait: float):
@@ -30,22 +31,8 @@ def _indexer(monkeypatch, *, debounce: float, max_wait: float):
         indexed.append((doc_id, time.monotonic()))
 
     indexer.index = index  # type: ignore[method-assign]
-    wakes: list[float | None] = []
-    real_wait = search_module.wait_until
-
-    async def counted(wake: asyncio.Event, when: float | None) -> None:
-        wakes.append(when)
-        await real_wait(wake, when)
-
-    monkeypatch.setattr(search_module, "wait_until", counted)
+    wakes = count_wakes(monkeypatch, search_module)
     return indexer, indexed, wakes
-
-
-async def _until(check, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not indexed in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_crowd_of_new_marks_wakes_the_indexer_once_and_each_is_indexed_once(monkeypatch):
@@ -60,7 +47,7 @@ async def test_a_crowd_of_new_marks_wakes_the_indexer_once_and_each_is_indexed_o
                 await asyncio.sleep(0)  # the loop runs between frames, as it would
         marked = len(wakes)
         assert marked <= 2, f"{marked} wakes for 3,000 new marks"
-        await _until(lambda: len(indexed) == len(docs))
+        await until(lambda: len(indexed) == len(docs))
         assert [doc_id for doc_id, _ in indexed] == docs
         assert len(wakes) < 50  # a few passes, each taking whatever fell due
     finally:
@@ -80,7 +67,7 @@ async def test_continuous_typing_is_indexed_at_max_wait_and_a_new_mark_extends_t
         while time.monotonic() - start < 1.0:
             indexer.mark("typed-on")
             await asyncio.sleep(0.05)
-        await _until(lambda: len(indexed) >= 2)
+        await until(lambda: len(indexed) >= 2)
         when = {doc_id: at - start for doc_id, at in indexed}
         assert 0.38 <= when["paused"] < 0.8, when
         assert 0.78 <= when["typed-on"] < 1.0, when
@@ -96,10 +83,10 @@ async def test_a_document_that_left_the_queue_is_passed_over(monkeypatch):
         indexer.mark("unloaded")
         indexer.mark("stays")
         indexer._due.pop("unloaded")  # what `on_unload` does before indexing the room itself
-        await _until(lambda: len(indexed) >= 1)
+        await until(lambda: len(indexed) >= 1)
         await asyncio.sleep(0.2)
         indexer.mark("unloaded")  # typed in again afterwards: indexed again, once
-        await _until(lambda: len(indexed) >= 2)
+        await until(lambda: len(indexed) >= 2)
         await asyncio.sleep(0.2)
         assert [doc_id for doc_id, _ in indexed] == ["stays", "unloaded"]
     finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from crdt.origins import RELAY, SERVER
 from server import versions as versions_module
 from server.versions import VersionKeeper
+from tests.support.schedules import count_wakes, until
 
 
 @dataclass(eq=False)
@@ -40,22 +41,8 @@ def _keeper(monkeypatch, *, quiet: float, max_interval: float):
 
     monkeypatch.setattr(keeper, "_auto", auto)
     monkeypatch.setattr(versions_module, "_relayed_authors", lambda room, update: [])
-    wakes: list[float | None] = []
-    real_wait = versions_module.wait_until
-
-    async def counted(wake: asyncio.Event, when: float | None) -> None:
-        wakes.append(when)
-        await real_wait(wake, when)
-
-    monkeypatch.setattr(versions_module, "wait_until", counted)
+    wakes = count_wakes(monkeypatch, versions_module)
     return keeper, taken, wakes
-
-
-async def _until(check, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "no version in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_crowd_of_edited_documents_wakes_the_keeper_once(monkeypatch):
@@ -69,7 +56,7 @@ async def test_a_crowd_of_edited_documents_wakes_the_keeper_once(monkeypatch):
             if n % 50 == 0:
                 await asyncio.sleep(0)
         assert len(wakes) <= 2, f"{len(wakes)} wakes for 3,000 documents"
-        await _until(lambda: len(taken) == len(rooms))
+        await until(lambda: len(taken) == len(rooms))
         assert [doc_id for doc_id, _ in taken] == [room.doc_id for room in rooms]
     finally:
         task.cancel()
@@ -87,7 +74,7 @@ async def test_local_edits_after_relayed_ones_and_a_longer_pause(monkeypatch):
         await asyncio.sleep(0.15)
         keeper._changed(relayed, SERVER)  # now ours too: due at our own pause, at 0.65 s
         keeper._changed(edited, SERVER)  # edited again: its pause starts over
-        await _until(lambda: len(taken) == 2)
+        await until(lambda: len(taken) == 2)
         when = {doc_id: at - start for doc_id, at in taken}
         assert 0.6 <= when["relayed-then-local"] < 0.95, when
         assert 0.6 <= when["edited-again"] < 0.95, when
