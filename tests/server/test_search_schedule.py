@@ -64,13 +64,13 @@ async def test_continuous_typing_is_indexed_at_max_wait_and_a_new_mark_extends_t
         indexer.mark("paused")
         await asyncio.sleep(0.15)
         indexer.mark("paused")  # marked again before its pause ended: due 0.25 s from now
-        while time.monotonic() - start < 1.0:
+        while time.monotonic() - start < 1.3:
             indexer.mark("typed-on")
             await asyncio.sleep(0.05)
         await until(lambda: len(indexed) >= 2)
         when = {doc_id: at - start for doc_id, at in indexed}
         assert 0.38 <= when["paused"] < 0.8, when
-        assert 0.78 <= when["typed-on"] < 1.0, when
+        assert 0.78 <= when["typed-on"] < 1.25, when
         assert [doc_id for doc_id, _ in indexed] == ["paused", "typed-on"]
     finally:
         task.cancel()
