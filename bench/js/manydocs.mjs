@@ -9,6 +9,7 @@ export async function run (cfg) {
   const { bytes, edits, holdMs, verifyWindow } = cfg.manydocs
   const before = serverStats(cfg.pid, cfg.clockTicks)
   const opened = await openMany(cfg.target, cfg.rooms, { window: 50, timeoutMs: cfg.timeoutMs })
+  const afterOpen = serverStats(cfg.pid, cfg.clockTicks)
   if (!opened.complete) throw new Error(`only ${opened.seated} of ${cfg.rooms.length} documents synced`)
   const piece = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, Math.ceil(bytes / edits))
   for (const client of opened.clients) {
@@ -33,6 +34,9 @@ export async function run (cfg) {
   const docs = cfg.rooms.length
   const metrics = {
     open_ms: opened.ms,
+    // the server's own CPU while they opened (its process tree: not PostgreSQL's), per
+    // document: steadier than the wall time, which the load generator shares two cores with
+    open_cpu_ms_per_doc: (afterOpen.cpuMs - before.cpuMs) / cfg.rooms.length,
     rss_kib_per_doc: (after.rssKiB - before.rssKiB) / docs,
     connected,
     errors: sumErrors(opened.clients)
