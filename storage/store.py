@@ -10,9 +10,9 @@ about 50 µs, where the round trip to the writer thread and back costs ten times
 other connection holds the write lock, nothing is written and the append takes the writer
 thread's path (which waits for the lock). The loop never waits on the database.
 
-On PostgreSQL, each batch is committed from the loop itself on a connection of its own in
-pipeline mode (`storage.pg_append`): no thread hand-off, one round trip; the loop awaits it
-like any socket, so it never blocks on it either.
+On PostgreSQL, each batch is committed from the loop itself on a connection of its own, as one
+statement in autocommit (`storage.pg_append`): no thread hand-off, one round trip; the loop
+awaits it like any socket, so it never blocks on it either.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, union_all, update
@@ -84,11 +84,12 @@ def append_updates_now(conn: sqlite3.Connection, rows: Sequence[tuple[str, bytes
 
 def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, bytes]], *, sqlite: bool) -> None:
     mark = "?" if sqlite else "%s"
+
+    def stored(moment: datetime) -> object:  # as SQLAlchemy stores DateTime (naive UTC)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment.replace(tzinfo=None)
+
     now = utcnow()
-    # stored as SQLAlchemy stores DateTime on each backend (naive UTC)
-    stamp: object = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now.replace(tzinfo=None)
-    stale = now - EDITED_RESOLUTION
-    before: object = stale.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else stale.replace(tzinfo=None)
+    stamp, before = stored(now), stored(now - EDITED_RESOLUTION)
     doc_ids = sorted({d for d, _ in rows})
     cursor.executemany(
         f'INSERT INTO "update" (doc_id, data, created_at) VALUES ({mark}, {mark}, {mark})',
