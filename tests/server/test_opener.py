@@ -13,6 +13,7 @@
 |                                                       | works again                             |
 | PostgreSQL drops the opener's connection (a restart)  | the visit reads again on a fresh one:   |
 |                                                       | the handshake never sees it             |
+| a visit on SQLite / on PostgreSQL                     | read on the loop / on the opener thread |
 """
 
 from __future__ import annotations
@@ -206,5 +207,32 @@ async def test_without_accounts_every_existing_document_is_the_openers(engine):
     try:
         assert (await opener.open(doc_id)).role == "owner"
         assert (await opener.open("missing")).role is None
+    finally:
+        opener.close()
+
+
+async def test_on_sqlite_a_visit_reads_on_the_loop_and_on_postgresql_on_its_thread(engine,
+                                                                                    monkeypatch):
+    """SQLite answers from the page cache in microseconds: handing a visit to a thread and back
+    cost the loop more than the reads. PostgreSQL's round trips stay off the loop."""
+    import threading
+
+    ann = _user(engine, "ann")
+    doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
+    real = opener_module.access_facts_for
+    threads: list[int] = []
+
+    def access_facts_for(conn, asks):
+        threads.append(threading.get_ident())
+        return real(conn, asks)
+
+    monkeypatch.setattr(opener_module, "access_facts_for", access_facts_for)
+    opener = Opener(engine)
+    try:
+        opened = await asyncio.gather(*(opener.open(doc_id, known=Principal(user=ann))
+                                        for _ in range(3)))
+        assert [o.role for o in opened] == ["owner"] * 3 and len(threads) == 1
+        on_loop = threads[0] == threading.get_ident()
+        assert on_loop is (engine.dialect.name == "sqlite")
     finally:
         opener.close()
