@@ -18,6 +18,10 @@
   queue while it holds any, so order is kept; if the callback raises, the message's error is
   queued in its place and delivery goes back to the queue, so the app's `receive()` raises it
   where it would have handled the message (`DELIVERY_ERROR`).
+- It writes the acceptance (101) together with the first frames the app sends before it next
+  waits for input (a document's first sync message), in one write: one system call and one
+  packet less for every socket opened, on both ends. What is held goes out before anything
+  else is written, and at the latest on the loop's next turn.
 - It tells how much is still waiting in the socket's write buffer (`WRITE_BUFFER_SIZE`): a room
   that answered a newcomer with a big stored document builds its own copy (which holds the GIL,
   so the loop cannot write meanwhile) only once that answer is out of the process.
@@ -76,10 +80,25 @@ def shared_frame(data: bytes) -> bytes:
 PROTOCOL_LOG = logging.getLogger("websockets.server")
 
 
+class _Holding:
+    """A transport whose writes are kept in `held` (everything else is the transport's)."""
+
+    def __init__(self, transport: Any, held: list[bytes]) -> None:
+        self._transport = transport
+        self._held = held
+
+    def write(self, data: bytes) -> None:
+        self._held.append(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     _on_message: Callable[[bytes], None] | None = None
     _on_read: Callable[[], None] | None = None
     _delivered = False
+    _held: list[bytes] | None = None  # written since the acceptance, not yet to the socket
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,7 +120,25 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self._on_message = callback
         self._on_read = read
 
+    def _write_held(self) -> None:
+        held, self._held = self._held, None
+        if held and not self.disconnected and not self.transport.is_closing():
+            self.transport.write(b"".join(held))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._held = None
+        super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        self._write_held()
+        super().shutdown()
+
+    async def receive(self):
+        self._write_held()  # the app waits for input: what it sent so far goes out
+        return await super().receive()
+
     def data_received(self, data: bytes) -> None:
+        self._write_held()  # before anything uvicorn answers directly (pong, close)
         try:
             super().data_received(data)
         finally:
@@ -139,24 +176,45 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
                 self.conn.send_binary(data)
             except InvalidState:
                 return False
-            self.transport.write(b"".join(self.conn.data_to_send()))
+            frame = b"".join(self.conn.data_to_send())
         else:
-            self.transport.write(shared_frame(data))
+            frame = shared_frame(data)
+        if self._held is not None:
+            self._held.append(frame)
+        else:
+            self.transport.write(frame)
         return True
 
     def write_buffer_size(self) -> int:
         """Bytes written to the socket that the operating system has not taken yet."""
-        return 0 if self.disconnected else self.transport.get_write_buffer_size()
+        if self.disconnected:
+            return 0
+        held = sum(len(frame) for frame in self._held) if self._held else 0
+        return held + self.transport.get_write_buffer_size()
 
     def abort(self) -> None:
         """Close the socket now, dropping whatever it still had to send (a client that stopped
         reading would never take a closing handshake)."""
+        self._held = None
         if not self.disconnected:
             self.transport.abort()
 
     async def send(self, message) -> None:
-        await super().send(message)
-        if message["type"] == "websocket.accept" and self.handshake_complete:
+        if message["type"] != "websocket.accept" or self.handshake_complete:
+            self._write_held()
+            await super().send(message)
+            return
+        held: list[bytes] = []
+        transport = self.transport
+        self.transport = cast("Any", _Holding(transport, held))
+        try:
+            await super().send(message)
+        finally:
+            self.transport = transport
+        if held:
+            self._held = held
+            self.loop.call_soon(self._write_held)
+        if self.handshake_complete:
             # freed once the handshake is done (uvicorn declares them never None)
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]

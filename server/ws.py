@@ -11,6 +11,10 @@ Before anything of the document is sent, in this order:
 3. who it is and their role: 4401 when nobody is signed in, and the same 4404 "document not
    found" for an id that does not exist and for a document this person may not open, so ids
    cannot be probed (4403 means access was removed while connected: server/liveaccess.py).
+
+The socket is accepted only once the role is known (a refusal is an accepted socket closed with
+its code at once): the acceptance then leaves in one write with the room's first frame
+(server/websocket_protocol.py).
 """
 
 from __future__ import annotations
@@ -83,6 +87,15 @@ def document_socket(scope) -> str | None:
     return match.group(1) if match is not None else None
 
 
+async def _accepted(channel: AsgiWebSocketChannel) -> bool:
+    """Accept the socket; False if the client is already gone."""
+    try:
+        await channel.accept()
+    except ChannelClosed:
+        return False
+    return True
+
+
 async def serve_document_socket(app, scope, receive, send, doc_id: str) -> None:
     state = app_state(app)
     settings = state.settings
@@ -122,19 +135,19 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         receive, send, max_message_bytes=settings.max_message_bytes,
         send_nowait=extensions.get(SEND_NOWAIT), abort=extensions.get(ABORT),
         write_buffer_size=extensions.get(WRITE_BUFFER_SIZE), on_message=extensions.get(ON_MESSAGE))
-    try:
-        await channel.accept()
-    except ChannelClosed:
-        return
-    if full:
-        await channel.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
-        return
-    if foreign:
-        log.info("doc %s: refused a WebSocket from the page of another origin (%.100s)",
-                 doc_id, origin)
-        await channel.close(CloseCode.ORIGIN_REFUSED, "this page may not open Quire documents")
+    if full or foreign:
+        if not await _accepted(channel):
+            return
+        if full:
+            await channel.close(CloseCode.TRY_AGAIN_LATER, "too many connections from your address")
+        else:
+            log.info("doc %s: refused a WebSocket from the page of another origin (%.100s)",
+                     doc_id, origin)
+            await channel.close(CloseCode.ORIGIN_REFUSED, "this page may not open Quire documents")
         return
 
+    # who it is and their role before the socket is accepted: the acceptance then goes out
+    # with the room's first frames, in one write (server/websocket_protocol.py)
     cache: AccessCache = state.access_cache
     decided = cache.decision(doc_id, session_id, token) if settings.auth_required else None
     role: str | None
@@ -149,11 +162,14 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
                 ticket=state.rooms.preload_ticket(doc_id))
         except Exception as exc:
             log.error("doc %s: database unavailable on connect: %s", doc_id, exc)
-            await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
+            if await _accepted(channel):
+                await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
             return
         principal, role, preloaded = opened.principal, opened.role, opened.preloaded
         if settings.auth_required:
             cache.remember(doc_id, session_id, token, principal, role)
+    if not await _accepted(channel):
+        return
     if role is None and principal.anonymous and settings.auth_required:
         await channel.close(CloseCode.UNAUTHORIZED, "sign in to open this document")
         return

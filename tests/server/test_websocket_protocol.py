@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.frames import Frame, Opcode
 
-from server.websocket_protocol import WebSocketProtocol, shared_frame
+from server.websocket_protocol import SEND_NOWAIT, WebSocketProtocol, shared_frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
@@ -76,5 +76,79 @@ async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
         server.should_exit = True
         await task
     assert seen["extensions"] == {SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE, ON_MESSAGE}
-    assert seen["nowait"] is True and seen["buffer"] == 0 and seen["read"] is True
+    # the acceptance is held until the app waits for input: counted as not yet written
+    assert seen["nowait"] is True and seen["buffer"] > 0 and seen["read"] is True
     assert seen["queued"] == "websocket.disconnect"
+
+
+class _CountingWrites(WebSocketProtocol):
+    writes: list[bytes] = []
+
+    def connection_made(self, transport) -> None:
+        write = transport.write
+
+        def counted(data: bytes) -> None:
+            _CountingWrites.writes.append(bytes(data))
+            write(data)
+
+        transport.write = counted
+        super().connection_made(transport)
+
+
+async def test_the_acceptance_goes_out_with_the_first_frames_in_one_write():
+    """Opening a document: the 101 response and the room's first frame (its sync request) are
+    one write to the socket, not two; a frame sent after the app waited for input is written
+    on its own, after them; a close after the acceptance comes after what was held."""
+    import asyncio
+
+    import uvicorn
+    import websockets
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        nowait = scope["extensions"][SEND_NOWAIT]
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        assert nowait(b"first") and nowait(b"second")
+        if scope["path"] == "/close":
+            await send({"type": "websocket.close", "code": 4404, "reason": "gone"})
+            return
+        message = await receive()  # waiting for input: the held bytes went out
+        assert nowait(message["bytes"] + b"!")
+        await receive()
+
+    _CountingWrites.writes = []
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, ws=_CountingWrites,
+                            ws_per_message_deflate=False, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            assert await asyncio.wait_for(client.recv(), 5) == b"first"
+            assert await asyncio.wait_for(client.recv(), 5) == b"second"
+            await client.send(b"echo")
+            assert await asyncio.wait_for(client.recv(), 5) == b"echo!"
+        opened = list(_CountingWrites.writes)
+        _CountingWrites.writes = []
+        async with websockets.connect(f"ws://127.0.0.1:{port}/close") as client:
+            assert await asyncio.wait_for(client.recv(), 5) == b"first"
+            assert await asyncio.wait_for(client.recv(), 5) == b"second"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(client.recv(), 5)
+            assert closed.value.rcvd.code == 4404
+        refused = list(_CountingWrites.writes)
+    finally:
+        server.should_exit = True
+        await task
+    assert opened[0].startswith(b"HTTP/1.1 101 ") and opened[0].endswith(
+        shared_frame(b"first") + shared_frame(b"second"))
+    assert opened[1] == shared_frame(b"echo!")
+    assert refused[0].startswith(b"HTTP/1.1 101 ") and refused[0].endswith(shared_frame(b"second"))
+    assert refused[1][0] == 0x88  # the close frame, after what was held
