@@ -97,6 +97,7 @@ bench: install services
 	$(PY) -m bench.search
 	$(PY) -m bench.access
 	$(PY) -m bench.pg_commit
+	$(PY) -m bench.instructions
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules

@@ -171,8 +171,10 @@ class QuireProcess(ServerProcess):
 
 
 @contextmanager
-def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
-    """Start server ``key`` (fresh database for Quire) and stop it, and its database, on exit."""
+def launch(key: str, workdir: Path, label: str, *, wrap: list[str] | None = None,
+           start_timeout: float = 30.0) -> Iterator[ServerProcess]:
+    """Start server ``key`` (fresh database for Quire) and stop it, and its database, on exit.
+    ``wrap``: a command the server runs under (e.g. valgrind: bench/instructions.py)."""
     port = free_port()
     log_path = workdir / f"{label}.{key}.log"
     with ExitStack() as stack:
@@ -204,7 +206,8 @@ def launch(key: str, workdir: Path, label: str) -> Iterator[ServerProcess]:
                 env={"HOST": "127.0.0.1", "PORT": str(port)})
         else:
             raise ValueError(f"unknown server {key!r}")
-        server.start()
+        server.argv = [*(wrap or []), *server.argv]
+        server.start(start_timeout)
         stack.callback(server.stop)
         if isinstance(server, QuireProcess):
             server.make_account()
