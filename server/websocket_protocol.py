@@ -200,10 +200,22 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.abort()
 
     async def send(self, message) -> None:
-        if message["type"] != "websocket.accept" or self.handshake_complete:
-            self._write_held()
-            await super().send(message)
+        if message["type"] == "websocket.accept" and not self.handshake_complete:
+            await self._accept_holding(message)
+            self._drop_handshake()
             return
+        self._write_held()
+        await super().send(message)
+
+    def _drop_handshake(self) -> None:
+        if self.handshake_complete:
+            # freed once the handshake is done (uvicorn declares them never None)
+            self.request = None  # type: ignore[assignment]
+            self.response = None  # type: ignore[assignment]
+            self.scope["headers"] = []
+
+    async def _accept_holding(self, message) -> None:
+        """uvicorn's acceptance, its bytes held (see `_write_held`) rather than written."""
         held: list[bytes] = []
         transport = self.transport
         self.transport = cast("Any", _Holding(transport, held))
@@ -214,8 +226,3 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if held:
             self._held = held
             self.loop.call_soon(self._write_held)
-        if self.handshake_complete:
-            # freed once the handshake is done (uvicorn declares them never None)
-            self.request = None  # type: ignore[assignment]
-            self.response = None  # type: ignore[assignment]
-            self.scope["headers"] = []
