@@ -68,7 +68,7 @@ def serve(args: argparse.Namespace) -> None:
     # switch interval (default 5 ms) keeps that hand-off from adding to keystroke latency
     sys.setswitchinterval(0.0005)
     from server.app import create_app
-    from server.websocket_protocol import WebSocketProtocol
+    from server.websocket_protocol import HttpProtocol, WebSocketProtocol
 
     app = create_app(settings)
     config = uvicorn.Config(
@@ -76,6 +76,7 @@ def serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        http=HttpProtocol,
         ws=WebSocketProtocol,
         ws_max_size=settings.max_message_bytes + 1024 * 1024,
         ws_per_message_deflate=settings.ws_per_message_deflate,

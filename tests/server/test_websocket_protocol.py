@@ -152,3 +152,60 @@ async def test_the_acceptance_goes_out_with_the_first_frames_in_one_write():
     assert opened[1] == shared_frame(b"echo!")
     assert refused[0].startswith(b"HTTP/1.1 101 ") and refused[0].endswith(shared_frame(b"second"))
     assert refused[1][0] == 0x88  # the close frame, after what was held
+
+
+async def test_an_upgraded_connection_leaves_nothing_for_the_garbage_collector():
+    """uvicorn's HTTP protocol and its parser refer to each other; uvicorn breaks that cycle
+    when an HTTP connection is lost, which never happens to one upgraded to a WebSocket. Quire's
+    HttpProtocol breaks it at the upgrade: nothing of the HTTP side waits for the collector."""
+    import asyncio
+    import base64
+    import gc
+    import os
+    import socket
+
+    import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from server.websocket_protocol import HttpProtocol
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()  # until the client goes
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, http=HttpProtocol,
+                            ws=WebSocketProtocol, lifespan="on", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    def handshake() -> bytes:
+        key = base64.b64encode(os.urandom(16)).decode()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                          f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+            return sock.recv(4096)
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        answers = [await asyncio.to_thread(handshake) for _ in range(5)]
+        await asyncio.sleep(0.2)
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, HttpToolsProtocol)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        server.should_exit = True
+        await task
+    assert all(a.startswith(b"HTTP/1.1 101 ") for a in answers)
+    assert left == []
