@@ -38,7 +38,7 @@ class LoadFailed(RoomUnavailable):
 @dataclass(frozen=True)
 class Preloaded:
     """A document's stored updates, read by the caller ahead of `Rooms.join` (in the same
-    worker-thread visit as its access check), with the ticket `Rooms.preload_ticket` gave
+    opener visit as its access check), with the ticket `Rooms.preload_ticket` gave
     before the read. The room is built from them only if no room of that document came and went
     since the ticket (it might have stored more); otherwise the room reads the store itself."""
 
@@ -181,6 +181,8 @@ class Rooms:
                    username: str | None = None, preloaded: Preloaded | None = None) -> None:
         """Serve one client on `doc_id` until it leaves. Raises what loading raises."""
         room = await self.get(doc_id, ready=False, preloaded=preloaded)
+        # the stored bytes are in the room now; this frame lives as long as the client
+        del preloaded
         conn = Connection(channel, wants_persisted=wants_persisted,
                           max_backlog=self.max_backlog, stats=self.stats, label=label,
                           role=role, identity=identity, verified_name=verified_name,

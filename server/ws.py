@@ -166,6 +166,7 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
                 await channel.close(CloseCode.TRY_AGAIN_LATER, "storage unavailable, retrying")
             return
         principal, role, preloaded = opened.principal, opened.role, opened.preloaded
+        del opened  # this frame lives as long as the socket: keep no stored bytes in it
         if settings.auth_required:
             cache.remember(doc_id, session_id, token, principal, role)
     if not await _accepted(channel):
@@ -178,19 +179,21 @@ async def _serve(app, scope, receive, send, doc_id: str, *, full: bool) -> None:
         return
     client = scope.get("client")
     label = f"{client[0]}:{client[1]}" if client else "?"
+    joining = state.rooms.join(
+        doc_id,
+        channel,
+        wants_persisted=wants_persisted,
+        label=label,
+        role=role,
+        identity=principal,
+        verified_name=principal.user.display_name if principal.user else None,
+        username=principal.user.username if principal.user else None,
+        account=principal.account if settings.auth_required else None,
+        preloaded=preloaded,
+    )
+    preloaded = None  # the room holds the stored state now; the socket's frame need not
     try:
-        await state.rooms.join(
-            doc_id,
-            channel,
-            wants_persisted=wants_persisted,
-            label=label,
-            role=role,
-            identity=principal,
-            verified_name=principal.user.display_name if principal.user else None,
-            username=principal.user.username if principal.user else None,
-            account=principal.account if settings.auth_required else None,
-            preloaded=preloaded,
-        )
+        await joining
     except ShuttingDown:
         await channel.close(CloseCode.GOING_AWAY, "server restarting")
     except Exception as exc:

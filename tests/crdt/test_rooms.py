@@ -178,3 +178,27 @@ async def test_frames_keep_their_order_through_the_outbox():
 async def test_updates_beyond_the_rate_are_refused_by_the_bucket():
     conn = Connection(RecordingChannel(), updates_per_second=1, update_burst=3)
     assert [conn.take_update_token() for _ in range(5)] == [True, True, True, False, False]
+
+
+async def test_a_state_read_ahead_is_let_go_once_the_room_is_built():
+    """The client's join lives as long as the client: it must not keep the stored bytes the
+    room was built from (for a big document, a second copy for hours)."""
+    import weakref
+
+    store = MemoryStore()
+    store.docs["d"] = [typed(Doc(), "stored")]
+    rooms = Rooms(store, unload_after=60)
+    ticket = rooms.preload_ticket("d")
+    assert ticket is not None
+    read_ahead = Preloaded(ticket, list(store.docs["d"]))
+    kept = weakref.ref(read_ahead)
+    ann = RecordingChannel()
+    task = asyncio.create_task(rooms.join("d", ann, preloaded=read_ahead))
+    del read_ahead
+    await _settle()
+    room = rooms.open_room("d")
+    assert room is not None and paragraph_text(room.doc) == "stored" and store.loads == 0
+    assert kept() is None
+    ann.leave()
+    await task
+    await rooms.aclose()

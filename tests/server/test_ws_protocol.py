@@ -186,3 +186,27 @@ async def test_each_newcomer_sees_presence_as_it_is_now(server):
     assert a.doc.client_id not in third.awareness.states  # gone for newcomers too
     for client in (first, second, third):
         await client.close()
+
+
+async def test_the_first_client_keeps_no_copy_of_the_stored_state(server):
+    """The stored state the opener read for the first client builds the room; the socket's
+    handler, which lives as long as the client, must not keep those bytes too (for a big
+    document, a second copy for hours)."""
+    import gc
+
+    from crdt.rooms import Preloaded
+
+    doc_id = await server.new_doc()
+    first = await joined(server, doc_id)
+    first.doc.get("t", type=Text).insert(0, "stored, then read back")
+    await eventually(lambda: server.rooms.stats.updates_persisted >= 1)
+    await first.close()
+    # unloaded: the next client's state is read ahead, by the opener
+    await eventually(lambda: server.rooms.preload_ticket(doc_id) is not None)
+    server.app.state.access_cache.clear()  # decided afresh, not from the cache
+    visits = server.app.state.opener.visits
+    again = await joined(server, doc_id)
+    assert server.app.state.opener.visits == visits + 1
+    assert str(again.doc.get("t", type=Text)) == "stored, then read back"
+    assert [o for o in gc.get_objects() if isinstance(o, Preloaded)] == []
+    await again.close()

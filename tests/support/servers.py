@@ -32,7 +32,7 @@ import uvicorn
 
 from server.app import create_app
 from server.config import Settings
-from server.websocket_protocol import WebSocketProtocol
+from server.websocket_protocol import HttpProtocol, WebSocketProtocol
 from tests.support.accounts import make_account
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
         settings = settings.model_copy(update={"secret_key": "test-secret-" + "x" * 32})
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            ws=WebSocketProtocol, lifespan="on",
+                            http=HttpProtocol, ws=WebSocketProtocol, lifespan="on",
                             ws_max_size=settings.max_message_bytes + 1024 * 1024,
                             ws_per_message_deflate=False, proxy_headers=False)
     server = uvicorn.Server(config)
