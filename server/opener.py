@@ -17,8 +17,8 @@ thread of its own: a visit is then its three statements' round trips, whatever t
 connection from the pool for each visit also cost its check-out ping, and a BEGIN and a
 ROLLBACK per transaction: eight round trips). On SQLite, on the loop itself, in the turn after
 the handshakes came (as SQLite's commits are): the reads take microseconds from the page cache,
-less than the hop to a thread and back, and the GIL handed over meanwhile (3.6 % of the
-server's instructions per document opened, measured with callgrind). Each statement reads one
+less than the hop to a thread and back, and the GIL handed over meanwhile (3.4 % of the
+server's instructions per document opened: bench/instructions.py). Each statement reads one
 moment, which is all the reads need. A connection that broke (the database restarted) is
 replaced, and the visit read again once.
 """
@@ -88,6 +88,8 @@ class Opener:
         """Visits end; the thread gives its connection back after the one running, if any."""
         if self.inline:
             self._release()
+            self._thread.shutdown(wait=False)  # never started
+            return
         try:
             self._thread.submit(self._release)
         except RuntimeError:  # closed already
