@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import gc
+import os
+import socket
+
 import pytest
+import uvicorn
+import websockets
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.frames import Frame, Opcode
 
-from server.websocket_protocol import SEND_NOWAIT, WebSocketProtocol, shared_frame
+from server.websocket_protocol import (
+    ABORT,
+    ON_MESSAGE,
+    SEND_NOWAIT,
+    WRITE_BUFFER_SIZE,
+    HttpProtocol,
+    WebSocketProtocol,
+    shared_frame,
+)
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
@@ -25,26 +43,44 @@ def test_equal_payloads_in_different_objects_are_each_framed():
 # ---- the fence around uvicorn's private protocol: the fast paths must be taken, not skipped --
 
 
-async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
-    """`WebSocketProtocol` overrides private parts of uvicorn's sansio protocol. If a uvicorn
-    release renames them, Quire would quietly fall back to the slow ASGI paths (or break at
-    shutdown): this fails instead. A real uvicorn server, a real client."""
-    import asyncio
+def _with_lifespan(app):
+    """`app` for WebSockets, answering uvicorn's lifespan messages itself."""
 
-    import uvicorn
-    import websockets
-
-    from server.websocket_protocol import ABORT, ON_MESSAGE, SEND_NOWAIT, WRITE_BUFFER_SIZE
-
-    seen: dict[str, object] = {}
-    got: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def app(scope, receive, send):
+    async def wrapped(scope, receive, send):
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+@contextlib.asynccontextmanager
+async def _uvicorn(app, **config):
+    """A real uvicorn server on a free port in this loop, serving `app`; yields the port."""
+    server = uvicorn.Server(uvicorn.Config(_with_lifespan(app), host="127.0.0.1", port=0,
+                                           lifespan="on", log_level="warning", **config))
+    assert isinstance(getattr(server, "_captured_signals", None), list)  # server/cli.py edits it
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
+    """`WebSocketProtocol` overrides private parts of uvicorn's sansio protocol. If a uvicorn
+    release renames them, Quire would quietly fall back to the slow ASGI paths (or break at
+    shutdown): this fails instead. A real uvicorn server, a real client."""
+    seen: dict[str, object] = {}
+    got: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def app(scope, receive, send):
         extensions = scope["extensions"]
         seen["extensions"] = {SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE, ON_MESSAGE} & set(extensions)
         await receive()  # websocket.connect
@@ -55,15 +91,7 @@ async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
         message = await receive()  # only the close arrives here: data went to the callback
         seen["queued"] = message["type"]
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, ws=WebSocketProtocol,
-                            lifespan="on", log_level="warning")
-    server = uvicorn.Server(config)
-    assert isinstance(getattr(server, "_captured_signals", None), list)  # server/cli.py edits it
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with _uvicorn(app, ws=WebSocketProtocol) as port:
         async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
             assert await asyncio.wait_for(client.recv(), 5) == b"hello"
             await client.send(b"\x00\x01")
@@ -72,9 +100,6 @@ async def test_the_fast_paths_are_offered_and_taken_on_this_uvicorn():
             if "queued" in seen:
                 break
             await asyncio.sleep(0.02)
-    finally:
-        server.should_exit = True
-        await task
     assert seen["extensions"] == {SEND_NOWAIT, ABORT, WRITE_BUFFER_SIZE, ON_MESSAGE}
     # the acceptance is held until the app waits for input: counted as not yet written
     assert seen["nowait"] is True and seen["buffer"] > 0 and seen["read"] is True
@@ -99,17 +124,8 @@ async def test_the_acceptance_goes_out_with_the_first_frames_in_one_write():
     """Opening a document: the 101 response and the room's first frame (its sync request) are
     one write to the socket, not two; a frame sent after the app waited for input is written
     on its own, after them; a close after the acceptance comes after what was held."""
-    import asyncio
-
-    import uvicorn
-    import websockets
 
     async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
         nowait = scope["extensions"][SEND_NOWAIT]
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
@@ -122,14 +138,7 @@ async def test_the_acceptance_goes_out_with_the_first_frames_in_one_write():
         await receive()
 
     _CountingWrites.writes = []
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, ws=_CountingWrites,
-                            ws_per_message_deflate=False, lifespan="on", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with _uvicorn(app, ws=_CountingWrites, ws_per_message_deflate=False) as port:
         async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
             assert await asyncio.wait_for(client.recv(), 5) == b"first"
             assert await asyncio.wait_for(client.recv(), 5) == b"second"
@@ -144,9 +153,6 @@ async def test_the_acceptance_goes_out_with_the_first_frames_in_one_write():
                 await asyncio.wait_for(client.recv(), 5)
             assert closed.value.rcvd.code == 4404
         refused = list(_CountingWrites.writes)
-    finally:
-        server.should_exit = True
-        await task
     assert opened[0].startswith(b"HTTP/1.1 101 ") and opened[0].endswith(
         shared_frame(b"first") + shared_frame(b"second"))
     assert opened[1] == shared_frame(b"echo!")
@@ -158,36 +164,13 @@ async def test_an_upgraded_connection_leaves_nothing_for_the_garbage_collector()
     """uvicorn's HTTP protocol and its parser refer to each other; uvicorn breaks that cycle
     when an HTTP connection is lost, which never happens to one upgraded to a WebSocket. Quire's
     HttpProtocol breaks it at the upgrade: nothing of the HTTP side waits for the collector."""
-    import asyncio
-    import base64
-    import gc
-    import os
-    import socket
-
-    import uvicorn
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    from server.websocket_protocol import HttpProtocol
 
     async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
         await receive()
         await send({"type": "websocket.accept"})
         await receive()  # until the client goes
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, http=HttpProtocol,
-                            ws=WebSocketProtocol, lifespan="on", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-
-    def handshake() -> bytes:
+    def handshake(port: int) -> bytes:
         key = base64.b64encode(os.urandom(16)).decode()
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -195,17 +178,16 @@ async def test_an_upgraded_connection_leaves_nothing_for_the_garbage_collector()
                           f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
             return sock.recv(4096)
 
-    gc.collect()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        answers = [await asyncio.to_thread(handshake) for _ in range(5)]
-        await asyncio.sleep(0.2)
+    async with _uvicorn(app, http=HttpProtocol, ws=WebSocketProtocol) as port:
         gc.collect()
-        left = [o for o in gc.garbage if isinstance(o, HttpToolsProtocol)]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        server.should_exit = True
-        await task
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            answers = [await asyncio.to_thread(handshake, port) for _ in range(5)]
+            await asyncio.sleep(0.2)
+            gc.collect()
+            left = [o for o in gc.garbage if isinstance(o, HttpToolsProtocol)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
     assert all(a.startswith(b"HTTP/1.1 101 ") for a in answers)
     assert left == []
