@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import postgres
+from bench import postgres, report
 from server.access import resolve
 from server.liveaccess import judge_all
 from server.opener import Opener
@@ -104,9 +103,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"({run['window']} at a time): {storm_['wall_ms']} ms wall, {storm_['cpu_ms']} ms "
               f"CPU; re-checking their {run['people']} connections: {recheck['wall_ms']} ms wall, "
               f"{recheck['cpu_ms']} ms CPU")
-    out = Path(args.out)
-    out.mkdir(exist_ok=True)
-    (out / "access-latest.json").write_text(json.dumps(runs, indent=2))
+    report.write_latest(args.out, "access", runs)
     return runs
 
 

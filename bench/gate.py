@@ -16,7 +16,6 @@ the gate holds for the document. Prints a table and writes ``bench/results/gate-
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 import tracemalloc
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 
+from bench import report
 from crdt.comments import mark_key
 from crdt.gate import Decision, Gate
 from crdt.suggestion_check import SuggestionCheck
@@ -202,8 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
                  "suggestion_keystroke_gate", "suggestion_keystroke_check", "whole_document_copy"):
         figures = result[name]
         print(f"  {name:<26} p50 {figures['p50_us']:>9} µs   p99 {figures['p99_us']:>9} µs")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gate-latest.json").write_text(json.dumps(result, indent=2))
+    report.write_latest(args.out, "gate", result)
     return result
 
 

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import postgres
+from bench import postgres, report
 from bench.servers import BENCH, launch
 
 OPEN_HELD = BENCH / "js" / "open_held.mjs"
@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
         ratio = f" ({figures['instructions_per_doc'] / floor:.2f}x the floor)" if floor else ""
         print(f"{key}: {figures['instructions_per_doc'] / 1e6:.3f} M instructions per document "
               f"opened{ratio}")
-    out = Path(args.out)
-    out.mkdir(exist_ok=True)
-    (out / "instructions-latest.json").write_text(json.dumps(found, indent=2))
+    report.write_latest(args.out, "instructions", found)
     return found
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
 from pathlib import Path
 
 import psycopg
 
-from bench import postgres
+from bench import postgres, report
 from storage import documents
 from storage.db import make_engine
 from storage.pg_append import PgAppender, conninfo
@@ -74,9 +73,7 @@ def main(argv: list[str] | None = None) -> dict:
         found = asyncio.run(measure(url, args.samples))
     for kind, figures in found.items():
         print(f"PostgreSQL {kind}: p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")
-    out = Path(args.out)
-    out.mkdir(exist_ok=True)
-    (out / "pg-commit-latest.json").write_text(json.dumps(found, indent=2))
+    report.write_latest(args.out, "pg-commit", found)
     return found
 
 

@@ -95,3 +95,13 @@ def write_json(path: Path, meta: dict[str, Any], runs: list[dict[str, Any]]) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"meta": meta, "medians": meds, "ratios": ratios,
                                 "problems": checks(runs), "runs": runs}, indent=2) + "\n")
+
+
+def write_latest(out: str | Path, name: str, data: Any) -> Path:
+    """`<out>/<name>-latest.json`: what one of the smaller benches (gate, search, access,
+    pg_commit, instructions) found, for the next run to compare with."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-latest.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path

@@ -11,7 +11,6 @@ in a scratch database dropped afterwards (bench/postgres.py).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import secrets
 import statistics
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench import postgres
+from bench import postgres, report
 from storage import accounts, documents, search, shares
 from storage.db import make_engine
 
@@ -120,9 +119,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for shape, q in run["queries"].items():
             print(f"  {shape:<16} p50 {q['p50_ms']:7.2f} ms   p95 {q['p95_ms']:7.2f} ms   "
                   f"({q['matches_median']} matches)")
-    out = Path(args.out)
-    out.mkdir(exist_ok=True)
-    (out / "search-latest.json").write_text(json.dumps(runs, indent=2))
+    report.write_latest(args.out, "search", runs)
     return runs
 
 

@@ -65,9 +65,11 @@ class Opener:
         self.asks = 0  # opens asked so far
         self._queue: list[_Ask] = []
         self._visiting = False
-        self.inline = engine.dialect.name == "sqlite"  # visits on the loop (see above)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-opener")
-        self._conn: Connection | None = None  # the thread's own, opened on its first visit
+        # None on SQLite: visits run on the loop (see above)
+        self._thread = (None if engine.dialect.name == "sqlite" else
+                        ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-opener"))
+        self._conn: Connection | None = None  # the visits' own, opened on the first one
+        self._closed = False  # on the loop: as a shut-down thread refuses visits
 
     async def open(self, doc_id: str, *, session_id: str | None = None,
                    token: str | None = None, known: Principal | None = None,
@@ -86,9 +88,9 @@ class Opener:
 
     def close(self) -> None:
         """Visits end; the thread gives its connection back after the one running, if any."""
-        if self.inline:
+        if self._thread is None:
+            self._closed = True
             self._release()
-            self._thread.shutdown(wait=False)  # never started
             return
         try:
             self._thread.submit(self._release)
@@ -100,10 +102,12 @@ class Opener:
 
     def _visit_next(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-        if self.inline:
+        if self._thread is None:
             self.visits += 1
             done: Future[list[Opened]] = Future()
             try:
+                if self._closed:
+                    raise RuntimeError("the server is stopping")
                 done.set_result(self._visit(batch))
             except Exception as exc:
                 done.set_exception(exc)

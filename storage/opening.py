@@ -7,7 +7,8 @@ a worker-thread visit and several statements each; here one visit asks for all o
 statements (`IN (...)`), on one connection: who the cookies and tokens stand for
 (`sign_ins_for`), whether each document exists, its owner and the person's invitations
 (`access_facts_for`); the stored state of those the caller decided to open is
-`storage.updates.read_many`. Blocking: run in a worker thread.
+`storage.updates.read_many`. Blocking: the opener runs them on its thread on PostgreSQL and on
+the loop on SQLite, the re-check on a worker thread.
 """
 
 from __future__ import annotations
