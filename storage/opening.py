@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from storage import driver_reads
 from storage.in_lists import CHUNK, bound, chunks, in_list, slots
 from storage.models import ApiToken, Document, LoginSession, Share, User, utcnow
 from storage.sessions import is_active as session_active
@@ -99,8 +100,9 @@ def access_facts_for(conn: Connection,
     for start in range(0, len(asks), CHUNK):
         part = asks[start:start + CHUNK]
         doc_ids = sorted({doc_id for doc_id, _ in part})
-        for row in conn.execute(_owners(slots(len(doc_ids))), bound("d", doc_ids)):
-            owners[row.id] = row.owner_id
+        owner_rows = driver_reads.rows(conn, _owners(slots(len(doc_ids))), bound("d", doc_ids))
+        for doc_id, owner_id in owner_rows:
+            owners[doc_id] = owner_id
         wanted = {(d, u) for d, u in part if u is not None and d in owners and owners[d] != u}
         if wanted:
             now = utcnow()

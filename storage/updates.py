@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlmodel import Session, col, select
 
+from storage import driver_reads
 from storage.in_lists import bound, chunks, in_list, slots
 from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
 
@@ -152,10 +153,11 @@ def read_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, Loaded]:
         stored: dict[str, list[bytes]] = {doc_id: [] for doc_id in part}
         last: dict[str, int] = dict.fromkeys(part, 0)
         tail: dict[str, int] = dict.fromkeys(part, 0)
-        for row in conn.execute(_stored(slots(len(part))), bound("d", part)):
-            stored[row.doc_id].append(row.data)
-            last[row.doc_id] = row.id
-            tail[row.doc_id] += row.part
+        found_rows = driver_reads.rows(conn, _stored(slots(len(part))), bound("d", part))
+        for doc_id, row_id, data, part_of_tail in found_rows:
+            stored[doc_id].append(data)
+            last[doc_id] = row_id
+            tail[doc_id] += part_of_tail
         for doc_id in part:
             found[doc_id] = Loaded(updates=stored[doc_id], last_id=last[doc_id],
                                    tail_count=tail[doc_id])

@@ -133,20 +133,53 @@ def test_document_ids_never_look_like_command_line_options():
 
 @contextmanager
 def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
-    """Within the block, right after the first read of a snapshot's data, another connection
-    compacts `doc_id` (the list it yields then holds True)."""
+    """Within the block, once a statement reading a snapshot's data has begun (its rows not yet
+    all read), another connection compacts `doc_id` (the list it yields then holds True).
+
+    On PostgreSQL, after the statement ran (SQLAlchemy's `after_cursor_execute`); on SQLite,
+    whose hot reads go straight to the sqlite3 cursor (storage/driver_reads.py), from within
+    the statement's own steps (sqlite3's progress handler, armed by its trace callback)."""
     overtaken: list[bool] = []
 
-    def after_read(conn, cursor, statement, parameters, context, executemany):
-        if not overtaken and "FROM snapshot" in statement and "snapshot.data" in statement:
+    def snapshot_read(statement: str) -> bool:
+        return "FROM snapshot" in statement and "snapshot.data" in statement
+
+    def compact_once() -> None:
+        if not overtaken:
             overtaken.append(True)
             updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
 
-    event.listen(engine, "after_cursor_execute", after_read)
+    def after_read(conn, cursor, statement, parameters, context, executemany):
+        if snapshot_read(statement):
+            compact_once()
+
+    armed: list[bool] = []
+    touched: list = []
+
+    def on_checkout(dbapi_conn, _record, _proxy):
+        def trace(statement: str) -> None:
+            if snapshot_read(statement):
+                armed.append(True)
+
+        def progress() -> int:
+            if armed and not overtaken:
+                compact_once()
+            return 0
+
+        touched.append(dbapi_conn)
+        dbapi_conn.set_trace_callback(trace)
+        dbapi_conn.set_progress_handler(progress, 1)
+
+    sqlite = engine.dialect.name == "sqlite"
+    hook, listener = ("checkout", on_checkout) if sqlite else ("after_cursor_execute", after_read)
+    event.listen(engine, hook, listener)
     try:
         yield overtaken
     finally:
-        event.remove(engine, "after_cursor_execute", after_read)
+        event.remove(engine, hook, listener)
+        for dbapi_conn in touched:
+            dbapi_conn.set_trace_callback(None)
+            dbapi_conn.set_progress_handler(None, 0)
 
 
 def test_a_load_that_a_compaction_overtakes_misses_nothing(db_url, monkeypatch):
