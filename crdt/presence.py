@@ -30,8 +30,8 @@ ECHO_GRANT = 64
 class Presence:
     """The room's Awareness and who owns which of its states."""
 
-    __slots__ = ("room", "awareness", "relayed_ids", "sent", "_dirty", "_local", "_scheduled",
-                 "_owners", "_bytes")
+    __slots__ = ("room", "awareness", "relayed_ids", "sent", "_dirty", "_local", "_new",
+                 "_scheduled", "_owners", "_bytes")
 
     def __init__(self, room: Room) -> None:
         self.room = room
@@ -42,6 +42,7 @@ class Presence:
         self.sent = 0  # entries broadcast to every connection so far
         self._dirty: set[int] = set()
         self._local: set[int] = set()  # changed by our own clients: published
+        self._new: set[int] = set()  # first states of our own clients (see `_flush`)
         self._scheduled = False
         self._owners: dict[int, Connection] = {}  # client id -> its connection
         self._bytes: dict[int, tuple[int, bytes]] = {}  # id -> (clock, entry)
@@ -119,6 +120,8 @@ class Presence:
             self.relayed_ids.difference_update(changes["removed"])
         else:
             self._local.update(changed)
+            if isinstance(origin, Connection):
+                self._new.update(changes["added"])
         if not self._scheduled:
             # Coalesce: everything that changed in this loop iteration goes out as one frame.
             self._scheduled = True
@@ -147,13 +150,23 @@ class Presence:
         self._scheduled = False
         ids, self._dirty = sorted(self._dirty), set()
         local, self._local = sorted(self._local), set()
+        new, self._new = self._new, set()
         if self.room.relay is not None and local:
             self.room.relay.publish(self.room.doc_id, RelayKind.AWARENESS, self._update(local))
         if not ids or not self.room.connections:
             return
-        frame = self._frame(ids)
         self.sent += len(ids)
+        # A newcomer's first state is not sent back to it: a client ignores its own state at the
+        # clock it set (y-protocols' applyAwarenessUpdate), and it has just been sent the
+        # document. Renewals are: y-websocket's client reconnects after 30 s without a message,
+        # and someone alone in a document hears nothing else (its state renews every 15 s).
+        first = new.issuperset(ids)
+        frame = None
         for conn in self.room.connections:
+            if first and conn.awareness_ids.issuperset(ids):
+                continue
+            if frame is None:
+                frame = self._frame(ids)
             conn.send(frame)
 
     def apply_relayed(self, payload: bytes) -> None:

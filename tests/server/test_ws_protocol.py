@@ -53,13 +53,18 @@ async def test_awareness_add_update_remove_and_echo(server):
     a = await joined(server, doc_id, token=link)
     b = await joined(server, doc_id)
     await a.set_user({"user": {"name": "Zoë", "color": "#aa3300"}})
-    # relayed to the other client, and echoed to the sender (keeps its watchdog fed)
+    # relayed to the other client; a first state is not sent back to its sender (it would
+    # ignore it: same clock), who has just been sent the document
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
                      .get("name") == "Zoë")
-    assert any(m[0] == 1 for m in a.received)
+    await asyncio.sleep(0.1)
+    assert not any(m[0] == 1 for m in a.received)
     await a.set_user({"user": {"name": "Zoë L.", "color": "#aa3300", "cursor": None}})
     await eventually(lambda: b.awareness.states.get(a.doc.client_id, {}).get("user", {})
                      .get("name") == "Zoë L.")
+    # a change (as every 15 s renewal) is echoed to the sender: y-websocket's client
+    # reconnects after 30 s without hearing anything, and someone alone hears nothing else
+    await eventually(lambda: any(m[0] == 1 for m in a.received))
     # closing the connection removes the state it controlled: no ghost cursor
     await a.close()
     await eventually(lambda: a.doc.client_id not in b.awareness.states, timeout=2)
