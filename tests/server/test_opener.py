@@ -236,3 +236,66 @@ async def test_on_sqlite_a_visit_reads_on_the_loop_and_on_postgresql_on_its_thre
         assert on_loop is (engine.dialect.name == "sqlite")
     finally:
         opener.close()
+
+
+async def test_on_sqlite_a_crowd_of_handshakes_is_gathered_and_someone_alone_never_waits(
+        sqlite_url, monkeypatch):
+    """On the loop, handshakes come one per turn of it: a visit soon after another waits a
+    little for more (GATHER_SECONDS), or until a full visit's worth is waiting; an ask with no
+    visit shortly before it is read at once."""
+    monkeypatch.setattr(opener_module, "GATHER_SECONDS", 30.0)  # a wait would time the test out
+    monkeypatch.setattr(opener_module, "CROWD_SECONDS", 60.0)
+    engine = make_engine(sqlite_url)
+    ann = _user(engine, "ann")
+    docs = [documents.create_document(engine, title=f"d{i}", owner_id=ann.id).id
+            for i in range(9)]
+    opener = Opener(engine, max_batch=4)
+    try:
+        # alone: read in the next turn of the loop
+        first = await asyncio.wait_for(opener.open(docs[0], known=Principal(user=ann)), 5)
+        assert first.role == "owner" and opener.visits == 1
+        # a crowd right after: one a turn, gathered until four wait, then read together
+        asks = []
+        for doc_id in docs[1:5]:
+            asks.append(asyncio.ensure_future(opener.open(doc_id, known=Principal(user=ann))))
+            await asyncio.sleep(0)
+        answers = await asyncio.wait_for(asyncio.gather(*asks), 5)
+        assert [a.role for a in answers] == ["owner"] * 4 and opener.visits == 2
+        # fewer than a visit's worth wait for the gathering to end
+        monkeypatch.setattr(opener_module, "GATHER_SECONDS", 0.2)
+        asks = []
+        for doc_id in docs[5:8]:
+            asks.append(asyncio.ensure_future(opener.open(doc_id, known=Principal(user=ann))))
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.05)
+        assert not any(ask.done() for ask in asks) and opener.visits == 2
+        answers = await asyncio.wait_for(asyncio.gather(*asks), 5)
+        assert [a.role for a in answers] == ["owner"] * 3 and opener.visits == 3
+        # after a quiet moment, someone alone again reads at once
+        monkeypatch.setattr(opener_module, "GATHER_SECONDS", 30.0)
+        monkeypatch.setattr(opener_module, "CROWD_SECONDS", 0.05)
+        await asyncio.sleep(0.1)
+        last = await asyncio.wait_for(opener.open(docs[8], known=Principal(user=ann)), 5)
+        assert last.role == "owner" and opener.visits == 4
+    finally:
+        opener.close()
+        engine.dispose()
+
+
+async def test_closing_while_a_crowd_gathers_fails_its_asks_at_once(sqlite_url, monkeypatch):
+    monkeypatch.setattr(opener_module, "GATHER_SECONDS", 30.0)
+    monkeypatch.setattr(opener_module, "CROWD_SECONDS", 60.0)
+    engine = make_engine(sqlite_url)
+    ann = _user(engine, "ann")
+    doc_id = documents.create_document(engine, title="d", owner_id=ann.id).id
+    opener = Opener(engine)
+    try:
+        await opener.open(doc_id, known=Principal(user=ann))
+        waiting = asyncio.ensure_future(opener.open(doc_id, known=Principal(user=ann)))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+    finally:
+        opener.close()
+    with pytest.raises(RuntimeError, match="stopping"):
+        await asyncio.wait_for(waiting, 5)
+    engine.dispose()
