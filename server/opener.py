@@ -18,14 +18,17 @@ connection from the pool for each visit also cost its check-out ping, and a BEGI
 ROLLBACK per transaction: eight round trips). On SQLite, on the loop itself, in the turn after
 the handshakes came (as SQLite's commits are): the reads take microseconds from the page cache,
 less than the hop to a thread and back, and the GIL handed over meanwhile (3.4 % of the
-server's instructions per document opened: bench/instructions.py). But on the loop a visit
-rarely finds more than one handshake waiting (they arrive one per turn of the loop), so in a
-crowd (the last visit was less than `CROWD_SECONDS` ago) a visit waits `GATHER_SECONDS` for
-more, or until `max_batch` wait: a thousand sockets opening at once then take 130-180 visits,
-not ~900, and the server's CPU per socket fell by a third (1.47 -> 0.97 ms, medians of four
-interleaved runs): two statements a visit instead of a socket, and the handshakes that follow
-run together, while the code they run is still in the CPU's caches (a statement from cold
-caches took four times as long as in a loop). Someone opening a document alone never waits. Each statement reads one
+server's instructions per document opened: bench/instructions.py).
+
+Handshakes arrive one per turn of the loop, so a visit made at once rarely finds more than one
+waiting (on SQLite, ~900 visits for a thousand sockets). In a crowd (the last visit was less
+than `CROWD_SECONDS` ago) a visit waits `GATHER_SECONDS` for more, or until `max_batch` wait:
+a thousand sockets opening at once then take 130-180 visits on SQLite (~90 on PostgreSQL,
+from ~250), and the server's CPU per socket fell by a third on SQLite (1.47 -> 0.97 ms,
+medians of four interleaved runs; PostgreSQL 1.23 -> 1.13 ms): two statements a visit
+instead of a socket, and the handshakes answered together then run on together while the code
+they run is still in the CPU's caches (a statement from cold caches took four times as long
+as in a tight loop). Someone opening a document alone never waits. Each statement reads one
 moment, which is all the reads need. A connection that broke (the database restarted) is
 replaced, and the visit read again once.
 """
@@ -81,7 +84,7 @@ class Opener:
         self._thread = (None if engine.dialect.name == "sqlite" else
                         ThreadPoolExecutor(max_workers=1, thread_name_prefix="quire-opener"))
         self._conn: Connection | None = None  # the visits' own, opened on the first one
-        self._last_visit = float("-inf")  # loop time of the last visit on the loop
+        self._last_visit = float("-inf")  # loop time of the last visit
         self._gathering: asyncio.TimerHandle | None = None  # a visit waiting for a crowd
         self._closed = False  # on the loop: as a shut-down thread refuses visits
 
@@ -95,42 +98,50 @@ class Opener:
         self._queue.append(ask)
         self.asks += 1
         if not self._visiting:
-            # after the handshakes this turn of the loop reads: they go in the same visit
-            self._visiting = True
-            if self._thread is None and loop.time() - self._last_visit < CROWD_SECONDS:
-                self._gathering = loop.call_later(GATHER_SECONDS, self._visit_next, loop)
-            else:
-                loop.call_soon(self._visit_next, loop)
+            self._schedule(loop)
         elif self._gathering is not None and len(self._queue) >= self.max_batch:
             self._gathering.cancel()  # a full visit's worth: no need to wait
             self._gathering = None
             loop.call_soon(self._visit_next, loop)
         return await ask.future
 
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The next visit: after the handshakes this turn of the loop reads (they go in the same
+        visit), or in a crowd, after GATHER_SECONDS (see above)."""
+        self._visiting = True
+        if (len(self._queue) < self.max_batch
+                and loop.time() - self._last_visit < CROWD_SECONDS):
+            self._gathering = loop.call_later(GATHER_SECONDS, self._visit_next, loop)
+        else:
+            loop.call_soon(self._visit_next, loop)
+
     def close(self) -> None:
-        """Visits end; the thread gives its connection back after the one running, if any."""
+        """Visits end; the thread gives its connection back after the one running, if any. The
+        asks of a visit still gathering fail now, not when the wait would have ended."""
+        gathering, self._gathering = self._gathering, None
+        if gathering is not None:
+            gathering.cancel()
         if self._thread is None:
             self._closed = True
             self._release()
-            gathering, self._gathering = self._gathering, None
-            if gathering is not None:  # its asks fail now, not when the wait ends
-                gathering.cancel()
-                self._visit_next(asyncio.get_running_loop())
-            return
-        try:
-            self._thread.submit(self._release)
-        except RuntimeError:  # closed already
-            return
-        self._thread.shutdown(wait=False)
+        else:
+            try:
+                self._thread.submit(self._release)
+            except RuntimeError:  # closed already
+                pass
+            else:
+                self._thread.shutdown(wait=False)
+        if gathering is not None:
+            self._visit_next(asyncio.get_running_loop())
 
     # ---- on the loop -----------------------------------------------------------------------
 
     def _visit_next(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+        self._gathering = None
+        self._last_visit = loop.time()
         if self._thread is None:
             self.visits += 1
-            self._gathering = None
-            self._last_visit = loop.time()
             done: Future[list[Opened]] = Future()
             try:
                 if self._closed:
@@ -172,7 +183,7 @@ class Opener:
             else:
                 ask.future.set_result(answers[n])
         if self._queue:
-            self._visit_next(loop)
+            self._schedule(loop)
 
     # ---- on the opener's thread ------------------------------------------------------------
 
