@@ -48,8 +48,8 @@ from server.access import Principal, asked_of, principal_from, role_from
 from storage.opening import AccessFacts, access_facts_for, sign_ins_for
 from storage.updates import read_many
 
-# On SQLite: within this long of the last visit, handshakes are a crowd, and a visit waits for
-# more of them this long (see above)
+# Within this long of the last visit, handshakes are a crowd, and a visit waits for more of
+# them this long (see above)
 CROWD_SECONDS = 0.010
 GATHER_SECONDS = 0.005
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml  # PyYAML: locked with uvicorn[standard]
 from pycrdt import Doc, XmlElement, XmlFragment, XmlText
 
 from crdt.markdown import document_text, export_markdown, fragment_to_json
@@ -419,7 +420,6 @@ def test_front_matter_is_quoted_yaml() -> None:
         "\n"
         "Body\n"
     )
-    yaml = pytest.importorskip("yaml")
     data = yaml.safe_load(out.split("---\n")[1])
     assert data == {
         "title": 'He said: "yes" # not a comment',
