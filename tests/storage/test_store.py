@@ -171,3 +171,37 @@ async def test_an_edit_moves_the_edit_time_at_most_once_a_second(db_url):
     updates.append_updates(engine, [(doc.id, b"five")])
     assert utcnow().replace(tzinfo=None) - edited_at().replace(tzinfo=None) < timedelta(seconds=1)
     engine.dispose()
+
+
+async def test_postgres_batches_of_every_shape_keep_their_order_and_move_the_edit_time(pg_database):
+    """A batch up to `LISTED_ROWS` rows is a VALUES list, a larger one goes through `unnest`
+    (storage/pg_append.py): either way its rows are stored in the order given, interleaved
+    across documents, and each document it touches is marked as edited."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from storage.models import utcnow
+    from storage.pg_append import LISTED_ROWS, PgAppender
+
+    engine = make_engine(pg_database)
+    docs = [documents.create_document(engine, title=f"d{n}") for n in range(3)]
+    expected: dict[str, list[bytes]] = {doc.id: [] for doc in docs}
+    appender = PgAppender(engine)
+    try:
+        for size in (1, 2, LISTED_ROWS, LISTED_ROWS + 1, 100):
+            with engine.begin() as conn:  # every document's edit time a minute old
+                conn.execute(text("UPDATE document SET updated_at = :at"),
+                             {"at": (utcnow() - timedelta(minutes=1)).replace(tzinfo=None)})
+            rows = [(docs[n % len(docs)].id, f"{size}-{n}".encode()) for n in range(size)]
+            await appender.append(rows)
+            for doc_id, data in rows:
+                expected[doc_id].append(data)
+            for doc in docs:
+                assert stored(engine, doc.id) == expected[doc.id]
+                edited = documents.get_document(engine, doc_id=doc.id).updated_at
+                moved = utcnow().replace(tzinfo=None) - edited.replace(tzinfo=None) < timedelta(seconds=5)
+                assert moved == any(doc_id == doc.id for doc_id, _ in rows), (size, doc.title)
+    finally:
+        await appender.close()
+        engine.dispose()
