@@ -191,3 +191,127 @@ async def test_an_upgraded_connection_leaves_nothing_for_the_garbage_collector()
             gc.garbage.clear()
     assert all(a.startswith(b"HTTP/1.1 101 ") for a in answers)
     assert left == []
+
+
+# ---- the upgrade request handed over as parsed, not parsed again ---------------------------
+
+_KEY = base64.b64encode(b"0123456789abcdef")
+_ORDINARY = [(b"Host", b"127.0.0.1"), (b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"),
+             (b"Sec-WebSocket-Key", _KEY), (b"Sec-WebSocket-Version", b"13")]
+
+
+def _raw(headers, *, line=b"GET /ws/doc-1?token=t%20x&saved=1 HTTP/1.1") -> bytes:
+    return line + b"\r\n" + b"".join(n + b": " + v + b"\r\n" for n, v in headers) + b"\r\n"
+
+
+# what a client may send, ordinary and hostile; each answered alike by both protocols
+HANDSHAKES = {
+    "ordinary": _raw(_ORDINARY),
+    "with a cookie, an origin and header names in any case": _raw(
+        [*_ORDINARY, (b"cookie", b"quire_session=abc; theme=dark"), (b"ORIGIN", b"http://x.test"),
+         (b"X-Odd!#$%&'*+.^_`|~", b"ok")]),
+    "an ISO-8859-1 header value": _raw([*_ORDINARY, (b"X-Name", b"Zo\xe9")]),
+    "a value with a tab and trailing blanks": _raw([*_ORDINARY, (b"X-Tab", b"a\tb  \t")]),
+    "HTTP/1.0": _raw(_ORDINARY, line=b"GET /ws/doc-1 HTTP/1.0"),
+    "as many headers as websockets takes": _raw(
+        _ORDINARY + [(b"X-%d" % n, b"v") for n in range(128 - len(_ORDINARY))]),
+    "one header too many": _raw(
+        _ORDINARY + [(b"X-%d" % n, b"v") for n in range(129 - len(_ORDINARY))]),
+    "a header line of 9,000 bytes": _raw([*_ORDINARY, (b"X-Long", b"v" * 9000)]),
+    "a request line of 9,000 bytes": _raw(_ORDINARY, line=b"GET /ws/" + b"a" * 9000 + b" HTTP/1.1"),
+    "a control character in a value": _raw([*_ORDINARY, (b"X-Ctl", b"a\x7fb")]),
+    "a body announced": _raw([*_ORDINARY, (b"Content-Length", b"5")]),
+    "an empty body announced": _raw([*_ORDINARY, (b"Content-Length", b"0")]),
+    "chunked": _raw([*_ORDINARY, (b"Transfer-Encoding", b"chunked")]),
+    "POST": _raw(_ORDINARY, line=b"POST /ws/doc-1 HTTP/1.1"),
+    "no key": _raw([h for h in _ORDINARY if h[0] != b"Sec-WebSocket-Key"]),
+    "two keys": _raw([*_ORDINARY, (b"Sec-WebSocket-Key", _KEY)]),
+    "a key that is not 16 bytes": _raw(
+        [h if h[0] != b"Sec-WebSocket-Key" else (h[0], b"c2hvcnQ=") for h in _ORDINARY]),
+    "version 8": _raw([h if h[0] != b"Sec-WebSocket-Version" else (h[0], b"8")
+                       for h in _ORDINARY]),
+    "non-ASCII bytes in the path": _raw(_ORDINARY, line=b"GET /ws/d\xc3\xa9 HTTP/1.1"),
+}
+
+
+_CLOSE_1000 = b"\x88\x02\x03\xe8"  # the app's close frame: the server then waits for ours
+
+
+def _answer(port: int, request: bytes) -> bytes:
+    """Everything the server sends back until it closes or sends its close frame (or goes quiet
+    for a second), its Date and Server headers left out."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        sock.settimeout(1)
+        received = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while not received.endswith(_CLOSE_1000) and (chunk := sock.recv(65536)):
+                received += chunk
+    return b"\r\n".join(line for line in received.split(b"\r\n")
+                        if not line.lower().startswith((b"date:", b"server:")))
+
+
+async def test_an_upgrade_is_answered_as_websockets_would_without_parsing_it_again(monkeypatch):
+    """uvicorn rebuilds the upgrade request's bytes from what its HTTP parser read, and
+    `websockets` parses them again; Quire's protocols hand the parsed request over instead
+    (server/websocket_protocol.py). Ordinary and hostile handshakes alike, the server's answer
+    (status, headers, the app's frames) and what the app is told (path, query, headers) are the
+    ones uvicorn's own protocols give; what websockets might refuse (limits, a body, another
+    method) is still parsed by it, and an ordinary handshake never is."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.http11 import Request
+
+    parse = Request.parse.__func__
+    parsed: list[str] = []
+
+    def counting_parse(cls, *args, **kwargs):  # each request websockets reads from bytes
+        try:
+            request = yield from parse(cls, *args, **kwargs)
+        except Exception:
+            parsed.append("refused")
+            raise
+        parsed.append(request.path)
+        return request
+
+    monkeypatch.setattr(Request, "parse", classmethod(counting_parse))
+    told: list[tuple] = []
+
+    async def app(scope, receive, send):
+        told.append((scope["path"], scope["raw_path"], scope["query_string"],
+                     sorted(scope["headers"]), scope["subprotocols"]))
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "bytes": b"hello"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    answers: dict[str, dict[str, tuple]] = {}
+    for name, protocols in (("uvicorn", {"http": HttpToolsProtocol, "ws": WebSocketsSansIOProtocol}),
+                            ("quire", {"http": HttpProtocol, "ws": WebSocketProtocol})):
+        answers[name] = {}
+        async with _uvicorn(app, **protocols) as port:
+            for case, request in HANDSHAKES.items():
+                told.clear()
+                parsed.clear()
+                answer = await asyncio.to_thread(_answer, port, request)
+                answers[name][case] = (answer, list(told), len(parsed))
+    for case in HANDSHAKES:
+        ours, theirs = answers["quire"][case], answers["uvicorn"][case]
+        assert ours[:2] == theirs[:2], case
+    status = {case: answer.split(b"\r\n", 1)[0] for case, (answer, _, _) in answers["quire"].items()}
+    assert status["ordinary"] == b"HTTP/1.1 101 Switching Protocols"
+    assert answers["quire"]["ordinary"][0].endswith(shared_frame(b"hello") + _CLOSE_1000)
+    assert status["one header too many"].startswith(b"HTTP/1.1 431")
+    assert status["a header line of 9,000 bytes"].startswith(b"HTTP/1.1 431")
+    assert status["a body announced"].startswith(b"HTTP/1.1 400")
+    assert status["version 8"].startswith(b"HTTP/1.1 400")
+    assert status["POST"].startswith(b"HTTP/1.1 405")
+    # httptools refuses these before any upgrade, for both
+    assert status["a control character in a value"].startswith(b"HTTP/1.1 400")
+    assert status["non-ASCII bytes in the path"].startswith(b"HTTP/1.1 400")
+    # uvicorn's protocols parse every upgrade twice; Quire's only what websockets might refuse
+    # or read otherwise, and no ordinary handshake
+    again = {case for case, (_, _, count) in answers["quire"].items() if count}
+    assert again == {"one header too many", "a header line of 9,000 bytes",
+                     "a request line of 9,000 bytes", "a body announced", "chunked", "POST"}
+    assert {case for case, (_, _, count) in answers["uvicorn"].items() if count} == set(
+        HANDSHAKES) - {"a control character in a value", "non-ASCII bytes in the path"}
