@@ -1,5 +1,5 @@
-"""Hot reads through the sqlite3 cursor (storage/driver_reads.py) answer exactly as SQLAlchemy's
-execution does.
+"""Hot reads through the driver's cursor (storage/driver_reads.py: sqlite3's, psycopg's) answer
+exactly as SQLAlchemy's execution does, on SQLite and on PostgreSQL.
 
 | asked                                                    | answered                                 |
 |----------------------------------------------------------|------------------------------------------|
@@ -7,7 +7,8 @@ execution does.
 | stored state (a statement with a literal of its own)      | the same rows, the literal bound         |
 | an id written as SQL (`' OR '1'='1`)                      | a value like any other: no row, no harm  |
 | a statement the database refuses                          | SQLAlchemy's DBAPIError; conn still works |
-| PostgreSQL                                                | `Connection.execute`'s rows              |
+|   (PostgreSQL, in a transaction)                          | `Connection.rollback()` ends it          |
+| PostgreSQL ends the connection (a restart)                | DBAPIError, `connection_invalidated`     |
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def _docs(engine):
     return owner, mine, nobodys
 
 
-def test_rows_match_sqlalchemy_execution(sqlite_url):
-    engine = make_engine(sqlite_url)
+def test_rows_match_sqlalchemy_execution(db_url):
+    engine = make_engine(db_url)
     owner, mine, nobodys = _docs(engine)
     asked = sorted([mine, nobodys, "missing"])
     with engine.connect() as conn:
@@ -48,29 +49,49 @@ def test_rows_match_sqlalchemy_execution(sqlite_url):
     assert owners == {mine: owner.id, nobodys: None}
 
 
-def test_an_id_written_as_sql_is_only_a_value(sqlite_url):
-    engine = make_engine(sqlite_url)
+def test_an_id_written_as_sql_is_only_a_value(db_url):
+    engine = make_engine(db_url)
     _docs(engine)
+    before = documents.all_document_ids(engine)  # PostgreSQL's is shared by the run's tests
     with engine.connect() as conn:
         for hostile in ("x' OR '1'='1", '"; DROP TABLE document; --', "%s", "?"):
             assert driver_reads.rows(conn, _owners(1), {"d0": hostile}) == []
         assert len(driver_reads.rows(conn, _owners(2), bound("d", ["?", "%s"]))) == 0
-    assert len(documents.all_document_ids(engine)) == 2
+    assert documents.all_document_ids(engine) == before
+    engine.dispose()
 
 
-def test_a_refused_statement_raises_sqlalchemys_error_and_the_connection_goes_on(sqlite_url):
-    engine = make_engine(sqlite_url)
+def test_a_refused_statement_raises_sqlalchemys_error_and_the_connection_goes_on(db_url):
+    engine = make_engine(db_url)
     _, mine, _ = _docs(engine)
     missing = select(column("id")).select_from(table("no_such_table")).where(column("id") == "x")
-    with engine.connect() as conn:
-        with pytest.raises(DBAPIError, match="no such table"):
+    with engine.connect() as conn:  # in a transaction, as SQLAlchemy begins one
+        with pytest.raises(DBAPIError, match="no such table|does not exist") as refused:
+            driver_reads.rows(conn, missing, {})
+        assert not refused.value.connection_invalidated
+        conn.rollback()  # PostgreSQL's transaction is aborted until then, as with execute()
+        assert [tuple(r) for r in driver_reads.rows(conn, _owners(1), {"d0": mine})] != []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # the opener's
+        with pytest.raises(DBAPIError):
             driver_reads.rows(conn, missing, {})
         assert [tuple(r) for r in driver_reads.rows(conn, _owners(1), {"d0": mine})] != []
+    engine.dispose()
 
 
-def test_postgresql_goes_through_sqlalchemy(db_url):
-    engine = make_engine(db_url)
-    owner, mine, _ = _docs(engine)
-    with engine.connect() as conn:
-        found = driver_reads.rows(conn, _owners(1), {"d0": mine})
-    assert [tuple(r) for r in found] == [(mine, owner.id)]
+def test_a_connection_postgresql_ended_is_reported_invalidated(pg_database):
+    """What the opener (server/opener.py) reads to replace its connection and read again."""
+    from sqlalchemy import text
+
+    engine = make_engine(pg_database)
+    _, mine, _ = _docs(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        assert driver_reads.rows(conn, _owners(1), {"d0": mine})
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as ended:
+            driver_reads.rows(conn, _owners(1), {"d0": mine})
+        assert ended.value.connection_invalidated and conn.invalidated
+    with engine.connect() as fresh:  # the pool hands out a working connection
+        assert driver_reads.rows(fresh, _owners(1), {"d0": mine})
+    engine.dispose()

@@ -136,9 +136,10 @@ def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
     """Within the block, once a statement reading a snapshot's data has begun (its rows not yet
     all read), another connection compacts `doc_id` (the list it yields then holds True).
 
-    On PostgreSQL, after the statement ran (SQLAlchemy's `after_cursor_execute`); on SQLite,
-    whose hot reads go straight to the sqlite3 cursor (storage/driver_reads.py), from within
-    the statement's own steps (sqlite3's progress handler, armed by its trace callback)."""
+    The hot reads go straight to the driver's cursor (storage/driver_reads.py). On PostgreSQL
+    the compaction runs once psycopg's cursor ran the statement (PostgreSQL read it at one
+    moment, and the client has its rows); on SQLite from within the statement's own steps
+    (sqlite3's progress handler, armed by its trace callback)."""
     overtaken: list[bool] = []
 
     def snapshot_read(statement: str) -> bool:
@@ -149,9 +150,15 @@ def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
             overtaken.append(True)
             updates.compact(engine, doc_id=doc_id, merge=merge_to_state)
 
-    def after_read(conn, cursor, statement, parameters, context, executemany):
-        if snapshot_read(statement):
+    import psycopg
+
+    run_statement = psycopg.Cursor.execute
+
+    def execute_then_compact(cursor, query, *args, **kwargs):
+        ran = run_statement(cursor, query, *args, **kwargs)
+        if isinstance(query, str) and snapshot_read(query):
             compact_once()
+        return ran
 
     armed: list[bool] = []
     touched: list = []
@@ -171,12 +178,17 @@ def compaction_after_snapshot_read(engine, doc_id: str) -> Iterator[list[bool]]:
         dbapi_conn.set_progress_handler(progress, 1)
 
     sqlite = engine.dialect.name == "sqlite"
-    hook, listener = ("checkout", on_checkout) if sqlite else ("after_cursor_execute", after_read)
-    event.listen(engine, hook, listener)
+    if sqlite:
+        event.listen(engine, "checkout", on_checkout)
+    else:
+        psycopg.Cursor.execute = execute_then_compact  # type: ignore[method-assign]
     try:
         yield overtaken
     finally:
-        event.remove(engine, hook, listener)
+        if sqlite:
+            event.remove(engine, "checkout", on_checkout)
+        else:
+            psycopg.Cursor.execute = run_statement  # type: ignore[method-assign]
         for dbapi_conn in touched:
             dbapi_conn.set_trace_callback(None)
             dbapi_conn.set_progress_handler(None, 0)
