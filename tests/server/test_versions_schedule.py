@@ -46,7 +46,9 @@ def _keeper(monkeypatch, *, quiet: float, max_interval: float):
 
 
 async def test_a_crowd_of_edited_documents_wakes_the_keeper_once(monkeypatch):
-    keeper, taken, wakes = _keeper(monkeypatch, quiet=0.3, max_interval=5.0)
+    # quiet for longer than the crowd takes to arrive even on a slow machine (with 0.3 s, a CI
+    # run saw the first documents fall due while the last were still arriving: 3 wakes)
+    keeper, taken, wakes = _keeper(monkeypatch, quiet=1.5, max_interval=5.0)
     task = asyncio.create_task(keeper.run())
     try:
         await asyncio.sleep(0)
