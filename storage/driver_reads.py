@@ -28,8 +28,20 @@ import psycopg
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-# SQLite: statement -> (SQL, the parameters' names in order, the statement's own values)
-_compiled: dict[Any, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+# (dialect name, statement) -> (SQL, the parameters' names in order (SQLite's positional
+# style; PostgreSQL's are named), the statement's own values)
+_compiled: dict[tuple[str, Any], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _compile(conn: Connection, statement: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    key = (conn.dialect.name, statement)
+    found = _compiled.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=conn.dialect)
+        found = (compiled.string, tuple(compiled.positiontup or ()),
+                 {name: bind.value for name, bind in compiled.binds.items()})
+        _compiled[key] = found
+    return found
 
 
 def rows(conn: Connection, statement: Any, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
@@ -40,13 +52,7 @@ def rows(conn: Connection, statement: Any, params: Mapping[str, Any]) -> Sequenc
         return _postgresql_rows(conn, statement, params)
     if conn.dialect.name != "sqlite":
         return conn.execute(statement, params).all()
-    found = _compiled.get(statement)
-    if found is None:
-        compiled = statement.compile(dialect=conn.dialect)
-        found = (compiled.string, tuple(compiled.positiontup or ()),
-                 {name: bind.value for name, bind in compiled.binds.items()})
-        _compiled[statement] = found
-    sql, order, own = found
+    sql, order, own = _compile(conn, statement)
     args = tuple(params[name] if name in params else own[name] for name in order)
     driver = conn.connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
@@ -56,18 +62,9 @@ def rows(conn: Connection, statement: Any, params: Mapping[str, Any]) -> Sequenc
         raise DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
 
 
-# PostgreSQL: statement -> (SQL with named parameters, the statement's own values)
-_compiled_pg: dict[Any, tuple[str, dict[str, Any]]] = {}
-
-
 def _postgresql_rows(conn: Connection, statement: Any,
                      params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-    found = _compiled_pg.get(statement)
-    if found is None:
-        compiled = statement.compile(dialect=conn.dialect)
-        found = (compiled.string, {name: bind.value for name, bind in compiled.binds.items()})
-        _compiled_pg[statement] = found
-    sql, own = found
+    sql, _, own = _compile(conn, statement)
     args = {**own, **params}
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)

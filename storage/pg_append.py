@@ -33,8 +33,9 @@ log = logging.getLogger("quire.store")
 # Array parameters cost the server more than the write itself: one keystroke's statement took
 # 0.81 ms through `unnest` and 0.65 ms as VALUES at the p50 on this VM (interleaved, 2 ms
 # apart; 1.34 and 1.16 ms 20 ms apart, as typed), the edit time's UPDATE as an IN list
-# costing nothing measurable on top of a bare INSERT. A larger batch (a burst, a paste, a reconnect's backlog)
-# goes through `unnest`: one statement whatever its size, its cost shared by its rows.
+# costing nothing measurable on top of a bare INSERT. A larger batch (a burst, a paste, a
+# reconnect's backlog) goes through `unnest`: one statement whatever its size, its cost
+# shared by its rows.
 LISTED_ROWS = 16
 
 APPEND = """
