@@ -24,6 +24,11 @@ from server.websocket_protocol import (
     WebSocketProtocol,
     shared_frame,
 )
+from tests.support import handshakes
+from tests.support.handshakes import CLOSE_1000 as _CLOSE_1000
+from tests.support.handshakes import KEY as _KEY
+from tests.support.handshakes import ORDINARY as _ORDINARY
+from tests.support.handshakes import raw as _raw
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 300_000])
@@ -195,15 +200,6 @@ async def test_an_upgraded_connection_leaves_nothing_for_the_garbage_collector()
 
 # ---- the upgrade request handed over as parsed, not parsed again ---------------------------
 
-_KEY = base64.b64encode(b"0123456789abcdef")
-_ORDINARY = [(b"Host", b"127.0.0.1"), (b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"),
-             (b"Sec-WebSocket-Key", _KEY), (b"Sec-WebSocket-Version", b"13")]
-
-
-def _raw(headers, *, line=b"GET /ws/doc-1?token=t%20x&saved=1 HTTP/1.1") -> bytes:
-    return line + b"\r\n" + b"".join(n + b": " + v + b"\r\n" for n, v in headers) + b"\r\n"
-
-
 # what a client may send, ordinary and hostile; each answered alike by both protocols
 HANDSHAKES = {
     "ordinary": _raw(_ORDINARY),
@@ -232,23 +228,6 @@ HANDSHAKES = {
                        for h in _ORDINARY]),
     "non-ASCII bytes in the path": _raw(_ORDINARY, line=b"GET /ws/d\xc3\xa9 HTTP/1.1"),
 }
-
-
-_CLOSE_1000 = b"\x88\x02\x03\xe8"  # the app's close frame: the server then waits for ours
-
-
-def _answer(port: int, request: bytes) -> bytes:
-    """Everything the server sends back until it closes or sends its close frame (or goes quiet
-    for a second), its Date and Server headers left out."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(request)
-        sock.settimeout(1)
-        received = b""
-        with contextlib.suppress(TimeoutError, ConnectionResetError):
-            while not received.endswith(_CLOSE_1000) and (chunk := sock.recv(65536)):
-                received += chunk
-    return b"\r\n".join(line for line in received.split(b"\r\n")
-                        if not line.lower().startswith((b"date:", b"server:")))
 
 
 async def test_an_upgrade_is_answered_as_websockets_would_without_parsing_it_again(monkeypatch):
@@ -292,7 +271,7 @@ async def test_an_upgrade_is_answered_as_websockets_would_without_parsing_it_aga
             for case, request in HANDSHAKES.items():
                 told.clear()
                 parsed.clear()
-                answer = await asyncio.to_thread(_answer, port, request)
+                answer = await asyncio.to_thread(handshakes.answer, port, request)
                 answers[name][case] = (answer, list(told), len(parsed))
     for case in HANDSHAKES:
         ours, theirs = answers["quire"][case], answers["uvicorn"][case]
