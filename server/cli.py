@@ -76,6 +76,9 @@ def serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # no logging set-up of uvicorn's own: its lines (requests, sockets accepted, start and
+        # stop) reach the root handler setup_logging made, in Quire's one key=value format
+        log_config=None,
         http=HttpProtocol,
         ws=WebSocketProtocol,
         ws_max_size=settings.max_message_bytes + 1024 * 1024,
@@ -86,7 +89,7 @@ def serve(args: argparse.Namespace) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    redact_server_logs()  # after uvicorn.Config configured its loggers
+    redact_server_logs()  # after uvicorn.Config set its loggers' levels
     QuireServer(config, app.state).run()
 
 

@@ -1,10 +1,16 @@
-"""Secrets never reach the logs: tokens in request URLs are redacted."""
+"""Logs: tokens in request URLs are redacted, and a running server writes every line, uvicorn's
+included, in one key=value format."""
 
 from __future__ import annotations
 
 import logging
+import re
+
+import httpx
 
 from server.logs import RedactTokens
+from tests.support.servers import QuireProcess
+from tests.support.yclient import YClient
 
 
 def formatted(msg: str, *args) -> str:
@@ -48,3 +54,36 @@ def test_a_line_is_written_without_looking_up_its_caller_thread_or_process(monke
     assert seen[0].getMessage() == "doc abc opened"
     assert seen[0].funcName == "(unknown function)" and seen[0].threadName is None
     assert seen[0].processName is None
+
+
+# a line as setup_logging formats it: time, level, logger, then the message
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} level=[A-Z]+ logger=[\w.]+ \S")
+
+
+async def test_a_running_server_writes_every_line_in_one_format_with_tokens_redacted(tmp_path):
+    """`quire serve` at level info: uvicorn's own lines (its start, each request, each socket
+    accepted, its stop) come out in Quire's key=value format like Quire's, and neither the API
+    token of a request nor that of a socket reaches them."""
+    proc = QuireProcess(tmp_path, auth=True, env={"QUIRE_LOG_LEVEL": "info"})
+    try:
+        proc.make_account()
+        await proc.astart()
+        doc_id = await proc.anew_doc("Logged")
+        async with httpx.AsyncClient(base_url=proc.http, timeout=10) as anyone:
+            asked = await anyone.get(f"/api/docs/{doc_id}?token={proc.token}")
+        client = await YClient(proc.ws(doc_id)).connect()
+        await client.wait_synced()
+        await client.close()
+        proc.stop()
+        lines = proc.log_text().splitlines()
+    finally:
+        proc.stop()
+    assert lines and [line for line in lines if not LINE.match(line)] == []
+    assert proc.token not in "\n".join(lines)
+    access = [line for line in lines if "logger=uvicorn.access" in line]
+    request = f'"GET /api/docs/{doc_id}?token=[redacted] HTTP/1.1" {asked.status_code}'
+    assert any(request in line for line in access), access
+    accepted = [line for line in lines if f'"WebSocket /ws/{doc_id}?' in line]
+    assert len(accepted) == 1 and "token=[redacted]" in accepted[0], accepted
+    assert accepted[0].endswith("[accepted]")
+    assert any("logger=uvicorn.error Finished server process" in line for line in lines)
