@@ -92,6 +92,31 @@ def test_a_new_document_starts_in_its_title_and_enter_moves_to_the_text(quire, p
     expect(page.locator("#doc-title")).to_have_value("Fresh idea")
 
 
+def test_a_new_documents_caret_stays_in_the_text_across_a_reconnect(quire, people):
+    """The title takes the caret once, when the new document opens: a reconnect later (a new
+    sync) leaves the caret where the person is writing."""
+    ada = people("Ada")
+    ada.allow_network_errors()
+    page = ada.page
+    page.goto("/")
+    page.get_by_role("button", name="New document").first.click()
+    page.wait_for_url(re.compile(r"/d/[\w-]+$"))
+    expect(page.locator("#doc-title")).to_be_focused()
+    page.keyboard.type("Fresh idea", delay=20)
+    page.keyboard.press("Enter")
+    page.keyboard.type("Body text.", delay=20)
+    eventually(lambda: ada.text() == "Body text.", message="typed into the body")
+    ada.expect_state("saved")
+    ada.context.set_offline(True)
+    ada.expect_state("offline")
+    ada.context.set_offline(False)
+    ada.expect_state("saved")
+    page.wait_for_timeout(300)  # a few frames after the new sync
+    page.keyboard.type(" More.", delay=20)
+    eventually(lambda: ada.text() == "Body text. More.", message="typed on after the reconnect")
+    expect(page.locator("#doc-title")).to_have_value("Fresh idea")
+
+
 
 
 def test_keyboard_selection_passes_another_persons_caret(quire, people):

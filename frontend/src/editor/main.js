@@ -165,7 +165,15 @@ function main () {
   // The title is one value (Y.Map "meta"): set before this copy has the server's, it could lose
   // to the title the document already has. So it waits for the first sync (or a local copy).
   const titleReady = () => session.everSynced || session.doc.getMap('meta').has('title')
-  const lockTitle = () => { titleInput.readOnly = closed || !mayEdit() || !titleReady() }
+  /** @type {(() => void) | null} what waits for the title to become editable (once) */
+  let whenTitleEditable = null
+  const lockTitle = () => {
+    titleInput.readOnly = closed || !mayEdit() || !titleReady()
+    if (titleInput.readOnly || !whenTitleEditable) return
+    const run = whenTitleEditable
+    whenTitleEditable = null
+    requestAnimationFrame(() => { if (!titleInput.readOnly) run() })
+  }
   lockTitle()
   session.provider.on('sync', lockTitle)
   session.doc.getMap('meta').observe(lockTitle)
@@ -227,15 +235,10 @@ function main () {
   caretOnBlankClicks({ editor, page: byId('main') })
   startInTitleIfNew({
     title: titleInput,
+    // whichever comes last (the first sync, the role, the title) unlocks it: then, once
     whenEditable: (run) => {
-      const tryNow = () => {
-        if (titleInput.readOnly) return false
-        run()
-        return true
-      }
-      if (tryNow()) return
-      const again = () => { if (tryNow()) session.provider.off('sync', again) }
-      session.provider.on('sync', () => requestAnimationFrame(again))
+      if (!titleInput.readOnly) { run(); return }
+      whenTitleEditable = run
     },
   })
   mountOutline({ editor, panel: byId('outline-panel'), button: byId('outline-button'), panels })
