@@ -88,7 +88,8 @@ def run_one(round_: int, scenario: str, key: str, sizes: dict[str, Any],
             phase("start")
             rooms = server.rooms(room_count(scenario, sizes))
             phase("rooms")
-            server.settle()
+            # a smoke run measures nothing: a quarter second of quiet is enough there
+            server.settle(window=1.0 if sizes is FULL else 0.25)
             phase("settle")
             config = load_config(scenario, sizes, server, rooms)
             result = run_load(config, server, timeout=TIMEOUT[scenario],
