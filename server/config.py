@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 class Settings(BaseSettings):
@@ -33,6 +35,7 @@ class Settings(BaseSettings):
     max_import_zip_bytes: int = 50 * 1024 * 1024
     max_zip_entries: int = 2000
     max_export_zip_bytes: int = 256 * 1024 * 1024
+    # critical, error, warning, info, debug or trace (any case)
     log_level: str = "info"
     # accounts and sharing: every route and the WebSocket check the caller's role; switch off
     # only for a private single-user instance (then everyone is the owner of everything)
@@ -133,3 +136,11 @@ class Settings(BaseSettings):
     password_hash_queue: int = 64
     # /metrics answers only `Authorization: Bearer <this>`; unset: /metrics is not served (404)
     metrics_token: str | None = Field(default=None, repr=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return level

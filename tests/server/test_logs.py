@@ -7,7 +7,10 @@ import logging
 import re
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
+from server.config import Settings
 from server.logs import RedactTokens
 from tests.support.servers import QuireProcess
 from tests.support.yclient import YClient
@@ -87,3 +90,26 @@ async def test_a_running_server_writes_every_line_in_one_format_with_tokens_reda
     assert len(accepted) == 1 and "token=[redacted]" in accepted[0], accepted
     assert accepted[0].endswith("[accepted]")
     assert any("logger=uvicorn.error Finished server process" in line for line in lines)
+
+
+def test_log_levels_are_checked_by_name_in_any_case():
+    assert Settings(log_level="WARNING").log_level == "warning"
+    assert Settings(log_level=" Trace ").log_level == "trace"
+    with pytest.raises(ValidationError, match="must be one of critical, error, warning, info, "
+                                              "debug, trace, not 'loud'"):
+        Settings(log_level="loud")
+
+
+async def test_a_server_at_level_trace_starts_and_writes_uvicorns_trace_lines(tmp_path):
+    """uvicorn's own level below debug: the server starts (Quire set the level up before
+    uvicorn named it) and writes uvicorn's trace lines in Quire's format."""
+    proc = QuireProcess(tmp_path, auth=False, env={"QUIRE_LOG_LEVEL": "TRACE"})
+    try:
+        await proc.astart()
+        assert await proc.healthy()
+        proc.stop()
+        lines = proc.log_text().splitlines()
+    finally:
+        proc.stop()
+    assert [line for line in lines if not LINE.match(line)] == []
+    assert any("level=TRACE logger=uvicorn" in line for line in lines), lines[-20:]

@@ -1,5 +1,7 @@
-"""versions keep their Yjs state vector, so a process can tell that a version another process
-just cut already covers what it would store (issue 19: versions across processes)
+"""versions keep their Yjs state vector (issue 19: versions across processes)
+
+With it a process can tell that a version another process just cut already covers what it
+would store. (Alembic logs the first paragraph as the upgrade's one line.)
 
 Revision ID: 0007
 Revises: 0006
