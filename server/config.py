@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+from uvicorn.config import LOG_LEVELS  # the names uvicorn.Config takes: Quire's are the same
 
 
 class Settings(BaseSettings):
