@@ -117,6 +117,47 @@ def test_a_new_documents_caret_stays_in_the_text_across_a_reconnect(quire, peopl
     expect(page.locator("#doc-title")).to_have_value("Fresh idea")
 
 
+def test_a_new_documents_title_leaves_the_focus_where_the_person_moved_it(quire, people):
+    """The server's first frames are held back (a slow network): the title stays locked, and the
+    person moves on with the keyboard meanwhile. When the frames arrive and the title unlocks, it
+    does not pull the focus back from where the person put it."""
+    ada = people("Ada")
+    page = ada.page
+    held: list = []
+    release: list = []  # set once the frames may flow
+
+    def hold_first_frames(ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(server.send)
+
+        def from_server(message) -> None:
+            if release:
+                ws.send(message)
+            else:
+                held.append((ws, message))
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r"/ws/"), hold_first_frames)
+    page.goto("/")
+    page.get_by_role("button", name="New document").first.click()
+    page.wait_for_url(re.compile(r"/d/[\w-]+$"))
+    expect(page.locator("#doc-title")).to_have_js_property("readOnly", True)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    moved_to = page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    assert page.evaluate("document.activeElement !== document.body"), "Tab moved the focus"
+    for _ in range(100):  # Playwright runs the route's handlers only inside its own calls
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the server's first frames arrived (held back)"
+    release.append(True)
+    for ws, message in held:
+        ws.send(message)
+    expect(page.locator("#doc-title")).to_have_js_property("readOnly", False)
+    page.wait_for_timeout(300)  # a few frames after the title unlocked
+    assert page.evaluate("document.activeElement.outerHTML.slice(0, 120)") == moved_to
+    expect(page.locator("#doc-title")).not_to_be_focused()
 
 
 def test_keyboard_selection_passes_another_persons_caret(quire, people):

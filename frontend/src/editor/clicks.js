@@ -2,7 +2,9 @@
 // - a click on the blank part of the page below the last line puts the caret at the end of the
 //   text (as in every word processor), instead of doing nothing while typing goes nowhere;
 // - a document just made from the dashboard (/d/{id}?new=1) starts in its title, its text
-//   selected, once the title may be edited; Enter then moves to the text (title.js).
+//   selected, once the title may be edited; Enter then moves to the text (title.js). If the
+//   person put the focus somewhere before then (Tab to a button, a click in the search box),
+//   it stays there.
 
 /**
  * @param {{editor: import('@tiptap/core').Editor, page: HTMLElement}} parts
@@ -30,6 +32,8 @@ export function startInTitleIfNew ({ title, whenEditable }) {
   url.searchParams.delete('new')
   history.replaceState(history.state, '', url)
   whenEditable(() => {
+    const active = document.activeElement
+    if (active && active !== document.body && active !== title) return // they moved on
     title.focus()
     title.select()
   })
