@@ -45,7 +45,13 @@ from server.routes import (
 )
 from server.routes import versions as versions_routes
 from server.search import SearchIndexer
-from server.security import LoginThrottle, PasswordWork, SignupThrottle, load_secret_key
+from server.security import (
+    LoginThrottle,
+    PasswordWork,
+    SignupThrottle,
+    dummy_hash,
+    load_secret_key,
+)
 from server.templating import STATIC_DIR, STATIC_URL
 from server.titles import TitleMirror
 from server.versions import VersionKeeper, parse_retention
@@ -129,6 +135,9 @@ async def lifespan(app: FastAPI):
         watch_task = asyncio.create_task(watch.run(), name="quire-access-watch")
         # the first connection after a restart should not pay for compiling queries, opening
         # database connections or importing pycrdt's async backend
+        # the hash an unknown username is checked against: made now, so that the first such
+        # sign-in takes no longer than any other (server/security.py)
+        await asyncio.to_thread(dummy_hash)
         try:
             await asyncio.to_thread(warm_up, engine)
         except Exception as exc:  # the database may come back later; connections retry

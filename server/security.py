@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import math
@@ -65,8 +66,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# a hash to verify against when the user does not exist, so timing does not reveal usernames
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not reveal
+    usernames. Made once, when the server starts (server/app.py), not at import: every `quire`
+    command imports this module, and an argon2 hash is a tenth of a second."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def new_token(prefix: str) -> str:
@@ -279,4 +284,4 @@ class PasswordWork:
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when `password` matches; checks a dummy hash when there is no account, so the
         time taken does not tell whether a username exists."""
-        return await self._run(verify_password, password_hash or DUMMY_HASH, password)
+        return await self._run(verify_password, password_hash or dummy_hash(), password)

@@ -138,3 +138,32 @@ async def test_password_work_verifies(password):
     stored = hash_password("correct horse")
     assert await work.verify(stored, password) is (password == "correct horse")
     assert await work.verify(None, password) is False  # no such account: a dummy check
+
+
+def test_importing_security_hashes_nothing():
+    """Every `quire` command imports server/security.py: it makes no argon2 hash on import (a
+    tenth of a second each); the dummy hash unknown usernames are checked against is made when
+    the server starts (next test)."""
+    import subprocess
+    import sys
+
+    code = "import server.security as s; print(s.dummy_hash.cache_info().currsize)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "0"
+
+
+async def test_the_server_makes_the_dummy_hash_when_it_starts(sqlite_url):
+    """So the first sign-in with an unknown username takes as long as any other: no hash is
+    made for it then."""
+    from server.config import Settings
+    from server.security import dummy_hash
+    from tests.support.servers import run_server
+
+    dummy_hash.cache_clear()
+    async with run_server(Settings(database_url=sqlite_url)):
+        assert dummy_hash.cache_info().currsize == 1
+        before = dummy_hash.cache_info().misses
+        work = PasswordWork()
+        assert await work.verify(None, "anything at all") is False
+        assert dummy_hash.cache_info().misses == before  # made at start, not now
