@@ -34,6 +34,7 @@ import { DocSession } from './session.js'
 import { mountShare } from './share.js'
 import { createSaveStatus } from './status.js'
 import { mountTitle } from './title.js'
+import { trackHeaderHeight } from './header.js'
 import { mountToolbar } from './toolbar.js'
 
 /** Set before reloading because the server refused our changes (see onDenied below). */
@@ -55,6 +56,7 @@ function main () {
   setAccessToken(token)
   wireSignOut()
   mountNotifications()
+  trackHeaderHeight(/** @type {HTMLElement} */ (document.querySelector('.editor-bar')))
 
   // Who this is in comment data: the account (id and username from the page), or for a share
   // link "link:<share id>"; nobody without accounts (crdt/COMMENTS.md)
@@ -245,7 +247,6 @@ function main () {
   suggestUi = mountSuggestions({
     editor,
     docId,
-    bar: /** @type {HTMLElement} */ (document.querySelector('.editor-bar')),
     before: byId('share-button'),
     main: byId('main'),
     margin: byId('comments'),

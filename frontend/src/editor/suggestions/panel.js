@@ -31,14 +31,14 @@ export function describe (s) {
 
 /**
  * @param {{
- *   editor: import('@tiptap/core').Editor, docId: string, bar: HTMLElement, before: HTMLElement,
+ *   editor: import('@tiptap/core').Editor, docId: string, before: HTMLElement,
  *   main: HTMLElement, panels: ReturnType<typeof import('../panels.js').createPanels>,
  *   me: () => string | null, people: () => Promise<Array<{id: string, display_name: string}>>,
  *   onMode: (mode: Mode) => void, onReply: () => void, margin?: HTMLElement | null,
  * }} parts
  * margin: the comment margin; the cards are shown there too, above the threads.
  */
-export function mountSuggestions ({ editor, docId, bar, before, main, margin = null, panels, me, people, onMode, onReply }) {
+export function mountSuggestions ({ editor, docId, before, main, margin = null, panels, me, people, onMode, onReply }) {
   /** @type {Mode} */
   let mode = 'editing'
   /** @type {Mode[]} */
@@ -52,7 +52,7 @@ export function mountSuggestions ({ editor, docId, bar, before, main, margin = n
   const select = /** @type {HTMLSelectElement} */ (h('select', {
     class: 'mode-select', 'aria-label': 'Mode', 'data-tip': 'Editing, Suggesting or Viewing (Ctrl+Alt+Shift+S: Suggesting on/off)',
   }))
-  bar.insertBefore(select, before)
+  before.before(select) // in the header's controls, first
 
   function show () {
     select.replaceChildren(...MODES.filter(([value]) => offered.includes(value))
@@ -77,7 +77,7 @@ export function mountSuggestions ({ editor, docId, bar, before, main, margin = n
     type: 'button', id: 'suggestions-button', class: 'btn btn-header', 'aria-controls': 'suggestions-panel',
     'aria-expanded': 'false', 'aria-label': 'Suggestions', 'data-tip': 'Pending suggestions',
   }, icon('pencil'), h('span', { class: 'btn-label' }, 'Suggestions'), h('span', { class: 'count-badge', hidden: true }))
-  bar.insertBefore(headerButton, select.nextSibling)
+  select.after(headerButton)
   const badge = /** @type {HTMLElement} */ (headerButton.querySelector('.count-badge'))
   const who = /** @type {HTMLSelectElement} */ (h('select', { class: 'suggest-who', 'aria-label': 'Whose suggestions' }))
   const acceptAll = h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'accept-all' }, 'Accept all')

@@ -1,0 +1,67 @@
+"""The editor on a phone (390 px wide): the header's title, save state and every control can be
+seen and tapped, its menus open whole on screen, and the formatting toolbar stays right under the
+header as the text scrolls. (The header used to run off the screen's right edge: History,
+Export, the bell and Sign out could not be reached, and the avatars covered the title.)"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+PHONE = {"width": 390, "height": 844}
+
+# what a person reaches in the editor's header, by the name a screen reader gives it
+CONTROLS = ("Share", "Make a copy", "Comments", "Outline", "History", "Export", "Sign out")
+
+REACHABLE = """el => {
+  const r = el.getBoundingClientRect()
+  if (r.width === 0 || r.left < 0 || r.right > innerWidth || r.top < 0 || r.bottom > innerHeight) return false
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+  return hit === el || el.contains(hit)
+}"""
+
+
+def test_on_a_phone_every_header_control_is_in_view_and_nothing_covers_the_title(quire, people):
+    ada, bea = people("Ada"), people("Bea", viewport=PHONE)
+    doc_id = ada.new_doc("Quarterly plan for the northern region", editors=(bea,))
+    ada.open(doc_id)
+    bea.open(doc_id)
+    page = bea.page
+    expect(page.locator("#avatars li")).to_have_count(2)  # Ada is here too
+    header = page.locator(".editor-bar")
+    for name in CONTROLS:
+        control = header.get_by_role("button", name=name, exact=True)
+        if name == "Share":  # only the owner shares
+            expect(control).to_be_hidden()
+            continue
+        assert control.evaluate(REACHABLE), f"{name!r} is on screen and nothing covers it"
+    assert header.locator(".mode-select").evaluate(REACHABLE), "the mode is on screen"
+    for part in ("#doc-title", "#save-state"):
+        assert page.locator(part).evaluate(REACHABLE), f"{part} is on screen and nothing covers it"
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "no sideways scrolling"
+
+    # a tap on Export opens its menu, whole, on screen
+    header.get_by_role("button", name="Export", exact=True).click()
+    item = page.get_by_role("menuitem", name="Markdown (.md)")
+    expect(item).to_be_visible()
+    assert item.evaluate(REACHABLE), "the export menu is on screen"
+    page.keyboard.press("Escape")
+
+    # so does the bell's inbox (Bea was told Ada shared the document)
+    page.get_by_role("button", name="Notifications").click()
+    inbox = page.get_by_role("dialog", name="Notifications")
+    expect(inbox).to_contain_text("shared")
+    assert inbox.evaluate(REACHABLE), "the inbox is on screen"
+    page.keyboard.press("Escape")
+
+    # the toolbar stays right under the header while the text scrolls
+    page.locator("#editor .ProseMirror").click()
+    for n in range(40):
+        page.keyboard.type(f"Line {n} of a long draft.")
+        page.keyboard.press("Enter")
+    page.mouse.wheel(0, 2000)
+    page.wait_for_timeout(300)
+    gap = page.evaluate("""() => document.querySelector('#toolbar').getBoundingClientRect().top
+                         - document.querySelector('.editor-bar').getBoundingClientRect().bottom""")
+    assert abs(gap) <= 2, f"the toolbar sits under the header (gap {gap:.0f} px)"
+    assert page.get_by_role("button", name="Bold").evaluate(REACHABLE)
