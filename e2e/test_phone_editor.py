@@ -1,13 +1,16 @@
-"""The editor on a phone (390 px wide): the header's title, save state and every control can be
+"""The editor on a phone (390 px wide) and a tablet held upright (768 px): the header's title, save state and every control can be
 seen and tapped, its menus open whole on screen, and the formatting toolbar stays right under the
-header as the text scrolls. (The header used to run off the screen's right edge: History,
-Export, the bell and Sign out could not be reached, and the avatars covered the title.)"""
+header as the text scrolls. (On a phone the header used to run off the screen's right edge:
+History, Export, the bell and Sign out could not be reached, and the avatars covered the title;
+on the tablet they covered the save state.)"""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}  # held upright
 
 # what a person reaches in the editor's header, by the name a screen reader gives it
 CONTROLS = ("Share", "Make a copy", "Comments", "Outline", "History", "Export", "Sign out")
@@ -20,8 +23,9 @@ REACHABLE = """el => {
 }"""
 
 
-def test_on_a_phone_every_header_control_is_in_view_and_nothing_covers_the_title(quire, people):
-    ada, bea = people("Ada"), people("Bea", viewport=PHONE)
+@pytest.mark.parametrize("screen", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_on_a_phone_every_header_control_is_in_view_and_nothing_covers_the_title(quire, people, screen):
+    ada, bea = people("Ada"), people("Bea", viewport=screen)
     doc_id = ada.new_doc("Quarterly plan for the northern region", editors=(bea,))
     ada.open(doc_id)
     bea.open(doc_id)
