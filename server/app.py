@@ -133,11 +133,11 @@ async def lifespan(app: FastAPI):
                             cache=app.state.access_cache)
         app.state.access_watch = watch
         watch_task = asyncio.create_task(watch.run(), name="quire-access-watch")
-        # the first connection after a restart should not pay for compiling queries, opening
-        # database connections or importing pycrdt's async backend
         # the hash an unknown username is checked against: made now, so that the first such
         # sign-in takes no longer than any other (server/security.py)
         await asyncio.to_thread(dummy_hash)
+        # the first connection after a restart should not pay for compiling queries, opening
+        # database connections or importing pycrdt's async backend
         try:
             await asyncio.to_thread(warm_up, engine)
         except Exception as exc:  # the database may come back later; connections retry
