@@ -10,26 +10,45 @@ from __future__ import annotations
 import re
 import zlib
 
-_OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJECT = re.compile(rb"(\d+) 0 obj\b")
+_BODY_END = re.compile(rb"stream\r?\n|endobj")  # a stream's data starts after its line break
+_LENGTH = re.compile(rb"/Length (\d+)\b(?!\s+\d+\s+R)")  # written directly, not a reference
+_STREAM_END = re.compile(rb"\r?\nendstream")
 _FONT_REF = re.compile(rb"/(\w+) (\d+) 0 R")
 _TOKEN = re.compile(rb"<([0-9A-Fa-f\s]*)>|\((?:\\.|[^\\)])*\)|\[|\]|/[^\s/<>\[\]()]+|[^\s/<>\[\]()]+")
 
 
 def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
-    """Each object's dictionary and its (inflated) stream."""
+    """Each object's dictionary and its (inflated) stream.
+
+    A stream is cut by its /Length, not by searching for `endstream`: compressed data is any
+    bytes, and when its last byte is a carriage return a search takes it for the line break
+    before `endstream` (one stream in 256; the inflate then failed on a truncated stream).
+    """
     found: dict[int, tuple[bytes, bytes | None]] = {}
-    for match in _OBJECT.finditer(data):
-        body = match.group(2)
-        stream = _STREAM.search(body)
-        if stream is None:
-            found[int(match.group(1))] = (body, None)
+    position = 0
+    while (start := _OBJECT.search(data, position)) is not None:
+        number = int(start.group(1))
+        end = _BODY_END.search(data, start.end())
+        if end is None:
+            break
+        head = data[start.end():end.start()]
+        if end.group(0) == b"endobj":
+            found[number] = (head, None)
+            position = end.end()
             continue
-        head = body[:stream.start()]
-        raw = stream.group(1)
+        length = _LENGTH.search(head)
+        if length is not None:
+            stop = end.end() + int(length.group(1))
+        else:  # an indirect length: the first `endstream` after the data
+            stream_end = _STREAM_END.search(data, end.end())
+            stop = stream_end.start() if stream_end is not None else len(data)
+        raw = data[end.end():stop]
         if b"/FlateDecode" in head:
             raw = zlib.decompress(raw)
-        found[int(match.group(1))] = (head, raw)
+        found[number] = (head, raw)
+        closing = data.find(b"endobj", stop)
+        position = closing + len(b"endobj") if closing >= 0 else len(data)
     return found
 
 
