@@ -98,6 +98,7 @@ bench: install services
 	$(PY) -m bench.access
 	$(PY) -m bench.pg_commit
 	$(PY) -m bench.instructions
+	$(PY) -m bench.collector
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
