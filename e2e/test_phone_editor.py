@@ -69,3 +69,40 @@ def test_on_a_phone_every_header_control_is_in_view_and_nothing_covers_the_title
                          - document.querySelector('.editor-bar').getBoundingClientRect().bottom""")
     assert abs(gap) <= 2, f"the toolbar sits under the header (gap {gap:.0f} px)"
     assert page.get_by_role("button", name="Bold").evaluate(REACHABLE)
+
+
+def test_on_a_small_phone_the_owners_controls_take_one_row_and_the_footer_one_line(quire, people):
+    """At 360 px (the most common small Android width) the owner's controls, Share included,
+    used to wrap onto a third header row, and each footer item onto two lines."""
+    ada, bea = people("Ada", viewport={"width": 360, "height": 740}), people("Bea")
+    doc_id = ada.new_doc("Harbour plan", editors=(bea,))
+    bea.open(doc_id)
+    ada.open(doc_id)
+    page = ada.page
+    expect(page.locator("#avatars li")).to_have_count(2)
+    header = page.locator(".editor-bar")
+    tops = [round(header.get_by_role("button", name=name, exact=True).bounding_box()["y"])
+            for name in ("Share", *CONTROLS[1:-1])]
+    mode = header.locator(".mode-select").bounding_box()
+    title = page.locator("#doc-title").bounding_box()
+    assert len(set(tops)) == 1, f"the controls are in one row: {tops}"
+    assert tops[0] >= title["y"] + title["height"], "under the title"
+    assert abs(mode["y"] + mode["height"] / 2 - (tops[0] + 16)) <= 2, "beside the mode"
+    for name in ("Share", *CONTROLS[1:]):
+        assert header.get_by_role("button", name=name, exact=True).evaluate(REACHABLE), name
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "no sideways scrolling"
+
+    # the footer on one line: the word count with a selection's count, Show authors, and the
+    # shortcuts button (an icon here, still named) that opens the list on a tap
+    page.locator("#editor .ProseMirror").click()
+    page.keyboard.type("The harbour will be dredged in spring.")
+    page.keyboard.press("Shift+Home")
+    expect(page.locator("#word-count")).to_have_text("7 words of 7 words selected")
+    footer = page.locator(".statusbar")
+    line = footer.locator("#word-count").bounding_box()["height"]
+    for part in (footer.locator("#word-count"), footer.get_by_role("button", name="Show authors"),
+                 footer.get_by_role("button", name="Keyboard shortcuts")):
+        assert part.bounding_box()["height"] <= max(line, 32), "one line"
+        assert part.evaluate(REACHABLE)
+    footer.get_by_role("button", name="Keyboard shortcuts").click()
+    expect(page.locator("#shortcuts-panel")).to_be_visible()
