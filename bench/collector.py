@@ -15,15 +15,13 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.servers import BENCH, launch
-
-OPEN_HELD = BENCH / "js" / "open_held.mjs"
+from bench.holding import open_held
+from bench.servers import launch
 
 
 def one_round(docs: int, workdir: Path) -> dict:
@@ -34,24 +32,16 @@ def one_round(docs: int, workdir: Path) -> dict:
         server.settle(timeout=120)
         os.kill(server.pid, signal.SIGUSR1)
         cpu_before = server.cpu_seconds()
-        client = subprocess.Popen(
-            ["node", str(OPEN_HELD), json.dumps({"target": server.target(), "rooms": rooms})],
-            cwd=BENCH, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert client.stdout is not None and client.stdin is not None
-            opened = json.loads(client.stdout.readline() or "{}")
+
+        def read_counts() -> float:
             cpu = server.cpu_seconds() - cpu_before
             os.kill(server.pid, signal.SIGUSR2)
             deadline = time.monotonic() + 10
             while not out.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            client.stdin.close()
-            client.wait(60)
-        finally:
-            if client.poll() is None:
-                client.kill()
-    if opened.get("seated") != docs:
-        raise RuntimeError(f"only {opened.get('seated')} of {docs} documents synced")
+            return cpu
+
+        opened, cpu = open_held(server, rooms, read_counts)
     counted = json.loads(out.read_text())
     out.unlink()
     return {"open_ms": opened["ms"], "server_cpu_ms": cpu * 1000,

@@ -19,16 +19,15 @@ than at full speed: compare counts with each other, not with seconds. Reports Ir
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from bench import postgres, report
-from bench.servers import BENCH, launch
+from bench.holding import open_held
+from bench.servers import launch
 
-OPEN_HELD = BENCH / "js" / "open_held.mjs"
 # Not the Node reference: callgrind's commands never reached an idle Node process here (its
 # dump stayed empty), so there is no count to set beside Quire's
 SERVERS = ("quire-sqlite", "quire-pg", "floor")
@@ -56,21 +55,12 @@ def count(key: str, docs: int, workdir: Path) -> dict[str, float]:
         rooms = server.rooms(docs)
         server.settle(timeout=120)
         _control("--instr=on", str(server.pid))
-        client = subprocess.Popen(
-            ["node", str(OPEN_HELD), json.dumps({"target": server.target(), "rooms": rooms})],
-            cwd=BENCH, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert client.stdout is not None and client.stdin is not None
-            opened = json.loads(client.stdout.readline() or "{}")
+
+        def stop_counting() -> None:
             _control("--instr=off", str(server.pid))
             _control("--dump", str(server.pid))
-            client.stdin.close()
-            client.wait(60)
-        finally:
-            if client.poll() is None:
-                client.kill()
-    if opened.get("seated") != docs:
-        raise RuntimeError(f"{key}: only {opened.get('seated')} of {docs} documents synced")
+
+        open_held(server, rooms, stop_counting)
     instructions = _callgrind_totals(out)
     if not instructions:
         raise RuntimeError(f"{key}: callgrind counted nothing")
