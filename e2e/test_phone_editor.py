@@ -71,10 +71,21 @@ def test_on_a_phone_every_header_control_is_in_view_and_nothing_covers_the_title
     assert page.get_by_role("button", name="Bold").evaluate(REACHABLE)
 
 
-def test_on_a_small_phone_the_owners_controls_take_one_row_and_the_footer_one_line(quire, people):
-    """At 360 px (the most common small Android width) the owner's controls, Share included,
-    used to wrap onto a third header row, and each footer item onto two lines."""
-    ada, bea = people("Ada", viewport={"width": 360, "height": 740}), people("Bea")
+NOT_CUT = """e => {  // the element is as wide as its content asks: nothing of it is cut off
+  const shown = e.getBoundingClientRect().width
+  e.style.maxWidth = 'none'; e.style.width = 'max-content'
+  const whole = e.getBoundingClientRect().width
+  e.style.maxWidth = ''; e.style.width = ''
+  return shown >= whole - 0.5
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 320])
+def test_on_a_small_phone_the_owners_controls_take_one_row_and_the_footer_one_line(quire, people, width):
+    """At 360 px (the most common small Android width) and 320 px (the smallest phones) the
+    owner's controls, Share included, used to wrap onto a third header row, and each footer item
+    onto two lines."""
+    ada, bea = people("Ada", viewport={"width": width, "height": 740}), people("Bea")
     doc_id = ada.new_doc("Harbour plan", editors=(bea,))
     bea.open(doc_id)
     ada.open(doc_id)
@@ -91,6 +102,13 @@ def test_on_a_small_phone_the_owners_controls_take_one_row_and_the_footer_one_li
     for name in ("Share", *CONTROLS[1:]):
         assert header.get_by_role("button", name=name, exact=True).evaluate(REACHABLE), name
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "no sideways scrolling"
+    # the mode's longest name is whole, and the row stays one
+    header.locator(".mode-select").select_option(label="Suggesting")
+    expect(page.locator("body")).to_have_attribute("data-mode", "suggesting")
+    assert header.locator(".mode-select").evaluate(NOT_CUT), "Suggesting is not cut short"
+    assert header.get_by_role("button", name="Export", exact=True).bounding_box()["y"] == \
+        header.get_by_role("button", name="Share", exact=True).bounding_box()["y"]
+    header.locator(".mode-select").select_option(label="Editing")
 
     # the footer on one line: the word count with a selection's count, Show authors, and the
     # shortcuts button (an icon here, still named) that opens the list on a tap
