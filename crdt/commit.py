@@ -6,7 +6,8 @@ server's changes, not what another process relayed: it stored them) and who is s
 
 A keystroke is committed within the frame that carried it when the store can commit without
 waiting (`persist_soon`); otherwise, and for a burst, a flusher task commits what is pending as
-one batch, and compacts the log every `compact_every` updates."""
+one batch. Every `compact_every` updates a compaction folds the log into a snapshot, in a task of
+its own: commits and broadcasts do not wait for it."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class Committer:
     """A room's pending changes, their commit and their delivery."""
 
     __slots__ = ("room", "pending", "deferred", "applied_seq", "persisted_seq", "since_compact",
-                 "flusher")
+                 "flusher", "compactor")
 
     def __init__(self, room: Room) -> None:
         self.room = room
@@ -42,6 +43,7 @@ class Committer:
         self.persisted_seq = 0
         self.since_compact = 0
         self.flusher: asyncio.Task[None] | None = None  # runs only while something is pending
+        self.compactor: asyncio.Task[None] | None = None  # a compaction under way
 
     def add(self, origin: Origin, update: bytes, *, soon: bool) -> None:
         """The doc integrated `update` from `origin`; with `soon`, commit it in a task (else the
@@ -52,12 +54,13 @@ class Committer:
             self.schedule()
 
     async def stop(self) -> None:
-        if self.flusher is not None:
-            self.flusher.cancel()
-            try:
-                await self.flusher
-            except asyncio.CancelledError:
-                pass
+        for task in (self.flusher, self.compactor):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     def clear(self) -> None:
         """The room failed: nothing pending is stored or sent."""
@@ -123,11 +126,18 @@ class Committer:
                 self._persist_failed(len(to_store))
                 return
         self._persisted(batch, seq, to_store, started, state)
-        if self.since_compact >= self.room.compact_every:
-            try:
-                await self.room.compact()
-            except Exception:
-                log.exception("doc %s: compaction failed (the log is intact)", self.room.doc_id)
+        if self.since_compact >= self.room.compact_every and self.compactor is None:
+            self.compactor = asyncio.get_running_loop().create_task(self._compact())
+
+    async def _compact(self) -> None:
+        """Beside the flusher, not in it: a large document's merge takes a tenth of a second or
+        more, and the keystrokes that arrive meanwhile are committed and sent on as usual."""
+        try:
+            await self.room.compact()
+        except Exception:
+            log.exception("doc %s: compaction failed (the log is intact)", self.room.doc_id)
+        finally:
+            self.compactor = None
 
     def _persist_failed(self, count: int) -> None:
         self.room.stats.persist_failures += 1

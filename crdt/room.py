@@ -273,7 +273,11 @@ class Room:
 
     async def compact(self) -> None:
         """Merge the stored log into one snapshot (the committer asks every `compact_every`
-        updates); what cannot be read safely is quarantined, not lost."""
+        updates, in a task of its own; unloading asks once more, after that one); what cannot
+        be read safely is quarantined, not lost."""
+        running = self.committer.compactor
+        if running is not None and running is not asyncio.current_task():
+            await asyncio.wait([running])
         self.committer.since_compact = 0
         left_out: list[tuple[bytes, str]] = []
 

@@ -67,7 +67,8 @@ class Update(SQLModel, table=True):
 
 
 class Snapshot(SQLModel, table=True):
-    """The merged state of every update of a document up to log position `upto_id`."""
+    """The merged state of the log rows compactions folded (each deleted them as it wrote
+    this); `upto_id` is the highest log position folded so far."""
 
     doc_id: str = Field(
         sa_column=Column(String(64), ForeignKey("document.id", ondelete="CASCADE"),

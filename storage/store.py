@@ -113,7 +113,17 @@ class SqlStore:
                               reason=reason)
 
     async def compact(self, doc_id: str, merge: updates.Merge) -> None:
-        await self._in_writer(updates.compact, self.engine, doc_id=doc_id, merge=merge)
+        # Read and merged on a worker thread, not the writer's (a large document's merge takes
+        # a tenth of a second or more, and commits that cannot be made on the loop queue on the
+        # writer thread); only the short write that replaces the rows goes to the writer.
+        def read_and_merge() -> tuple[updates.Folding, bytes | None]:
+            folding = updates.read_for_compaction(self.engine, doc_id=doc_id)
+            return folding, merge(folding.parts) if folding.row_ids else None
+
+        folding, merged = await asyncio.to_thread(read_and_merge)
+        if merged is not None:
+            await self._in_writer(updates.replace_with_snapshot, self.engine, doc_id=doc_id,
+                                  folding=folding, merged=merged)
 
     # ---- group commit ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, union_all, update
+from sqlalchemy import bindparam, func, literal_column, union_all
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
@@ -22,9 +22,13 @@ from sqlmodel import Session, col, select
 
 from storage import driver_reads
 from storage.in_lists import bound, chunks, in_list, slots
-from storage.models import Document, QuarantinedUpdate, Snapshot, Update, utcnow
+from storage.models import QuarantinedUpdate, Snapshot, Update, utcnow
 
 Merge = Callable[[list[bytes]], bytes]
+
+# log rows deleted per statement when a compaction replaces them (SQLite binds at most 32,766
+# parameters a statement)
+FOLD_CHUNK = 5000
 
 # A document's edit time (`updated_at`, "last edited" on the dashboard) moves only once it is
 # this old: otherwise each keystroke rewrote the document's row and its index entry (on
@@ -114,8 +118,11 @@ _READ_TAIL = (sa_select(_UPDATES.c.id, _UPDATES.c.data)
 
 @functools.cache
 def _stored(size: int) -> Any:
-    """Each document's snapshot and the log rows after it, in one statement. One statement sees
-    one moment (PostgreSQL's read committed takes a snapshot per statement; SQLite reads in an
+    """Each document's snapshot and every row of its log, in one statement. A compaction deletes
+    the rows it folds in the transaction that writes its snapshot, so whatever is in the log is
+    not in the snapshot, whatever its id (ids give the rows' order, not whether the snapshot
+    holds them: on PostgreSQL another process's row can commit after a higher id was read).
+    One statement sees one moment (PostgreSQL's read committed takes a snapshot per statement; SQLite reads in an
     implicit transaction while the statement runs), so a compaction committed meanwhile is seen
     whole or not at all: never a snapshot without the rows it folded in, nor rows deleted under
     a snapshot not yet seen."""
@@ -123,10 +130,7 @@ def _stored(size: int) -> Any:
                            _SNAPSHOTS.c.data, literal_column("0").label("part"))
                  .where(in_list(_SNAPSHOTS.c.doc_id, "d", size)))
     tails = (sa_select(_UPDATES.c.doc_id, _UPDATES.c.id, _UPDATES.c.data, literal_column("1"))
-             .select_from(_UPDATES.outerjoin(_SNAPSHOTS,
-                                             _SNAPSHOTS.c.doc_id == _UPDATES.c.doc_id))
-             .where(in_list(_UPDATES.c.doc_id, "d", size),
-                    _UPDATES.c.id > func.coalesce(_SNAPSHOTS.c.upto_id, 0)))
+             .where(in_list(_UPDATES.c.doc_id, "d", size)))
     return union_all(snapshots, tails).order_by("part", "id")
 
 
@@ -164,43 +168,69 @@ def read_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, Loaded]:
     return found
 
 
-def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
-    """Merge the snapshot and the whole current log of `doc_id` into a new snapshot.
+@dataclass(frozen=True)
+class Folding:
+    """What a compaction read at one moment: the stored parts (snapshot first) and the ids of
+    the log rows among them, which its snapshot replaces."""
 
-    One transaction: the snapshot is replaced and exactly the log rows it covers are deleted, so
-    rows appended concurrently (ids above the ones read) stay in the log. Returns rows folded in.
-    """
+    parts: list[bytes]
+    row_ids: list[int]
+
+
+def read_for_compaction(engine: Engine, *, doc_id: str) -> Folding:
+    """The document's snapshot and every log row, in one statement (one moment), with the
+    rows' ids. Holds no lock: appends and loads go on meanwhile."""
+    with engine.connect() as conn:
+        found = driver_reads.rows(conn, _stored(1), bound("d", [doc_id]))
+    return Folding(parts=[data for _, _, data, _ in found],
+                   row_ids=[row_id for _, row_id, _, part in found if part])
+
+
+def replace_with_snapshot(engine: Engine, *, doc_id: str, folding: Folding,
+                          merged: bytes) -> int:
+    """Store `merged` (the merge of `folding.parts`) as the document's snapshot and delete
+    exactly the log rows it folded, in one short transaction. If any of them is gone, another
+    compaction (another process, or an unload) folded it meanwhile into a snapshot this one
+    would overwrite: nothing is written, and 0 returned. Otherwise the rows folded."""
+    if not folding.row_ids:
+        return 0
     with Session(engine) as session:
-        # Take the document's write lock first (a row lock on PostgreSQL, the write lock on
-        # SQLite) so two processes never compact the same document at once.
-        session.execute(
-            update(Document).where(col(Document.id) == doc_id).values(updated_at=Document.updated_at)
-        )
-        snap = session.get(Snapshot, doc_id)
-        start = snap.upto_id if snap else 0
-        rows = session.exec(
-            select(Update.id, Update.data)
-            .where(Update.doc_id == doc_id, col(Update.id) > start)
-            .order_by(col(Update.id))
-        ).all()
-        if not rows:
+        deleted = 0
+        for start in range(0, len(folding.row_ids), FOLD_CHUNK):
+            ids = folding.row_ids[start:start + FOLD_CHUNK]
+            result = session.execute(sa_delete(Update).where(
+                col(Update.doc_id) == doc_id, col(Update.id).in_(ids)))
+            deleted += result.rowcount  # type: ignore[attr-defined]
+        if deleted != len(folding.row_ids):
+            session.rollback()
             return 0
-        parts = ([snap.data] if snap else []) + [r[1] for r in rows]
-        upto = rows[-1][0]
-        assert upto is not None  # a stored row has its id
-        merged = merge(parts)
+        upto = max(folding.row_ids)
+        snap = session.get(Snapshot, doc_id)
         if snap is None:
             session.add(Snapshot(doc_id=doc_id, upto_id=upto, data=merged))
         else:
-            snap.upto_id = upto
+            snap.upto_id = max(snap.upto_id, upto)
             snap.data = merged
             snap.created_at = utcnow()
             session.add(snap)
-        session.execute(
-            sa_delete(Update).where(col(Update.doc_id) == doc_id, col(Update.id) <= upto)
-        )
         session.commit()
-        return len(rows)
+    return len(folding.row_ids)
+
+
+def compact(engine: Engine, *, doc_id: str, merge: Merge) -> int:
+    """Merge the snapshot and the whole current log of `doc_id` into a new snapshot.
+
+    The merge runs between the read and the write, outside any transaction (on a large
+    document it takes a tenth of a second or more, and nobody's commit waits for it); the
+    write then replaces the snapshot and deletes exactly the rows that were read, so rows
+    appended meanwhile stay in the log, whatever their ids (on PostgreSQL another process's
+    row can commit after a row with a higher id). Returns rows folded in (0 if none, or if
+    another compaction got there first)."""
+    folding = read_for_compaction(engine, doc_id=doc_id)
+    if not folding.row_ids:
+        return 0
+    return replace_with_snapshot(engine, doc_id=doc_id, folding=folding,
+                                 merged=merge(folding.parts))
 
 
 def quarantine(engine: Engine, *, doc_id: str, data: bytes, reason: str) -> bool:

@@ -12,6 +12,8 @@ and a memory store: the durability rule, who is sent what, and what each kind of
 | the store fails a commit                             | every client closed 1013, room failed     |
 | another process relays an update                     | everyone gets it; nothing is stored again |
 | a client leaves                                      | its presence goes for everyone            |
+| the log is compacted (every `compact_every` updates) | keystrokes go on being stored and sent    |
+|                                                      | while it merges; nothing is lost          |
 """
 
 from __future__ import annotations
@@ -57,6 +59,37 @@ def _received(channel: RecordingChannel) -> Doc:
     for frame in channel.frames(Kind.SYNC_STEP2, Kind.SYNC_UPDATE):
         doc.apply_update(frame.payload)
     return doc
+
+
+async def test_keystrokes_are_stored_and_sent_on_while_a_compaction_merges():
+    """A large document's compaction takes a tenth of a second or more: it runs beside the
+    commits, not in front of them (it used to hold back every keystroke of the room)."""
+    store = MemoryStore()
+    room = Room(DOC, store, compact_every=3)
+    await room.fetch()
+    await room.start()
+    ann, _, ann_task = _join(room, name="ann")
+    bea, _, bea_task = _join(room, name="bea")
+    await _settle()
+    store.hold_compactions()
+    doc: Doc = Doc()
+    for word in ("one ", "two ", "three "):
+        ann.put(protocol.update_message(typed(doc, word, at=len(paragraph_text(doc)))))
+        await _settle()
+    assert store.compacting == 1  # the third update started a compaction, which is held
+    ann.put(protocol.update_message(typed(doc, "four", at=len(paragraph_text(doc)))))
+    await _settle()
+    assert paragraph_text(_received(bea)) == "one two three four"  # sent on meanwhile...
+    assert store.text(DOC) == "one two three four"  # ...and stored
+    store.release_compactions()
+    await _settle()
+    assert store.compacting == 0 and store.compactions == 1
+    assert len(store.docs[DOC]) == 2  # the snapshot of the first three, then "four"
+    assert store.text(DOC) == "one two three four"
+    for channel in (ann, bea):
+        channel.leave()
+    await asyncio.gather(ann_task, bea_task)
+    await room.stop()
 
 
 async def test_others_see_an_update_only_once_it_is_stored_and_the_sender_gets_no_echo():

@@ -79,8 +79,9 @@ class RecordingChannel:
 
 
 class MemoryStore:
-    """An UpdateStore in memory. `hold()` makes commits wait until `release()`; `fail = True`
-    makes them raise."""
+    """An UpdateStore in memory. `hold()` makes commits wait until `release()`, and
+    `hold_compactions()` compactions until `release_compactions()`; `fail = True` makes
+    commits raise."""
 
     def __init__(self) -> None:
         self.docs: dict[str, list[bytes]] = {}
@@ -88,6 +89,16 @@ class MemoryStore:
         self.compactions = 0
         self.fail = False
         self._open: asyncio.Event | None = None
+        self._compactions_open: asyncio.Event | None = None
+        self.compacting = 0  # compactions under way (held)
+
+    def hold_compactions(self) -> None:
+        self._compactions_open = asyncio.Event()
+
+    def release_compactions(self) -> None:
+        if self._compactions_open is not None:
+            self._compactions_open.set()
+            self._compactions_open = None
 
     def hold(self) -> None:
         self._open = asyncio.Event()
@@ -121,9 +132,17 @@ class MemoryStore:
         pass
 
     async def compact(self, doc_id: str, merge: Merge) -> None:
-        parts = self.docs.get(doc_id, [])
+        parts = list(self.docs.get(doc_id, []))  # read, then merged while appends go on
+        self.compacting += 1
+        try:
+            while self._compactions_open is not None:
+                await self._compactions_open.wait()
+        finally:
+            self.compacting -= 1
         if len(parts) > 1:
-            self.docs[doc_id] = [merge(parts)]
+            merged = merge(parts)
+            now = self.docs.get(doc_id, [])
+            self.docs[doc_id] = [merged, *now[len(parts):]]  # rows appended meanwhile stay
             self.compactions += 1
 
     def text(self, doc_id: str) -> str:
