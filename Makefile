@@ -99,6 +99,8 @@ bench: install services
 	$(PY) -m bench.pg_commit
 	$(PY) -m bench.instructions
 	$(PY) -m bench.collector
+	$(PY) -m bench.compaction
+	$(PY) -m bench.compaction --pg
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) frontend/node_modules frontend/static/dist tests/interop/node_modules bench/node_modules
