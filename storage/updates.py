@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, union_all
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import func, literal_column, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -42,7 +42,6 @@ class Loaded:
     """A document's stored state: the snapshot (if any) followed by the log tail, in order."""
 
     updates: list[bytes]
-    last_id: int  # log position of the last update included (0 when none)
     tail_count: int  # how many log rows follow the snapshot
 
 
@@ -111,9 +110,6 @@ def _write_rows(cursor: DBAPICursor | sqlite3.Cursor, rows: Sequence[tuple[str, 
 # per-query work cost several times the read itself (server/ws.py opens thousands a second).
 _UPDATES = Update.__table__  # type: ignore[attr-defined]
 _SNAPSHOTS = Snapshot.__table__  # type: ignore[attr-defined]
-_READ_TAIL = (sa_select(_UPDATES.c.id, _UPDATES.c.data)
-              .where(_UPDATES.c.doc_id == bindparam("doc_id"), _UPDATES.c.id > bindparam("after"))
-              .order_by(_UPDATES.c.id))
 
 
 @functools.cache
@@ -122,8 +118,8 @@ def _stored(size: int) -> Any:
     the rows it folds in the transaction that writes its snapshot, so whatever is in the log is
     not in the snapshot, whatever its id (ids give the rows' order, not whether the snapshot
     holds them: on PostgreSQL another process's row can commit after a higher id was read).
-    One statement sees one moment (PostgreSQL's read committed takes a snapshot per statement; SQLite reads in an
-    implicit transaction while the statement runs), so a compaction committed meanwhile is seen
+    One statement sees one moment (PostgreSQL's read committed takes a snapshot per
+    statement; SQLite reads in an implicit transaction while the statement runs), so a compaction committed meanwhile is seen
     whole or not at all: never a snapshot without the rows it folded in, nor rows deleted under
     a snapshot not yet seen."""
     snapshots = (sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id.label("id"),
@@ -134,37 +130,26 @@ def _stored(size: int) -> Any:
     return union_all(snapshots, tails).order_by("part", "id")
 
 
-def load_updates(engine: Engine, *, doc_id: str, after_id: int = 0) -> Loaded:
-    """The snapshot plus every later log row (or only rows after `after_id`, without snapshot)."""
+def load_updates(engine: Engine, *, doc_id: str) -> Loaded:
+    """The snapshot, then every row left in the log."""
     with engine.connect() as conn:
-        return read_stored(conn, doc_id=doc_id, after_id=after_id)
-
-
-def read_stored(conn: Connection, *, doc_id: str, after_id: int = 0) -> Loaded:
-    """`load_updates` on a connection the caller holds (and may read more on)."""
-    if after_id == 0:
         return read_many(conn, [doc_id])[doc_id]
-    rows = conn.execute(_READ_TAIL, {"doc_id": doc_id, "after": after_id}).all()
-    return Loaded(updates=[r[1] for r in rows], last_id=rows[-1][0] if rows else after_id,
-                  tail_count=len(rows))
 
 
 def read_many(conn: Connection, doc_ids: Sequence[str]) -> dict[str, Loaded]:
-    """`read_stored` for many documents: one statement per `CHUNK` of them (a round trip on
-    PostgreSQL, where the opener reads every document a crowd of handshakes asks for)."""
+    """`load_updates` for many documents, on a connection the caller holds: one statement per
+    `CHUNK` of them (a round trip on PostgreSQL, where the opener reads every document a crowd
+    of handshakes asks for)."""
     found: dict[str, Loaded] = {}
     for part in chunks(doc_ids):
         stored: dict[str, list[bytes]] = {doc_id: [] for doc_id in part}
-        last: dict[str, int] = dict.fromkeys(part, 0)
         tail: dict[str, int] = dict.fromkeys(part, 0)
         found_rows = driver_reads.rows(conn, _stored(slots(len(part))), bound("d", part))
-        for doc_id, row_id, data, part_of_tail in found_rows:
+        for doc_id, _position, data, part_of_tail in found_rows:
             stored[doc_id].append(data)
-            last[doc_id] = row_id
             tail[doc_id] += part_of_tail
         for doc_id in part:
-            found[doc_id] = Loaded(updates=stored[doc_id], last_id=last[doc_id],
-                                   tail_count=tail[doc_id])
+            found[doc_id] = Loaded(updates=stored[doc_id], tail_count=tail[doc_id])
     return found
 
 
