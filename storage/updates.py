@@ -119,9 +119,9 @@ def _stored(size: int) -> Any:
     not in the snapshot, whatever its id (ids give the rows' order, not whether the snapshot
     holds them: on PostgreSQL another process's row can commit after a higher id was read).
     One statement sees one moment (PostgreSQL's read committed takes a snapshot per
-    statement; SQLite reads in an implicit transaction while the statement runs), so a compaction committed meanwhile is seen
-    whole or not at all: never a snapshot without the rows it folded in, nor rows deleted under
-    a snapshot not yet seen."""
+    statement; SQLite reads in an implicit transaction while the statement runs), so a
+    compaction committed meanwhile is seen whole or not at all: never a snapshot without the
+    rows it folded in, nor rows deleted under a snapshot not yet seen."""
     snapshots = (sa_select(_SNAPSHOTS.c.doc_id, _SNAPSHOTS.c.upto_id.label("id"),
                            _SNAPSHOTS.c.data, literal_column("0").label("part"))
                  .where(in_list(_SNAPSHOTS.c.doc_id, "d", size)))
